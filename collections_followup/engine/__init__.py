@@ -1,0 +1,27 @@
+"""Pure-Python decision rules of collections_followup.
+
+Nothing in this package imports ``odoo``: models read rows, call these
+functions with plain values and write the results back. That keeps every rule
+testable in milliseconds (see ``tests/`` at the repository root).
+"""
+from .aging import AGING_BUCKETS, aging_bucket, days_late
+from .levels import (
+    ItemDecision,
+    Level,
+    OpenItem,
+    PartnerDecision,
+    decide_partner,
+    validate_levels,
+)
+
+__all__ = [
+    "AGING_BUCKETS",
+    "ItemDecision",
+    "Level",
+    "OpenItem",
+    "PartnerDecision",
+    "aging_bucket",
+    "days_late",
+    "decide_partner",
+    "validate_levels",
+]

@@ -1,0 +1,157 @@
+"""Level resolution rules of engine/levels.py (no Odoo needed)."""
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from collections_followup.engine import (
+    Level,
+    OpenItem,
+    aging_bucket,
+    decide_partner,
+    validate_levels,
+)
+from collections_followup.engine.levels import LevelConfigError
+
+TODAY = date(2026, 3, 31)
+COURTESY = Level(1, -3, name="Courtesy")
+FIRST = Level(2, 7, name="First")
+SECOND = Level(3, 20, Decimal("50"), name="Second")
+FINAL = Level(4, 45, name="Final")
+LEVELS = [FINAL, FIRST, COURTESY, SECOND]  # any order
+
+
+def item(move_id, late, residual, reached=None, last=None, excluded=False):
+    return OpenItem(
+        move_id=move_id,
+        due_date=TODAY - timedelta(days=late),
+        residual=Decimal(str(residual)),
+        reached_delay=reached,
+        last_reminder_date=last,
+        excluded=excluded,
+    )
+
+
+def test_nothing_open_means_nothing_due():
+    decision = decide_partner(LEVELS, [], TODAY)
+    assert decision.status == "none"
+    assert decision.level_id is None
+
+
+def test_courtesy_before_due_date():
+    decision = decide_partner(LEVELS, [item(10, -2, 100)], TODAY)
+    assert decision.status == "action"
+    assert decision.level_id == COURTESY.id
+    assert decision.listed_move_ids == (10,)
+    assert decision.total_overdue == 0
+
+
+def test_not_yet_in_courtesy_window_waits():
+    decision = decide_partner(LEVELS, [item(10, -10, 100)], TODAY)
+    assert decision.status == "waiting"
+    assert decision.next_action_date == TODAY + timedelta(days=7)
+
+
+def test_levels_climb_one_at_a_time():
+    # 120 days late and never reminded: first level, not the final notice.
+    decision = decide_partner(LEVELS, [item(10, 120, 100, reached=-3, last=TODAY - timedelta(days=130))], TODAY)
+    assert decision.level_id == FIRST.id
+
+
+def test_gap_between_levels_is_kept_after_a_late_start():
+    # First reminder sent 5 days ago on a 120-day-old invoice: the second level
+    # waits for the 13-day gap between the first (7) and second (20) levels.
+    reminded = TODAY - timedelta(days=5)
+    decision = decide_partner(LEVELS, [item(10, 120, 100, reached=7, last=reminded)], TODAY)
+    assert decision.status == "waiting"
+    assert decision.next_action_date == reminded + timedelta(days=13)
+
+
+def test_highest_level_wins_and_all_overdue_items_are_listed():
+    items = [
+        item(10, 8, 100, reached=-3, last=TODAY - timedelta(days=11)),  # -> first
+        item(11, 50, 200, reached=20, last=TODAY - timedelta(days=30)),  # -> final
+        item(12, 25, 300, reached=20, last=TODAY - timedelta(days=1)),  # waits, still listed
+        item(13, -1, 50),  # its courtesy reminder is due: listed too, as not yet due
+        item(14, -30, 70),  # far from due: neither advancing nor listed
+    ]
+    decision = decide_partner(LEVELS, items, TODAY)
+    assert decision.status == "action"
+    assert decision.level_id == FINAL.id
+    assert decision.advancing_move_ids == (10, 11, 13)
+    assert decision.listed_move_ids == (10, 11, 12, 13)
+    assert decision.total_overdue == Decimal("600")
+    assert decision.total_due == Decimal("720")
+    assert decision.oldest_days_late == 50
+
+
+def test_partial_payment_counts_by_residual():
+    items = [item(10, 25, "30.00", reached=7, last=TODAY - timedelta(days=18))]
+    decision = decide_partner(LEVELS, items, TODAY)
+    # Second level asks at least 50: 30 left to pay is below it.
+    assert decision.status == "none"
+    assert decision.reason == "below_minimum"
+    items = [item(10, 25, "50.00", reached=7, last=TODAY - timedelta(days=18))]
+    assert decide_partner(LEVELS, items, TODAY).level_id == SECOND.id
+
+
+def test_excluded_item_is_neither_listed_nor_counted():
+    items = [item(10, 10, 100, excluded=True), item(11, 10, 40)]
+    decision = decide_partner(LEVELS, items, TODAY)
+    assert decision.listed_move_ids == (11,)
+    assert decision.total_overdue == Decimal("40")
+    only_excluded = decide_partner(LEVELS, [item(10, 10, 100, excluded=True)], TODAY)
+    assert only_excluded.status == "none"
+
+
+def test_excluded_customer():
+    decision = decide_partner(LEVELS, [item(10, 10, 100)], TODAY, excluded=True)
+    assert decision.status == "excluded"
+    assert decision.advancing_move_ids == ()
+
+
+def test_unallocated_credit_covering_the_debt_stops_follow_up():
+    items = [item(10, 10, 100), item(11, 0, -100)]
+    decision = decide_partner(LEVELS, items, TODAY)
+    assert decision.status == "none"
+    assert decision.reason == "nothing_due"
+
+
+def test_postponed_customer_waits_until_the_later_date():
+    later = TODAY + timedelta(days=4)
+    decision = decide_partner(LEVELS, [item(10, 10, 100)], TODAY, postponed_until=later)
+    assert decision.status == "waiting"
+    assert decision.next_action_date == later
+    assert decide_partner(LEVELS, [item(10, 10, 100)], later, postponed_until=later).status == "action"
+
+
+def test_rerun_after_sending_sends_nothing():
+    first = decide_partner(LEVELS, [item(10, 10, 100)], TODAY)
+    assert first.level_id == COURTESY.id
+    # The run records courtesy as reached today: the next run the same day waits.
+    again = decide_partner(LEVELS, [item(10, 10, 100, reached=-3, last=TODAY)], TODAY)
+    assert again.status == "waiting"
+    assert again.next_action_date == TODAY + timedelta(days=10)
+
+
+def test_final_level_reached_has_no_next_date():
+    decision = decide_partner(LEVELS, [item(10, 100, 100, reached=45, last=TODAY)], TODAY)
+    assert decision.status == "none"
+    assert decision.next_action_date is None
+
+
+def test_validate_levels_rejects_duplicate_delays():
+    with pytest.raises(LevelConfigError, match="same delay"):
+        validate_levels([Level(1, 7), Level(2, 7)])
+    with pytest.raises(LevelConfigError, match="negative"):
+        validate_levels([Level(1, 7, Decimal("-1"), name="X")])
+    validate_levels(LEVELS)
+
+
+@pytest.mark.parametrize(
+    ("late", "bucket"),
+    [(-5, "not_due"), (0, "not_due"), (1, "1_30"), (30, "1_30"), (31, "31_60"),
+     (90, "61_90"), (120, "91_120"), (121, "over_120")],
+)
+def test_aging_buckets(late, bucket):
+    assert aging_bucket(late) == bucket
