@@ -82,21 +82,35 @@ class PartnerDecision:
 
 
 class LevelConfigError(ValueError):
-    """The levels of a policy cannot be used as configured."""
+    """The levels of a policy cannot be used as configured.
+
+    ``code`` says which rule is broken and ``args`` hold its values, so the
+    caller can word the message in the user's language."""
+
+    def __init__(self, code, message, **values):
+        super().__init__(message)
+        self.code = code
+        self.values = values
 
 
 def validate_levels(levels) -> None:
-    """Raise LevelConfigError with a sentence a user can act on."""
+    """Raise LevelConfigError when the levels cannot be used."""
     delays = [level.delay for level in levels]
-    if len(set(delays)) != len(delays):
-        dup = sorted({d for d in delays if delays.count(d) > 1})
+    duplicates = sorted({d for d in delays if delays.count(d) > 1})
+    if duplicates:
+        days = ", ".join(map(str, duplicates))
         raise LevelConfigError(
-            f"Two levels of a policy cannot share the same delay ({', '.join(map(str, dup))} days): "
-            "give each level its own number of days."
+            "duplicate_delay",
+            f"Two levels of a policy cannot share the same delay ({days} days).",
+            days=days,
         )
     for level in levels:
         if _dec(level.min_amount) < 0:
-            raise LevelConfigError(f"The minimum amount of level '{level.name}' cannot be negative.")
+            raise LevelConfigError(
+                "negative_minimum",
+                f"The minimum amount of level '{level.name}' cannot be negative.",
+                level=level.name,
+            )
 
 
 def _reached_index(levels, reached_delay):

@@ -1,0 +1,92 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+CHANNELS = [
+    ("email", "Email"),
+    ("letter", "Letter"),
+    ("call", "Call Task"),
+    ("review", "Review Request"),
+    ("postpone", "Postponement"),
+    ("contact_fix", "Contact Fix Task"),
+]
+
+
+class CollectionsAction(models.Model):
+    """One interaction with a customer about what it owes.
+
+    Written once by the scheduler or the manual follow-up, never edited:
+    the log is evidence (for the customer, an agency or a court)."""
+
+    _name = "collections.action"
+    _description = "Collection Action"
+    _order = "date desc, id desc"
+    _rec_name = "partner_id"
+    _check_company_auto = True
+
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", required=True, index=True, readonly=True,
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, readonly=True, default=lambda self: self.env.company,
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    date = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now)
+    action_date = fields.Date(
+        string="Run Date", required=True, readonly=True, default=fields.Date.context_today,
+        help="Day of the follow-up run; a customer is handled by the scheduler once a day.",
+    )
+    policy_id = fields.Many2one("collections.policy", readonly=True, index="btree_not_null")
+    level_id = fields.Many2one("collections.level", readonly=True, index="btree_not_null")
+    move_ids = fields.Many2many(
+        "account.move", "collections_action_account_move_rel", "action_id", "move_id",
+        string="Invoices", readonly=True,
+    )
+    channel = fields.Selection(CHANNELS, required=True, readonly=True)
+    origin = fields.Selection(
+        [("scheduler", "Scheduler"), ("manual", "Manual")], required=True, readonly=True, default="manual",
+    )
+    user_id = fields.Many2one(
+        "res.users", string="Done By", readonly=True, default=lambda self: self.env.user,
+    )
+    state = fields.Selection(
+        [("done", "Done"), ("failed", "Failed")], required=True, readonly=True, default="done",
+    )
+    failure_reason = fields.Text(readonly=True)
+    amount_overdue = fields.Monetary(readonly=True, currency_field="currency_id")
+    amount_due = fields.Monetary(string="Total Due", readonly=True, currency_field="currency_id")
+    recipients = fields.Char(readonly=True)
+    note = fields.Text(readonly=True)
+    message_id = fields.Many2one("mail.message", string="Message", readonly=True, index="btree_not_null")
+    message_body = fields.Html(related="message_id.body", string="Message Sent")
+    activity_id = fields.Many2one("mail.activity", string="Task", readonly=True)
+    attachment_id = fields.Many2one("ir.attachment", string="Document", readonly=True)
+
+    _scheduler_once_a_day = models.UniqueIndex(
+        "(partner_id, company_id, action_date, channel) WHERE origin = 'scheduler'",
+        "The scheduler already handled this customer on this channel today.",
+    )
+
+    @api.depends("partner_id", "channel", "date")
+    def _compute_display_name(self):
+        channels = dict(self._fields["channel"]._description_selection(self.env))
+        for action in self:
+            action.display_name = f"{action.partner_id.display_name} - {channels.get(action.channel)}"
+
+    def write(self, vals):
+        raise UserError(self.env._(
+            "The collections log is a record of what happened: entries cannot be changed. "
+            "Log a new action instead."
+        ))
+
+    def unlink(self):
+        raise UserError(self.env._("The collections log is a record of what happened: entries cannot be deleted."))
+
+    def action_open_document(self):
+        self.ensure_one()
+        if not self.attachment_id:
+            raise UserError(self.env._("This action produced no document."))
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/{self.attachment_id.id}?download=true",
+            "target": "new",
+        }

@@ -1,0 +1,90 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+
+# (customer, email, country code, [(days late, amount, paid share)]);
+# negative days late: not yet due.
+DEMO_CUSTOMERS = [
+    ("Harbor Logistics", "accounts@harbor-logistics.example.com", "US", [(5, 1250.0, 0)]),
+    ("Pinecrest Dental", "billing@pinecrest-dental.example.com", "US", [(20, 830.0, 0), (-10, 410.0, 0)]),
+    ("Blue Fjord Seafood", "finance@bluefjord.example.com", "NO", [(45, 4200.0, 0)]),
+    ("Cobalt Print Works", "ap@cobaltprint.example.com", "US", [(75, 2975.5, 0), (20, 640.0, 0)]),
+    ("Meridian Architects", "invoices@meridian-arch.example.com", "GB", [(120, 9800.0, 0.4)]),
+    ("Sunvale Grocers", "payables@sunvale.example.com", "US", [(-3, 560.0, 0)]),
+    ("Northwind Traders", "ar@northwind.example.com", "US", [(5, 310.0, 0), (45, 1890.0, 0.5)]),
+    ("Atlas Fitness Clubs", "accounting@atlasfit.example.com", "US", [(20, 1450.0, 0)]),
+    ("Greenleaf Landscaping", "office@greenleaf.example.com", "US", [(75, 720.0, 0)]),
+    ("Orion Software GmbH", "buchhaltung@orion-software.example.com", "DE", [(45, 12500.0, 0)]),
+    ("Redwood Furniture", "", "US", [(20, 2300.0, 0)]),  # no email: logged as failed
+    ("Quartz Medical Supplies", "ap@quartzmed.example.com", "US", [(120, 5400.0, 0), (5, 800.0, 0)]),
+    ("Lakeside Hotel Group", "finance@lakeside-hotels.example.com", "US", [(45, 3300.0, 0)]),  # excluded invoice
+    ("Vertex Engineering", "payables@vertex-eng.example.com", "US", [(-20, 4100.0, 0)]),
+    ("Copperline Electric", "billing@copperline.example.com", "US", [(20, 980.0, 0.25), (75, 1500.0, 0)]),
+    ("Maple & Finch Bakery", "hello@maplefinch.example.com", "CA", [(5, 145.0, 0)]),
+]
+FOREIGN_CURRENCY_CUSTOMER = "Orion Software GmbH"
+EXCLUDED_INVOICE_CUSTOMER = "Lakeside Hotel Group"
+
+
+class CollectionsDemo(models.AbstractModel):
+    """Realistic overdue customers for the demo database (`make run`)."""
+
+    _name = "collections.demo"
+    _description = "Collections Demo Data"
+
+    @api.model
+    def _populate(self):
+        company = self.env.company
+        journal = self.env["account.journal"].search(
+            [("type", "=", "sale"), ("company_id", "=", company.id)], limit=1,
+        )
+        bank = self.env["account.journal"].search(
+            [("type", "=", "bank"), ("company_id", "=", company.id)], limit=1,
+        )
+        if not journal or not bank:
+            return
+        product = self.env.ref("product.product_product_4", raise_if_not_found=False) or \
+            self.env["product.product"].search([("sale_ok", "=", True)], limit=1)
+        eur = self.env.ref("base.EUR")
+        if company.currency_id != eur:
+            eur.active = True
+        collector = self.env.ref("base.user_admin")
+        today = fields.Date.context_today(self)
+        for name, email, country, invoices in DEMO_CUSTOMERS:
+            partner = self.env["res.partner"].create({
+                "name": name,
+                "is_company": True,
+                "email": email or False,
+                "country_id": self.env.ref(f"base.{country.lower()}").id,
+                "phone": "+1 555 0100",
+            })
+            partner.with_company(company).collections_user_id = collector
+            currency = eur if name == FOREIGN_CURRENCY_CUSTOMER and company.currency_id != eur else company.currency_id
+            for late, amount, paid in invoices:
+                due = today - timedelta(days=late)
+                move = self.env["account.move"].create({
+                    "move_type": "out_invoice",
+                    "partner_id": partner.id,
+                    "journal_id": journal.id,
+                    "currency_id": currency.id,
+                    "invoice_date": due - timedelta(days=30),
+                    "invoice_date_due": due,
+                    "invoice_line_ids": [(0, 0, {
+                        "product_id": product.id,
+                        "quantity": 1,
+                        "price_unit": amount,
+                        "tax_ids": [(6, 0, [])],
+                    })],
+                })
+                move.action_post()
+                if paid:
+                    self.env["account.payment.register"].with_context(
+                        active_model="account.move", active_ids=move.ids,
+                    ).create({
+                        "amount": round(amount * paid, 2),
+                        "journal_id": bank.id,
+                        "payment_date": due,
+                        "payment_difference_handling": "open",
+                    })._create_payments()
+                if name == EXCLUDED_INVOICE_CUSTOMER:
+                    move.no_followup = True

@@ -1,0 +1,345 @@
+import logging
+from collections import defaultdict
+
+from odoo import api, fields, models
+from odoo.tools import SQL, split_every
+
+_logger = logging.getLogger(__name__)
+
+# Advisory lock namespace of the follow-up run: a customer being handled by
+# one worker is skipped by the others (pg_try_advisory_xact_lock).
+LOCK_NAMESPACE = 712_1001
+
+
+class CollectionsRun(models.AbstractModel):
+    """Executes follow-ups: the daily scheduler and the manual wizard share it."""
+
+    _name = "collections.run"
+    _description = "Follow-up Run"
+
+    _batch_size = 100
+
+    # ------------------------------------------------------------------
+    # Scheduler
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _cron_run_followups(self):
+        today = fields.Date.context_today(self)
+        for company in self.env["res.company"].search([]):
+            self.with_company(company)._run_company(company, today)
+
+    @api.model
+    def _run_company(self, company, today):
+        """Send today's due follow-ups of one company, in committed batches.
+
+        Idempotent: a customer handled by the scheduler today has a log entry
+        dated today and is skipped; the log entry, the queued email and the
+        invoices' new levels are written in the same transaction."""
+        Partner = self.env["res.partner"].with_company(company)
+        candidates = set(Partner._collections_open_items(company)) - self._handled_today(company, today)
+        decisions = Partner.browse(sorted(candidates))._collections_decide(company, today)
+        due = [pid for pid, (_policy, decision) in decisions.items() if decision.status == "action"]
+        in_cron = bool(self.env.context.get("cron_id"))
+        if in_cron:
+            self.env["ir.cron"]._commit_progress(remaining=len(due))
+        sent = 0
+        for batch in split_every(self._batch_size, due):
+            mine = self._lock_partners(batch)
+            mine -= self._handled_today(company, today, mine)
+            for partner in Partner.browse(sorted(mine)):
+                policy, decision = decisions[partner.id]
+                self._execute_safely(partner, policy, decision, "scheduler", today)
+                sent += 1
+            if in_cron and not self.env["ir.cron"]._commit_progress(len(batch)):
+                break
+        _logger.info("Follow-up run for %s: %d customers due, %d handled", company.name, len(due), sent)
+        return sent
+
+    @api.model
+    def _action_run_now(self):
+        """Start the daily run in the background now (managers' menu)."""
+        self.env.ref("collections_followup.ir_cron_collections_run")._trigger()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Follow-up run started"),
+                "message": self.env._("Today's follow-ups are being sent in the background; see the Collections Log."),
+                "type": "success",
+                "sticky": False,
+            },
+        }
+
+    def _handled_today(self, company, today, partner_ids=None):
+        domain = [
+            ("company_id", "=", company.id),
+            ("action_date", "=", today),
+            ("origin", "=", "scheduler"),
+        ]
+        if partner_ids is not None:
+            domain.append(("partner_id", "in", list(partner_ids)))
+        groups = self.env["collections.action"].sudo()._read_group(domain, ["partner_id"])
+        return {partner.id for (partner,) in groups}
+
+    def _lock_partners(self, partner_ids):
+        """Customers of this batch no other worker is handling right now."""
+        rows = self.env.execute_query(SQL(
+            "SELECT id FROM unnest(%s::int[]) AS id WHERE pg_try_advisory_xact_lock(%s, id)",
+            list(partner_ids), LOCK_NAMESPACE,
+        ))
+        return {row[0] for row in rows}
+
+    def _execute_safely(self, partner, policy, decision, origin, today):
+        """Execute one customer's follow-up; a failure is logged, never fatal to the run."""
+        level = self.env["collections.level"].browse(decision.level_id)
+        try:
+            with self.env.cr.savepoint():
+                return self._execute(partner, policy, level, decision, origin, today)
+        except Exception as error:  # noqa: BLE001 - one customer must not stop the run
+            _logger.exception("Follow-up of partner %s failed", partner.id)
+            return self._log(
+                partner, policy, level, "email", origin, today,
+                move_ids=decision.listed_move_ids, decision=decision,
+                state="failed", failure_reason=str(error),
+            )
+
+    # ------------------------------------------------------------------
+    # Execution of one customer's follow-up
+    # ------------------------------------------------------------------
+
+    def _execute(self, partner, policy, level, decision, origin, today, email=None, channels=None):
+        """Execute ``level`` for ``partner``: the only place that contacts customers.
+
+        ``email``: optional {'subject', 'body'} edited by a collector.
+        ``channels``: subset of {'email', 'letter', 'call'} to execute (default: the level's).
+        Returns the collections.action records created."""
+        partner = partner.sudo()  # scheduler and collectors act on behalf of the company
+        level = level.sudo()
+        if channels is None:
+            channels = {
+                name for name, flag in (
+                    ("email", level.send_email), ("letter", level.print_letter), ("call", level.create_activity),
+                ) if flag
+            }
+        if origin == "scheduler" and level.manual_review:
+            return self._request_review(partner, policy, level, decision, today)
+        actions = self.env["collections.action"]
+        reached = False
+        if "email" in channels:
+            action = self._send_email(partner, policy, level, decision, origin, today, email)
+            actions |= action
+            reached |= action.state == "done"
+        if "letter" in channels:
+            action = self._make_letter(partner, policy, level, decision, origin, today)
+            actions |= action
+            reached |= action.state == "done"
+        if "call" in channels:
+            actions |= self._create_call(partner, policy, level, decision, origin, today)
+        if not channels & {"email", "letter"}:
+            reached = True
+        if reached:
+            self._advance(decision, level, today, origin)
+        elif "email" in channels:
+            self._ask_contact_fix(partner, policy, actions.filtered(lambda a: a.state == "failed")[:1], today)
+        return actions
+
+    def _advance(self, decision, level, today, origin):
+        """Record on the invoices the level the customer was just reminded at."""
+        by_level = defaultdict(list)
+        if origin == "scheduler":
+            for item in decision.items:
+                if item.target_level_id:
+                    by_level[item.target_level_id].append(item.move_id)
+        else:
+            # A collector sent this level by hand: every listed invoice reaches it
+            # (never goes back to a lower one).
+            moves = self.env["account.move"].sudo().browse(decision.listed_move_ids)
+            for move in moves:
+                if not move.collections_level_id or move.collections_level_id.delay < level.delay:
+                    by_level[level.id].append(move.id)
+                else:
+                    by_level[move.collections_level_id.id].append(move.id)
+        for level_id, move_ids in by_level.items():
+            # Plain UPDATE: these bookkeeping columns are not accounting data, and
+            # posted, hashed entries must not go through account.move.write().
+            self.env.cr.execute(SQL(
+                """
+                UPDATE account_move
+                   SET collections_level_id = %s,
+                       collections_last_reminder_date = %s,
+                       collections_reminder_count = COALESCE(collections_reminder_count, 0) + 1
+                 WHERE id = ANY(%s)
+                """,
+                level_id, today, move_ids,
+            ))
+        self.env["account.move"].invalidate_model([
+            "collections_level_id", "collections_last_reminder_date", "collections_reminder_count",
+        ])
+
+    def _log(self, partner, policy, level, channel, origin, today, move_ids=(), decision=None, **values):
+        vals = {
+            "partner_id": partner.id,
+            "company_id": self.env.company.id,
+            "policy_id": policy.id if policy else False,
+            "level_id": level.id if level else False,
+            "channel": channel,
+            "origin": origin,
+            "action_date": today,
+            "move_ids": [(6, 0, list(move_ids))],
+            "user_id": self.env.uid,
+        }
+        if decision is not None:
+            vals["amount_overdue"] = float(decision.total_overdue)
+            vals["amount_due"] = float(decision.total_due)
+        vals.update(values)
+        return self.env["collections.action"].sudo().create(vals)
+
+    def _collector(self, partner, policy):
+        return partner.collections_user_id or policy.user_id or self.env.user
+
+    # --- email --------------------------------------------------------
+
+    def _render_email(self, partner, level, move_ids):
+        """(subject, body) of the level's template for this customer, in its language."""
+        template = level.mail_template_id.sudo().with_context(collections_move_ids=list(move_ids))
+        subject = template._render_field("subject", partner.ids, compute_lang=True)[partner.id]
+        body = template._render_field("body_html", partner.ids, compute_lang=True)[partner.id]
+        return subject, body
+
+    def _invoice_attachments(self, move_ids):
+        """[(file name, PDF bytes)] of the invoices, reusing the PDF Odoo already keeps."""
+        moves = self.env["account.move"].sudo().browse(move_ids).filtered(lambda m: m.is_invoice())
+        files = []
+        for move in moves:
+            if move.invoice_pdf_report_id:
+                files.append((move.invoice_pdf_report_id.name, move.invoice_pdf_report_id.raw))
+                continue
+            content, _kind = self.env["ir.actions.report"].sudo()._render_qweb_pdf(
+                "account.account_invoices", move.ids,
+            )
+            files.append((f"{move._get_report_base_filename()}.pdf", content))
+        return files
+
+    def _send_email(self, partner, policy, level, decision, origin, today, email=None):
+        move_ids = decision.listed_move_ids
+        fail = self._failure_logger(partner, policy, level, "email", origin, today, decision)
+        if not level.mail_template_id:
+            return fail(self.env._("Level '%s' has no email template.", level.name))
+        recipients = partner._collections_recipients()
+        if not recipients:
+            return fail(self._no_recipient_reason(partner))
+        if email:
+            subject, body = email["subject"], email["body"]
+        else:
+            subject, body = self._render_email(partner, level, move_ids)
+        attachments = self._invoice_attachments(move_ids) if level.attach_invoices else []
+        author = self._collector(partner, policy).partner_id
+        message = partner.with_context(mail_notify_force_send=False, mail_post_autofollow=False).message_post(
+            body=body,
+            subject=subject,
+            partner_ids=recipients.ids,
+            author_id=author.id,
+            email_from=author.email_formatted or self.env.company.email_formatted,
+            message_type="comment",
+            subtype_xmlid="mail.mt_note",
+            attachments=attachments,
+            email_layout_xmlid="mail.mail_notification_light",
+        )
+        return self._log(
+            partner, policy, level, "email", origin, today, move_ids, decision,
+            message_id=message.id,
+            recipients=", ".join(recipients.mapped("email_formatted")),
+        )
+
+    def _no_recipient_reason(self, partner):
+        commercial = partner.commercial_partner_id
+        if not commercial.email and not commercial.child_ids.filtered(lambda c: c.type == "invoice" and c.email):
+            return self.env._("The customer has no email address.")
+        return self.env._(
+            "The customer's email address bounced or opted out of emails: check it with the customer."
+        )
+
+    def _failure_logger(self, partner, policy, level, channel, origin, today, decision):
+        def fail(reason):
+            return self._log(
+                partner, policy, level, channel, origin, today, decision.listed_move_ids, decision,
+                state="failed", failure_reason=reason,
+            )
+        return fail
+
+    # --- letter ---------------------------------------------------------
+
+    def _make_letter(self, partner, policy, level, decision, origin, today):
+        report = self.env.ref("collections_followup.action_report_followup_letter").sudo()
+        content, _kind = report.with_context(
+            collections_level_id=level.id, collections_move_ids=list(decision.listed_move_ids),
+        )._render_qweb_pdf(report.report_name, partner.ids)
+        name = self.env._(
+            "Follow-up letter %(customer)s %(date)s.pdf", customer=partner.display_name, date=today,
+        )
+        attachment = self.env["ir.attachment"].sudo().create({
+            "name": name,
+            "raw": content,
+            "res_model": "res.partner",
+            "res_id": partner.id,
+            "mimetype": "application/pdf",
+        })
+        message = partner.message_post(
+            body=self.env._("Follow-up letter (%s) ready to print and post.", level.name),
+            attachment_ids=attachment.ids,
+            message_type="comment",
+            subtype_xmlid="mail.mt_note",
+        )
+        return self._log(
+            partner, policy, level, "letter", origin, today, decision.listed_move_ids, decision,
+            attachment_id=attachment.id, message_id=message.id,
+        )
+
+    # --- tasks ----------------------------------------------------------
+
+    def _create_call(self, partner, policy, level, decision, origin, today):
+        user = self._collector(partner, policy)
+        activity = partner.activity_schedule(
+            activity_type_id=level.activity_type_id.id,
+            summary=level.activity_summary or level.name,
+            note=level.activity_note or False,
+            user_id=user.id,
+            date_deadline=today,
+        )
+        return self._log(
+            partner, policy, level, "call", origin, today, decision.listed_move_ids, decision,
+            activity_id=activity.id, note=level.activity_summary or level.name,
+        )
+
+    def _open_activity(self, partner, xmlid):
+        activity_type = self.env.ref(xmlid)
+        return partner.activity_ids.filtered(lambda a: a.activity_type_id == activity_type)[:1], activity_type
+
+    def _request_review(self, partner, policy, level, decision, today):
+        existing, activity_type = self._open_activity(partner, "collections_followup.mail_activity_type_review")
+        if existing:
+            return self.env["collections.action"]
+        activity = partner.activity_schedule(
+            activity_type_id=activity_type.id,
+            summary=self.env._("Review and send the '%s' follow-up", level.name),
+            user_id=self._collector(partner, policy).id,
+            date_deadline=today,
+        )
+        return self._log(
+            partner, policy, level, "review", "scheduler", today, decision.listed_move_ids, decision,
+            activity_id=activity.id,
+            note=self.env._("Level '%s' needs a manual review before it is sent.", level.name),
+        )
+
+    def _ask_contact_fix(self, partner, policy, failed_action, today):
+        existing, activity_type = self._open_activity(partner, "collections_followup.mail_activity_type_contact_fix")
+        if existing:
+            return
+        partner.activity_schedule(
+            activity_type_id=activity_type.id,
+            summary=self.env._("Fix the customer's email address"),
+            note=failed_action.failure_reason or False,
+            user_id=self._collector(partner, policy).id,
+            date_deadline=today,
+        )

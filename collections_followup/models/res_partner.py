@@ -1,0 +1,408 @@
+from collections import defaultdict
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError
+from odoo.tools import SQL
+
+from ..engine import AGING_BUCKETS, OpenItem, aging_bucket, days_late, decide_partner
+
+STATUSES = [
+    ("action", "Action Due"),
+    ("waiting", "Waiting"),
+    ("none", "Nothing Due"),
+    ("excluded", "Excluded"),
+]
+
+# Fields of this addon a collector may change on a customer; everybody else
+# (salespeople included) only reads them.
+COLLECTOR_FIELDS = {
+    "collections_user_id",
+    "collections_policy_id",
+    "collections_excluded",
+    "collections_postponed_until",
+    "collections_postpone_reason",
+}
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    # Stored per company (company-dependent), set by people.
+    collections_user_id = fields.Many2one(
+        "res.users", string="Collector", company_dependent=True, copy=False,
+        domain="[('share', '=', False)]",
+        help="Collector in charge of this customer; receives its call and review tasks.",
+    )
+    collections_policy_id = fields.Many2one(
+        "collections.policy", string="Follow-up Policy", company_dependent=True, copy=False,
+        domain="[('company_id', '=', current_company_id)]",
+        help="Leave empty to use the company's default policy.",
+    )
+    collections_excluded = fields.Boolean(
+        string="Do Not Follow Up", company_dependent=True, copy=False,
+        help="No reminder of any kind is sent to this customer.",
+    )
+    collections_postponed_until = fields.Date(
+        string="Postponed Until", company_dependent=True, copy=False,
+    )
+    collections_postpone_reason = fields.Char(
+        string="Postponement Reason", company_dependent=True, copy=False,
+    )
+
+    # Computed from the ledger each time they are read, for the current company.
+    collections_status = fields.Selection(
+        STATUSES, string="Follow-up Status", compute="_compute_collections",
+        search="_search_collections_status",
+    )
+    collections_effective_policy_id = fields.Many2one(
+        "collections.policy", string="Applied Policy", compute="_compute_collections",
+    )
+    collections_level_id = fields.Many2one(
+        "collections.level", string="Current Level", compute="_compute_collections",
+        help="Highest level reached by the customer's open invoices.",
+    )
+    collections_next_level_id = fields.Many2one(
+        "collections.level", string="Next Level", compute="_compute_collections",
+        help="Level the next follow-up will be sent at.",
+    )
+    collections_next_action_date = fields.Date(
+        string="Next Action", compute="_compute_collections",
+    )
+    collections_currency_id = fields.Many2one(
+        "res.currency", compute="_compute_collections",
+    )
+    collections_total_due = fields.Monetary(
+        string="Total Due", compute="_compute_collections", currency_field="collections_currency_id",
+    )
+    collections_total_overdue = fields.Monetary(
+        string="Total Overdue", compute="_compute_collections", currency_field="collections_currency_id",
+    )
+    collections_oldest_days_late = fields.Integer(
+        string="Days Late", compute="_compute_collections",
+        help="Days since the due date of the oldest overdue invoice.",
+    )
+    collections_action_count = fields.Integer(compute="_compute_collections_action_count")
+    # Read by the reminder templates (which may not call private methods).
+    collections_company_id = fields.Many2one(
+        "res.company", compute="_compute_collections_company_id",
+        help="Company whose receivables the reminder is about.",
+    )
+    collections_mail_table = fields.Html(
+        compute="_compute_collections_mail_table", sanitize=False,
+        groups="account.group_account_invoice",
+        help="Table of the open invoices shown in reminders.",
+    )
+
+    # ------------------------------------------------------------------
+    # Decisions
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _collections_open_items(self, company, partner_ids=None):
+        """Open receivables per commercial partner, one query for all.
+
+        Returns {commercial_partner_id: [OpenItem, ...]}; amounts in company
+        currency, one item per journal entry (its earliest open due date)."""
+        where_partner = SQL("TRUE")
+        if partner_ids is not None:
+            where_partner = SQL("partner.commercial_partner_id = ANY(%s)", list(partner_ids))
+        self.env["account.move.line"].flush_model([
+            "amount_residual", "reconciled", "parent_state", "account_id", "no_followup",
+            "date_maturity", "partner_id", "company_id",
+        ])
+        self.env["account.move"].flush_model(["collections_level_id", "collections_last_reminder_date"])
+        rows = self.env.execute_query(SQL(
+            """
+            SELECT partner.commercial_partner_id,
+                   line.move_id,
+                   MIN(COALESCE(line.date_maturity, line.date)),
+                   SUM(line.amount_residual),
+                   BOOL_AND(COALESCE(line.no_followup, FALSE)),
+                   level.delay,
+                   move.collections_last_reminder_date
+              FROM account_move_line line
+              JOIN res_partner partner ON partner.id = line.partner_id
+              JOIN account_move move ON move.id = line.move_id
+              JOIN account_account account ON account.id = line.account_id
+         LEFT JOIN collections_level level ON level.id = move.collections_level_id
+             WHERE line.company_id = %(company)s
+               AND account.account_type = 'asset_receivable'
+               AND line.parent_state = 'posted'
+               AND NOT line.reconciled
+               AND line.amount_residual != 0
+               AND %(where_partner)s
+          GROUP BY partner.commercial_partner_id, line.move_id, level.delay,
+                   move.collections_last_reminder_date
+            """,
+            company=company.id,
+            where_partner=where_partner,
+        ))
+        items = defaultdict(list)
+        for partner_id, move_id, due, residual, excluded, reached, last in rows:
+            items[partner_id].append(OpenItem(
+                move_id=move_id, due_date=due, residual=residual,
+                reached_delay=reached, last_reminder_date=last, excluded=excluded,
+            ))
+        return items
+
+    def _collections_decide(self, company=None, today=None):
+        """{partner: (policy, PartnerDecision)} for these commercial partners."""
+        company = company or self.env.company
+        today = today or fields.Date.context_today(self)
+        items = self._collections_open_items(company, self.ids)
+        partners = self.with_company(company)
+        default_policy = self.env["collections.policy"].sudo()._get_default_policy(company)
+        policies = partners.sudo().collections_policy_id | default_policy
+        levels = {policy: policy.level_ids._to_engine() for policy in policies}
+        result = {}
+        for partner in partners.sudo():
+            policy = partner.collections_policy_id or default_policy
+            decision = decide_partner(
+                levels.get(policy, []),
+                items.get(partner.id, []),
+                today,
+                postponed_until=partner.collections_postponed_until,
+                excluded=partner.collections_excluded,
+            )
+            result[partner.id] = (policy, decision)
+        return result
+
+    @api.depends_context("company", "uid")
+    @api.depends("commercial_partner_id")
+    def _compute_collections(self):
+        company = self.env.company
+        commercial = self.commercial_partner_id
+        decisions = commercial.filtered("id")._collections_decide(company)
+        Level = self.env["collections.level"]
+        max_reached = self._collections_reached_levels(company, commercial)
+        for partner in self:
+            policy, decision = decisions.get(partner.commercial_partner_id.id, (False, None))
+            partner.collections_effective_policy_id = policy
+            partner.collections_currency_id = company.currency_id
+            if decision is None:
+                partner.collections_status = "none"
+                partner.collections_level_id = False
+                partner.collections_next_level_id = False
+                partner.collections_next_action_date = False
+                partner.collections_total_due = 0.0
+                partner.collections_total_overdue = 0.0
+                partner.collections_oldest_days_late = 0
+                continue
+            partner.collections_status = decision.status
+            partner.collections_level_id = max_reached.get(partner.commercial_partner_id.id, Level)
+            partner.collections_next_level_id = Level.browse(decision.level_id)
+            partner.collections_next_action_date = decision.next_action_date
+            partner.collections_total_due = float(decision.total_due)
+            partner.collections_total_overdue = float(decision.total_overdue)
+            partner.collections_oldest_days_late = decision.oldest_days_late
+
+    @api.model
+    def _collections_reached_levels(self, company, partners):
+        """{commercial_partner_id: highest level reached by an open invoice}."""
+        if not partners.ids:
+            return {}
+        groups = self.env["account.move"].sudo()._read_group(
+            [
+                ("commercial_partner_id", "in", partners.ids),
+                ("company_id", "=", company.id),
+                ("state", "=", "posted"),
+                ("payment_state", "in", ("not_paid", "partial")),
+                ("collections_level_id", "!=", False),
+            ],
+            ["commercial_partner_id", "collections_level_id"],
+        )
+        best = {}
+        for partner, level in groups:
+            current = best.get(partner.id)
+            if not current or level.delay > current.delay:
+                best[partner.id] = level
+        return {pid: level.with_env(self.env) for pid, level in best.items()}
+
+    def _search_collections_status(self, operator, value):
+        if operator not in ("=", "!=", "in", "not in"):
+            return NotImplemented
+        values = {value} if isinstance(value, str) or not value else set(value)
+        company = self.env.company
+        items = self._collections_open_items(company)
+        candidates = self.browse(list(items)).exists()
+        decisions = candidates._collections_decide(company)
+        matching = [pid for pid, (_policy, decision) in decisions.items() if decision.status in values]
+        if "none" in values:
+            # Customers without open items have nothing due.
+            others = [pid for pid, (_policy, decision) in decisions.items() if decision.status not in values]
+            positive = operator in ("=", "in")
+            return [("commercial_partner_id", "not in" if positive else "in", others)]
+        positive = operator in ("=", "in")
+        return [("commercial_partner_id", "in" if positive else "not in", matching)]
+
+    def _compute_collections_action_count(self):
+        counts = dict(self.env["collections.action"]._read_group(
+            [("partner_id", "in", self.commercial_partner_id.ids), ("company_id", "=", self.env.company.id)],
+            ["partner_id"], ["__count"],
+        )) if self.env["collections.action"].has_access("read") else {}
+        for partner in self:
+            partner.collections_action_count = counts.get(partner.commercial_partner_id, 0)
+
+    # ------------------------------------------------------------------
+    # Protection and actions
+    # ------------------------------------------------------------------
+
+    def write(self, vals):
+        if COLLECTOR_FIELDS.intersection(vals) and not self.env.su \
+                and not self.env.user.has_group("collections_followup.group_collections_user"):
+            raise AccessError(self.env._(
+                "Only collectors can change a customer's follow-up settings (collector, policy, "
+                "exclusion, postponement). Ask a Collections user to do it."
+            ))
+        return super().write(vals)
+
+    def _collections_recipients(self):
+        """Invoice contacts with a usable email, else the customer itself."""
+        self.ensure_one()
+        commercial = self.commercial_partner_id
+        contacts = commercial.child_ids.filtered(lambda c: c.type == "invoice" and c.email and c.active)
+        return (contacts or commercial).filtered(
+            lambda p: p.email_normalized and not p.is_blacklisted and not p.message_bounce
+        )
+
+    def _collections_lines(self, company=None, move_ids=None):
+        """Open invoices shown to the customer in reminders, letters and statements.
+
+        A list of dicts, oldest due date first, amounts in the invoice currency."""
+        self.ensure_one()
+        company = company or self.env.company
+        today = fields.Date.context_today(self)
+        domain = [
+            ("commercial_partner_id", "=", self.commercial_partner_id.id),
+            ("company_id", "=", company.id),
+            ("state", "=", "posted"),
+            ("move_type", "in", ("out_invoice", "out_refund", "out_receipt")),
+            ("payment_state", "in", ("not_paid", "partial")),
+        ]
+        if move_ids is None:
+            commercial = self.commercial_partner_id
+            items = self._collections_open_items(company, commercial.ids).get(commercial.id, [])
+            move_ids = [item.move_id for item in items if not item.excluded and item.residual > 0]
+        domain.append(("id", "in", list(move_ids)))
+        moves = self.env["account.move"].sudo().search(domain, order="invoice_date_due, name, id")
+        sign = {"out_refund": -1}
+        return [
+            {
+                "move": move,
+                "name": move.name,
+                "reference": move.ref or move.payment_reference or "",
+                "date": move.invoice_date,
+                "due": move.invoice_date_due,
+                "days_late": max((today - move.invoice_date_due).days, 0) if move.invoice_date_due else 0,
+                "total": sign.get(move.move_type, 1) * move.amount_total,
+                "residual": sign.get(move.move_type, 1) * move.amount_residual,
+                "currency": move.currency_id,
+                "url": move.get_portal_url(),
+            }
+            for move in moves
+        ]
+
+    @api.depends_context("company")
+    def _compute_collections_company_id(self):
+        self.collections_company_id = self.env.company
+
+    @api.depends_context("company", "collections_move_ids", "lang")
+    def _compute_collections_mail_table(self):
+        move_ids = self.env.context.get("collections_move_ids")
+        for partner in self:
+            lines = partner._collections_lines(move_ids=move_ids)
+            partner.collections_mail_table = self.env["ir.qweb"]._render("collections_followup.mail_invoice_table", {
+                "partner": partner,
+                "lines": lines,
+                "totals": partner._collections_totals(lines),
+            })
+
+    def _collections_statement_data(self, company=None, today=None):
+        """Open items with aging and the recent payments, for the statement PDF.
+
+        Amounts in company currency, straight from the ledger's residuals."""
+        self.ensure_one()
+        company = company or self.env.company
+        today = today or fields.Date.context_today(self)
+        commercial = self.commercial_partner_id
+        items = self._collections_open_items(company, commercial.ids).get(commercial.id, [])
+        moves = self.env["account.move"].sudo().browse([item.move_id for item in items])
+        buckets = {key: 0.0 for key, *_rest in AGING_BUCKETS}
+        lines = []
+        for item in sorted(items, key=lambda i: (i.due_date, i.move_id)):
+            move = moves.browse(item.move_id)
+            late = days_late(item.due_date, today)
+            buckets[aging_bucket(late)] += float(item.residual)
+            lines.append({
+                "move": move,
+                "name": move.name,
+                "reference": move.ref or move.payment_reference or "",
+                "date": move.invoice_date or move.date,
+                "due": item.due_date,
+                "days_late": max(late, 0),
+                "residual": float(item.residual),
+                "excluded": item.excluded,
+            })
+        payments = self.env["account.payment"].sudo().search([
+            ("partner_id", "child_of", commercial.id),
+            ("company_id", "=", company.id),
+            ("payment_type", "=", "inbound"),
+            ("state", "in", ("in_process", "paid")),
+            ("date", ">=", today - relativedelta(days=90)),
+        ], order="date desc, id desc")
+        return {
+            "company": company,
+            "currency": company.currency_id,
+            "today": today,
+            "lines": lines,
+            "buckets": [(label, buckets[key]) for key, label, *_rest in AGING_BUCKETS],
+            "total": sum(buckets.values()),
+            "payments": payments,
+        }
+
+    def _collections_totals(self, lines):
+        """Totals by currency of lines from _collections_lines: [(currency, due, overdue)]."""
+        totals = {}
+        for line in lines:
+            due, overdue = totals.get(line["currency"], (0.0, 0.0))
+            totals[line["currency"]] = (
+                due + line["residual"],
+                overdue + (line["residual"] if line["days_late"] > 0 else 0.0),
+            )
+        return [(currency, due, overdue) for currency, (due, overdue) in totals.items()]
+
+    def action_collections_open_actions(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("collections_followup.action_collections_action")
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {"default_partner_id": self.commercial_partner_id.id}
+        return action
+
+    def action_collections_send(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id("collections_followup.action_collections_send_wizard")
+        action["context"] = {"active_model": "res.partner", "active_ids": self.commercial_partner_id.ids}
+        return action
+
+    def action_collections_postpone(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id("collections_followup.action_collections_postpone_wizard")
+        action["context"] = {"active_model": "res.partner", "active_ids": self.commercial_partner_id.ids}
+        return action
+
+    def action_collections_print_statement(self):
+        return self.env.ref("collections_followup.action_report_collections_statement").report_action(
+            self.commercial_partner_id
+        )
+
+    def action_collections_open_invoices(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("account.action_move_out_invoice_type")
+        action["domain"] = [
+            ("commercial_partner_id", "=", self.commercial_partner_id.id),
+            ("move_type", "in", ("out_invoice", "out_refund")),
+            ("state", "=", "posted"),
+            ("payment_state", "in", ("not_paid", "partial")),
+        ]
+        action["context"] = {"create": False}
+        return action

@@ -1,0 +1,119 @@
+import dataclasses
+
+from odoo import api, fields, models
+
+
+class CollectionsSendMixin(models.AbstractModel):
+    """One customer's follow-up as the collector previews it before sending."""
+
+    _name = "collections.send.mixin"
+    _description = "Follow-up Preview"
+
+    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
+    policy_id = fields.Many2one("collections.policy", readonly=True)
+    level_id = fields.Many2one(
+        "collections.level", string="Level", domain="[('policy_id', '=', policy_id)]",
+    )
+    move_ids = fields.Many2many("account.move", string="Invoices", readonly=True)
+    currency_id = fields.Many2one("res.currency", readonly=True)
+    amount_overdue = fields.Monetary(readonly=True, currency_field="currency_id")
+    send_email = fields.Boolean(string="Email")
+    print_letter = fields.Boolean(string="Letter")
+    create_activity = fields.Boolean(string="Call Task")
+    recipients = fields.Char(compute="_compute_recipients")
+    attachment_names = fields.Char(string="Attachments", compute="_compute_recipients")
+    subject = fields.Char()
+    body = fields.Html(sanitize_style=True)
+    warning = fields.Char(readonly=True)
+    result = fields.Selection(
+        [("sent", "Sent"), ("failed", "Failed"), ("skipped", "Skipped")], readonly=True,
+    )
+    result_message = fields.Char(readonly=True)
+
+    @api.model
+    def _prepare_values(self, partner, policy, decision):
+        level = self.env["collections.level"].browse(decision.level_id)
+        move_ids = list(decision.listed_move_ids)
+        if not level:
+            level = partner.collections_level_id or policy.level_ids.filtered(lambda lvl: lvl.delay > 0)[:1]
+            overdue = [d.move_id for d in decision.items if d.days_late > 0 and d.residual > 0]
+            open_items = [d.move_id for d in decision.items if d.residual > 0]
+            move_ids = overdue or open_items
+        values = {
+            "partner_id": partner.id,
+            "policy_id": policy.id,
+            "level_id": level.id,
+            "move_ids": [(6, 0, move_ids)],
+            "currency_id": self.env.company.currency_id.id,
+            "amount_overdue": float(decision.total_overdue),
+            "send_email": level.send_email,
+            "print_letter": level.print_letter,
+            "create_activity": level.create_activity,
+        }
+        warning = self._warning(partner, policy, level, move_ids)
+        values["warning"] = warning
+        if level.mail_template_id and move_ids:
+            values["subject"], values["body"] = self.env["collections.run"]._render_email(partner, level, move_ids)
+        return values
+
+    @api.model
+    def _warning(self, partner, policy, level, move_ids):
+        if not policy:
+            return self.env._("The company has no follow-up policy: create one in Collections > Configuration.")
+        if not level:
+            return self.env._("The policy '%s' has no level to send.", policy.name)
+        if not move_ids:
+            return self.env._("Nothing is open on this customer's account.")
+        return False
+
+    @api.onchange("level_id")
+    def _onchange_level_id(self):
+        for line in self.filtered("level_id"):
+            line.send_email = line.level_id.send_email
+            line.print_letter = line.level_id.print_letter
+            line.create_activity = line.level_id.create_activity
+            if line.level_id.mail_template_id and line.move_ids:
+                line.subject, line.body = self.env["collections.run"]._render_email(
+                    line.partner_id._origin, line.level_id._origin, line.move_ids._origin.ids,
+                )
+
+    @api.depends("partner_id", "move_ids", "level_id")
+    def _compute_recipients(self):
+        for line in self:
+            recipients = line.partner_id._collections_recipients() if line.partner_id else line.partner_id
+            line.recipients = ", ".join(recipients.mapped("email_formatted")) or False
+            names = line.move_ids.filtered(lambda m: m.is_invoice()).mapped("name") if line.level_id.attach_invoices else []
+            line.attachment_names = ", ".join(f"{name}.pdf" for name in names) or False
+
+    def _send_one(self, today):
+        """Execute this preview; returns 'sent', 'failed' or 'skipped' and writes the result."""
+        self.ensure_one()
+        if self.warning:
+            self.write({"result": "skipped", "result_message": self.warning})
+            return "skipped"
+        channels = {
+            name for name, flag in (
+                ("email", self.send_email), ("letter", self.print_letter), ("call", self.create_activity),
+            ) if flag
+        }
+        if not channels:
+            self.write({"result": "skipped", "result_message": self.env._("No channel chosen.")})
+            return "skipped"
+        policy, decision = self.partner_id._collections_decide()[self.partner_id.id]
+        decision = dataclasses.replace(
+            decision, level_id=self.level_id.id, listed_move_ids=tuple(self.move_ids.ids),
+        )
+        # What the collector previewed (and possibly edited) is what is sent.
+        email = {"subject": self.subject, "body": self.body} if self.body else None
+        actions = self.env["collections.run"]._execute(
+            self.partner_id, policy, self.level_id, decision, "manual", today, email=email, channels=channels,
+        )
+        failures = actions.filtered(lambda a: a.state == "failed")
+        if failures:
+            self.write({"result": "failed", "result_message": "; ".join(failures.mapped("failure_reason"))})
+            return "failed"
+        self.write({
+            "result": "sent",
+            "result_message": ", ".join(filter(None, actions.mapped("recipients"))) or False,
+        })
+        return "sent"
