@@ -3,17 +3,10 @@
     "version": "19.0.1.0.0",
     "category": "Accounting/Accounting",
     "summary": "Automatic multi-level payment follow-ups, collector worklist and a full interaction log",
-    "description": """
-Runs accounts-receivable collections inside Odoo: follow-up policies with
-levels, a daily scheduler that sends one reminder per customer with the
-overdue invoices attached, letters and statements, call tasks for collectors,
-manual review and sending, and a record of every interaction.
-""",
     "author": "collections_followup developers",
     "website": "https://example.invalid/collections_followup",
     "license": "LGPL-3",
     "depends": ["account", "mail", "portal"],
-    "external_dependencies": {"python": ["dateutil"]},
     "data": [
         "security/collections_security.xml",
         "security/ir.model.access.csv",
@@ -39,6 +32,4 @@ manual review and sending, and a record of every interaction.
         ],
     },
     "post_init_hook": "_post_init_create_policies",
-    "installable": True,
-    "application": False,
 }

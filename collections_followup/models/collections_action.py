@@ -56,7 +56,7 @@ class CollectionsAction(models.Model):
     amount_due = fields.Monetary(string="Total Due", readonly=True, currency_field="currency_id")
     recipients = fields.Char(readonly=True)
     note = fields.Text(readonly=True)
-    message_id = fields.Many2one("mail.message", string="Message", readonly=True, index="btree_not_null")
+    message_id = fields.Many2one("mail.message", readonly=True, index="btree_not_null")
     message_body = fields.Html(related="message_id.body", string="Message Sent")
     activity_id = fields.Many2one("mail.activity", string="Task", readonly=True)
     attachment_id = fields.Many2one("ir.attachment", string="Document", readonly=True)
@@ -73,12 +73,16 @@ class CollectionsAction(models.Model):
             action.display_name = f"{action.partner_id.display_name} - {channels.get(action.channel)}"
 
     def write(self, vals):
+        if not self:
+            return super().write(vals)
         raise UserError(self.env._(
             "The collections log is a record of what happened: entries cannot be changed. "
             "Log a new action instead."
         ))
 
     def unlink(self):
+        if not self:
+            return super().unlink()
         raise UserError(self.env._("The collections log is a record of what happened: entries cannot be deleted."))
 
     def action_open_document(self):

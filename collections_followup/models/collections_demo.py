@@ -48,14 +48,20 @@ class CollectionsDemo(models.AbstractModel):
         eur = self.env.ref("base.EUR")
         if company.currency_id != eur:
             eur.active = True
-        collector = self.env.ref("base.user_admin")
+        collector = self.env["res.users"].create({
+            "name": "Casey Collector",
+            "login": "collector",
+            "password": "collector",
+            "email": "casey.collector@example.com",
+            "group_ids": [(4, self.env.ref("collections_followup.group_collections_user").id)],
+        })
         today = fields.Date.context_today(self)
         for name, email, country, invoices in DEMO_CUSTOMERS:
             partner = self.env["res.partner"].create({
                 "name": name,
                 "is_company": True,
                 "email": email or False,
-                "country_id": self.env.ref(f"base.{country.lower()}").id,
+                "country_id": self.env["res.country"].search([("code", "=", country)], limit=1).id,
                 "phone": "+1 555 0100",
             })
             partner.with_company(company).collections_user_id = collector

@@ -26,17 +26,16 @@ class CollectionsLevel(models.Model):
         string="Minimum Amount", currency_field="currency_id",
         help="Nothing is sent at this level when the amount concerned is lower.",
     )
-    send_email = fields.Boolean(string="Send Email", default=True)
+    send_email = fields.Boolean(default=True)
     mail_template_id = fields.Many2one(
         "mail.template", string="Email Template",
         domain=[("model", "=", "res.partner")],
     )
     attach_invoices = fields.Boolean(
-        string="Attach Invoices", default=True,
+        default=True,
         help="Attach the PDF of every invoice listed in the reminder.",
     )
     print_letter = fields.Boolean(
-        string="Print Letter",
         help="Produce the follow-up letter PDF, kept on the action log for printing and posting.",
     )
     create_activity = fields.Boolean(string="Call Task")
@@ -47,11 +46,10 @@ class CollectionsLevel(models.Model):
     activity_summary = fields.Char(string="Task Summary", translate=True)
     activity_note = fields.Html(string="Task Note", translate=True)
     letter_text = fields.Html(
-        string="Letter Text", translate=True,
+        translate=True,
         help="Opening paragraph of the follow-up letter at this level.",
     )
     manual_review = fields.Boolean(
-        string="Manual Review",
         help="The scheduler does not execute this level: it asks the collector to review "
              "the customer and send the follow-up by hand.",
     )

@@ -26,7 +26,9 @@ class CollectionsRun(models.AbstractModel):
     @api.model
     def _cron_run_followups(self):
         today = fields.Date.context_today(self)
-        for company in self.env["res.company"].search([]):
+        # Companies without a default policy have nothing configured to send.
+        policies = self.env["collections.policy"].search([("is_default", "=", True)])
+        for company in policies.company_id:
             self.with_company(company)._run_company(company, today)
 
     @api.model
@@ -96,7 +98,7 @@ class CollectionsRun(models.AbstractModel):
         try:
             with self.env.cr.savepoint():
                 return self._execute(partner, policy, level, decision, origin, today)
-        except Exception as error:  # noqa: BLE001 - one customer must not stop the run
+        except Exception as error:
             _logger.exception("Follow-up of partner %s failed", partner.id)
             return self._log(
                 partner, policy, level, "email", origin, today,

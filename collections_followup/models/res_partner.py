@@ -1,7 +1,6 @@
 from collections import defaultdict
 
 from dateutil.relativedelta import relativedelta
-
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL
@@ -386,7 +385,9 @@ class ResPartner(models.Model):
         return action
 
     def action_collections_postpone(self):
-        action = self.env["ir.actions.act_window"]._for_xml_id("collections_followup.action_collections_postpone_wizard")
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "collections_followup.action_collections_postpone_wizard"
+        )
         action["context"] = {"active_model": "res.partner", "active_ids": self.commercial_partner_id.ids}
         return action
 

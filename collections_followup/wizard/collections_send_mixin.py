@@ -12,7 +12,7 @@ class CollectionsSendMixin(models.AbstractModel):
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
     policy_id = fields.Many2one("collections.policy", readonly=True)
     level_id = fields.Many2one(
-        "collections.level", string="Level", domain="[('policy_id', '=', policy_id)]",
+        "collections.level", domain="[('policy_id', '=', policy_id)]",
     )
     move_ids = fields.Many2many("account.move", string="Invoices", readonly=True)
     currency_id = fields.Many2one("res.currency", readonly=True)
@@ -82,7 +82,9 @@ class CollectionsSendMixin(models.AbstractModel):
         for line in self:
             recipients = line.partner_id._collections_recipients() if line.partner_id else line.partner_id
             line.recipients = ", ".join(recipients.mapped("email_formatted")) or False
-            names = line.move_ids.filtered(lambda m: m.is_invoice()).mapped("name") if line.level_id.attach_invoices else []
+            names = []
+            if line.level_id.attach_invoices:
+                names = line.move_ids.filtered(lambda m: m.is_invoice()).mapped("name")
             line.attachment_names = ", ".join(f"{name}.pdf" for name in names) or False
 
     def _send_one(self, today):

@@ -1,0 +1,239 @@
+from datetime import timedelta
+
+from odoo.exceptions import ValidationError
+from odoo.tests import freeze_time, tagged
+
+from .common import TODAY, CollectionsCommon
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestFollowupRun(CollectionsCommon):
+
+    def test_default_policy_created_for_every_company(self):
+        self.assertEqual(
+            self.policy.level_ids.sorted("delay").mapped("delay"), [-5, 7, 21, 45],
+        )
+        other = self.env["res.company"].create({"name": "Brand New Ltd"})
+        policy = self.env["collections.policy"]._get_default_policy(other)
+        self.assertEqual(len(policy.level_ids), 4)
+        self.assertTrue(all(policy.level_ids.mapped("mail_template_id")))
+
+    def test_one_email_per_customer_lists_all_overdue_invoices(self):
+        old = self._invoice(self.customer, 1000.0, 50)
+        recent = self._invoice(self.customer, 250.0, 10)
+        not_due = self._invoice(self.customer, 80.0, -30)
+        with self.mock_mail_gateway():
+            handled = self._run()
+        self.assertEqual(handled, 1)
+        mails = self._mails_to(self.customer)
+        self.assertEqual(len(mails), 1, "one communication per customer")
+        body = mails[0].body_html
+        self.assertIn(old.name, body)
+        self.assertIn(recent.name, body)
+        self.assertNotIn(not_due.name, body)
+        self.assertEqual(
+            sorted(mails[0].attachment_ids.mapped("name")),
+            sorted([f"{old._get_report_base_filename()}.pdf", f"{recent._get_report_base_filename()}.pdf"]),
+        )
+        # Both invoices climbed to the first level: levels are never skipped.
+        self.assertEqual((old | recent).collections_level_id, self.level_first)
+        self.assertEqual(old.collections_reminder_count, 1)
+        self.assertEqual(old.collections_last_reminder_date, TODAY)
+        self.assertFalse(not_due.collections_level_id)
+        action = self._actions(self.customer, channel="email")
+        self.assertEqual(action.state, "done")
+        self.assertEqual(action.origin, "scheduler")
+        self.assertEqual(action.move_ids, old | recent)
+        self.assertEqual(action.amount_overdue, 1250.0)
+        self.assertEqual(action.message_id.model, "res.partner")
+
+    def test_courtesy_reminder_before_due_date(self):
+        soon = self._invoice(self.customer, 500.0, -3)
+        with self.mock_mail_gateway():
+            self._run()
+        self.assertEqual(soon.collections_level_id, self.level_courtesy)
+        mail = self._mails_to(self.customer)[0]
+        self.assertIn("fall due shortly", mail.body_html)
+        self.assertFalse(mail.attachment_ids, "the courtesy level attaches nothing")
+
+    def test_rerun_same_day_sends_nothing_twice(self):
+        self._invoice(self.customer, 1000.0, 50)
+        with self.mock_mail_gateway():
+            self._run()
+            self._run()
+        self.assertEqual(len(self._mails_to(self.customer)), 1)
+        self.assertEqual(len(self._actions(self.customer, channel="email")), 1)
+
+    def test_rerun_after_a_failed_day_is_not_repeated_the_same_day(self):
+        silent = self._customer("No Mail Inc", False)
+        self._invoice(silent, 300.0, 10)
+        self._run()
+        self._run()
+        self.assertEqual(len(self._actions(silent)), 1)
+
+    def test_levels_progress_with_the_policy_gaps(self):
+        invoice = self._invoice(self.customer, 1000.0, 50)
+        with self.mock_mail_gateway():
+            self._run()
+        self.assertEqual(invoice.collections_level_id, self.level_first)
+        # The second level (21 days) comes 14 days after the first (7 days).
+        self.assertEqual(self._run(today=TODAY + timedelta(days=13)), 0)
+        with self.mock_mail_gateway():
+            self.assertEqual(self._run(today=TODAY + timedelta(days=14)), 1)
+        self.assertEqual(invoice.collections_level_id, self.level_second)
+        # The second level also creates a call task for the customer's collector.
+        call = self._actions(self.customer, channel="call")
+        self.assertEqual(call.activity_id.user_id, self.collector)
+        self.assertEqual(call.activity_id.res_id, self.customer.id)
+
+    def test_partial_payment_counts_by_residual_and_minimum_amount(self):
+        self.level_first.min_amount = 100.0
+        invoice = self._invoice(self.customer, 1000.0, 10)
+        self._pay(invoice, 950.0)
+        self.assertEqual(invoice.amount_residual, 50.0)
+        self.assertEqual(self.customer.collections_total_overdue, 50.0)
+        self.assertEqual(self.customer.collections_status, "none")
+        self.assertEqual(self._run(), 0)
+        self.level_first.min_amount = 40.0
+        self.customer.invalidate_recordset()
+        self.assertEqual(self.customer.collections_status, "action")
+        with self.mock_mail_gateway():
+            self.assertEqual(self._run(), 1)
+        self.assertIn("50.00", self._mails_to(self.customer)[0].body_html)
+
+    def test_excluded_invoice_and_excluded_customer(self):
+        excluded = self._invoice(self.customer, 700.0, 30)
+        excluded.no_followup = True
+        self.assertEqual(self.customer.collections_status, "none")
+        self.assertEqual(self._run(), 0)
+        kept = self._invoice(self.customer, 200.0, 30)
+        self.customer.invalidate_recordset()
+        with self.mock_mail_gateway():
+            self._run()
+        body = self._mails_to(self.customer)[0].body_html
+        self.assertIn(kept.name, body)
+        self.assertNotIn(excluded.name, body)
+        other = self._customer("Skip Me", "skip@example.com")
+        self._invoice(other, 200.0, 30)
+        other.with_company(self.company).collections_excluded = True
+        self.assertEqual(other.collections_status, "excluded")
+        self.assertEqual(self._run(), 0)
+
+    def test_customer_without_email_does_not_stop_the_run(self):
+        silent = self._customer("No Mail Inc", False)
+        self._invoice(silent, 300.0, 10)
+        self._invoice(self.customer, 400.0, 10)
+        with self.mock_mail_gateway():
+            self.assertEqual(self._run(), 2)
+        self.assertEqual(len(self._mails_to(self.customer)), 1)
+        failed = self._actions(silent)
+        self.assertEqual(failed.state, "failed")
+        self.assertIn("no email address", failed.failure_reason)
+        fix = silent.activity_ids.filtered(
+            lambda a: a.activity_type_id == self.env.ref("collections_followup.mail_activity_type_contact_fix")
+        )
+        self.assertEqual(len(fix), 1)
+        # The customer was not reminded: its invoice keeps its level, and is retried tomorrow.
+        self.assertEqual(self._run(today=TODAY + timedelta(days=1)), 1)
+        self.assertEqual(len(silent.activity_ids), 1, "one contact-fix task, not one per day")
+
+    def test_bounced_address_is_a_logged_failure(self):
+        self.customer.message_bounce = 3
+        self._invoice(self.customer, 300.0, 10)
+        self._run()
+        action = self._actions(self.customer)
+        self.assertEqual(action.state, "failed")
+        self.assertIn("bounced", action.failure_reason)
+
+    def test_invoice_contact_receives_the_reminder(self):
+        contact = self.env["res.partner"].create({
+            "name": "Accounts Payable", "type": "invoice", "parent_id": self.customer.id,
+            "email": "ap@acme.example.com",
+        })
+        self._invoice(self.customer, 300.0, 10)
+        with self.mock_mail_gateway():
+            self._run()
+        self.assertEqual(len(self._mails_to(contact)), 1)
+        self.assertFalse(self._mails_to(self.customer))
+
+    def test_postponed_customer_waits(self):
+        self._invoice(self.customer, 300.0, 10)
+        wizard = self.env["collections.postpone.wizard"].with_user(self.collector).with_context(
+            active_model="res.partner", active_ids=self.customer.ids,
+        ).create({"date": TODAY + timedelta(days=5), "reason": "Promised to pay on the 5th"})
+        wizard.action_postpone()
+        self.assertEqual(self.customer.collections_status, "waiting")
+        self.assertEqual(self.customer.collections_next_action_date, TODAY + timedelta(days=5))
+        self.assertEqual(self._run(), 0)
+        log = self._actions(self.customer, channel="postpone")
+        self.assertEqual(log.user_id, self.collector)
+        self.assertIn("Promised to pay", log.note)
+        with self.mock_mail_gateway():
+            self.assertEqual(self._run(today=TODAY + timedelta(days=5)), 1)
+
+    def test_manual_review_level_asks_the_collector(self):
+        self.level_first.manual_review = True
+        invoice = self._invoice(self.customer, 300.0, 10)
+        with self.mock_mail_gateway():
+            self._run()
+        self.assertFalse(self._mails_to(self.customer))
+        self.assertFalse(invoice.collections_level_id)
+        review = self._actions(self.customer, channel="review")
+        self.assertEqual(review.activity_id.user_id, self.collector)
+        self.assertEqual(self._run(today=TODAY + timedelta(days=1)), 1)
+        self.assertEqual(len(self._actions(self.customer, channel="review")), 1, "one review task at a time")
+
+    def test_letter_level_keeps_a_pdf_on_the_log(self):
+        invoice = self._invoice(self.customer, 900.0, 60)
+        invoice.collections_level_id = self.level_second
+        invoice.collections_last_reminder_date = TODAY - timedelta(days=30)
+        with self.mock_mail_gateway():
+            self._run()
+        self.assertEqual(invoice.collections_level_id, self.level_final)
+        letter = self._actions(self.customer, channel="letter")
+        self.assertEqual(letter.state, "done")
+        self.assertEqual(letter.attachment_id.res_model, "res.partner")
+        self.assertTrue(letter.attachment_id.raw)
+
+    def test_foreign_currency_invoice_is_listed_in_its_currency(self):
+        other = self.setup_other_currency("EUR", rates=[("2026-01-01", 2.0)])
+        invoice = self._invoice(self.customer, 600.0, 10, currency=other)
+        self.assertEqual(self.customer.collections_total_overdue, 300.0, "company currency: 600 EUR at 2.0")
+        with self.mock_mail_gateway():
+            self._run()
+        body = self._mails_to(self.customer)[0].body_html
+        self.assertIn(invoice.name, body)
+        self.assertIn("600.00", body)
+
+    def test_multi_company_isolation(self):
+        company_2_data = self.setup_other_company(name="Second Co")
+        company_2 = company_2_data["company"]
+        invoice_2 = self._invoice(self.customer, 800.0, 30, company_data=company_2_data)
+        with self.mock_mail_gateway():
+            self.assertEqual(self._run(), 0, "company 1 has nothing due for this customer")
+        self.assertFalse(invoice_2.collections_level_id)
+        with self.mock_mail_gateway():
+            self.assertEqual(self._run(company=company_2), 1)
+        action = self._actions(self.customer)
+        self.assertEqual(action.company_id, company_2)
+        self.assertEqual(invoice_2.collections_level_id.company_id, company_2)
+        # A collector of company 1 does not see company 2's log.
+        self.assertFalse(self.env["collections.action"].with_user(self.collector).search(
+            [("partner_id", "=", self.customer.id)]
+        ))
+
+    def test_invalid_level_configuration_is_refused(self):
+        with self.assertRaisesRegex(ValidationError, "same delay"):
+            self.level_second.delay = 7
+        with self.assertRaisesRegex(ValidationError, "email template"):
+            self.level_second.mail_template_id = False
+
+    def test_status_search_finds_customers_needing_action(self):
+        self._invoice(self.customer, 300.0, 10)
+        waiting = self._customer("Not Yet", "notyet@example.com")
+        self._invoice(waiting, 300.0, -20)
+        due = self.env["res.partner"].search([("collections_status", "=", "action")])
+        self.assertIn(self.customer, due)
+        self.assertNotIn(waiting, due)
+        self.assertIn(waiting, self.env["res.partner"].search([("collections_status", "=", "waiting")]))

@@ -1,0 +1,55 @@
+import io
+
+from odoo.tests import freeze_time, tagged
+from odoo.tools.pdf import PdfFileReader
+
+from .common import TODAY, CollectionsCommon
+
+
+def pdf_text(content):
+    reader = PdfFileReader(io.BytesIO(content))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestReports(CollectionsCommon):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.old = cls._invoice(cls.customer, 1500.0, 100)
+        cls.recent = cls._invoice(cls.customer, 400.0, 15)
+        cls.future = cls._invoice(cls.customer, 250.0, -10)
+        cls._pay(cls.old, 500.0, TODAY)
+
+    def _render(self, xmlid, **context):
+        report = self.env.ref(xmlid).with_user(self.collector).with_context(force_report_rendering=True, **context)
+        content, kind = report._render_qweb_pdf(report.report_name, self.customer.ids)
+        self.assertEqual(kind, "pdf")
+        return pdf_text(content)
+
+    def test_statement_shows_open_items_aging_and_payments(self):
+        text = self._render("collections_followup.action_report_collections_statement")
+        self.assertIn("Statement of Account", text)
+        for move in (self.old, self.recent, self.future):
+            self.assertIn(move.name, text)
+        self.assertIn("1,000.00", text)   # 1500 - 500 paid, in the 91-120 bucket
+        self.assertIn("400.00", text)     # 1-30 bucket
+        self.assertIn("250.00", text)     # not due
+        self.assertIn("1,650.00", text)   # total due
+        self.assertIn("Payments received", text)
+        self.assertIn("500.00", text)
+
+    def test_letter_lists_the_overdue_invoices_with_the_level(self):
+        text = self._render(
+            "collections_followup.action_report_followup_letter",
+            collections_level_id=self.level_final.id,
+            collections_move_ids=(self.old | self.recent).ids,
+        )
+        self.assertIn("Final notice", text)
+        self.assertIn(self.old.name, text)
+        self.assertIn(self.recent.name, text)
+        self.assertNotIn(self.future.name, text)
+        self.assertIn("1,400.00", text)   # 1000 + 400 due
+        self.assertIn("Acme Corp", text)

@@ -1,0 +1,158 @@
+"""make test: lint, engine tests, then the Odoo suite on a fresh database.
+
+Prints one closing line "N passed, N failed" totalling every part and exits
+non-zero on any failure, error, traceback during install or skipped test
+(a skipped browser tour proves nothing).
+"""
+import argparse
+import csv
+import glob
+import os
+import re
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ADDONS = ["collections_followup"]
+PYTHON = os.environ.get("ODOO_PYTHON", sys.executable)
+PYLINT_SKIPPED = [
+    "manifest-maintainers-list",
+    "missing-readme",
+    "website-manifest-key-not-valid-uri",
+    "consider-merging-classes-inherited",
+    "development-status-allowed",
+    "translation-positional-used",
+    "no-raise-unlink",
+    "prefer-env-translation",
+]
+
+
+class Tally:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+        self.notes = []
+
+    def add(self, name, passed, failed, note=""):
+        self.passed += passed
+        self.failed += failed
+        status = "ok" if not failed else "FAILED"
+        self.notes.append(f"{name}: {passed} passed, {failed} failed {note}".rstrip() + f" [{status}]")
+
+
+def run(cmd, **kwargs):
+    print("+", " ".join(cmd), flush=True)
+    return subprocess.run(cmd, cwd=ROOT, check=False, **kwargs)
+
+
+def lint(tally):
+    ruff = run([PYTHON, "-m", "ruff", "check", "."])
+    tally.add("ruff", int(ruff.returncode == 0), int(ruff.returncode != 0))
+    pylint = run([
+        PYTHON, "-m", "pylint", "--rcfile", str(ROOT / ".pylintrc"),
+        # pylint-odoo checks that do not apply to this project (see .pylintrc for the rest)
+        "--disable=" + ",".join(PYLINT_SKIPPED), *ADDONS,
+    ])
+    tally.add("pylint-odoo", int(pylint.returncode == 0), int(pylint.returncode != 0))
+    from lxml import etree
+
+    bad = []
+    for path in glob.glob(str(ROOT / "collections_*/**/*.xml"), recursive=True):
+        try:
+            etree.parse(path)
+        except etree.XMLSyntaxError as error:
+            bad.append(f"{path}: {error}")
+    for path in glob.glob(str(ROOT / "collections_*/**/*.csv"), recursive=True):
+        with open(path, newline="", encoding="utf-8") as handle:
+            rows = list(csv.reader(handle))
+        widths = {len(row) for row in rows}
+        if len(widths) != 1:
+            bad.append(f"{path}: rows have different numbers of columns {sorted(widths)}")
+    for line in bad:
+        print(line)
+    tally.add("xml/csv", int(not bad), int(bool(bad)))
+
+
+def engine_tests(tally):
+    proc = run([PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"], capture_output=True, text=True)
+    print(proc.stdout[-4000:], proc.stderr[-2000:])
+    last = proc.stdout.splitlines()[-1] if proc.stdout.strip() else ""
+    passed = sum(int(n) for n in re.findall(r"(\d+) passed", last))
+    failed = sum(int(n) for n in re.findall(r"(\d+) (?:failed|error)", last))
+    if proc.returncode not in (0, 1) or passed == 0:
+        failed = max(failed, 1)
+    tally.add("engine (pytest)", passed, failed)
+
+
+def odoo_tests(tally):
+    odoo_src = os.environ.get("ODOO_SRC")
+    addons_path = os.environ.get("ADDONS_PATH")
+    if not odoo_src or not addons_path:
+        print("ODOO_SRC / ADDONS_PATH are not set: run through 'make test'.")
+        tally.add("odoo", 0, 1)
+        return
+    db = f"collections_test_{time.strftime('%Y%m%d%H%M%S')}_{uuid.uuid4().hex[:6]}"
+    log_path = ROOT / "odoo-test.log"
+    port = str(18069 + os.getpid() % 1000)
+    cmd = [
+        PYTHON, f"{odoo_src}/odoo-bin", f"--addons-path={addons_path}", "-d", db,
+        "-i", ",".join(ADDONS), "--test-enable", "--test-tags", ",".join(f"/{a}" for a in ADDONS),
+        "--stop-after-init", "--log-level=test", f"--http-port={port}", "--http-interface=127.0.0.1",
+    ]
+    started = time.time()
+    try:
+        with open(log_path, "w", encoding="utf-8") as log:
+            proc = subprocess.run(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, check=False)
+    finally:
+        subprocess.run(["dropdb", "--if-exists", db], check=False)
+    text = log_path.read_text(encoding="utf-8", errors="replace")
+    summary = re.findall(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests when loading database", text)
+    problems = []
+    if not summary:
+        problems.append("no test summary in the Odoo log (install failed?)")
+        failed, errors, total = 0, 0, 0
+    else:
+        failed, errors, total = (int(x) for x in summary[-1])
+    skipped = re.findall(r"INFO \S+ odoo\.addons\.\S+: skipped (.*)", text)
+    skipped += [line for line in text.splitlines() if " skipped " in line and "odoo.tests" in line and "INFO" in line
+                and line not in skipped]
+    for line in skipped:
+        problems.append(f"skipped test: {line.strip()[:300]}")
+    error_lines = [line for line in text.splitlines() if re.search(r"\d (ERROR|CRITICAL) ", line)]
+    if total == 0:
+        problems.append("the Odoo suite ran no test")
+    if proc.returncode != 0:
+        problems.append(f"odoo-bin exited with {proc.returncode}")
+    print(f"Odoo suite: {total} tests, {failed} failed, {errors} errors, {len(skipped)} skipped "
+          f"in {time.time() - started:.0f}s (log: {log_path.name})")
+    for line in error_lines[:60]:
+        print("  ", line[:400])
+    for problem in problems:
+        print("  problem:", problem)
+    bad = failed + errors + len(skipped)
+    if not bad and (error_lines or problems):
+        bad = 1
+    tally.add("odoo", total - failed - errors - len(skipped), bad)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--lint-only", action="store_true")
+    args = parser.parse_args()
+    tally = Tally()
+    lint(tally)
+    if not args.lint_only:
+        engine_tests(tally)
+        odoo_tests(tally)
+    print()
+    for note in tally.notes:
+        print(note)
+    print(f"{tally.passed} passed, {tally.failed} failed")
+    sys.exit(1 if tally.failed else 0)
+
+
+if __name__ == "__main__":
+    main()
