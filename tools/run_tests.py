@@ -135,7 +135,7 @@ def odoo_tests(tally):
     bad = failed + errors + len(skipped)
     if not bad and (error_lines or problems):
         bad = 1
-    tally.add("odoo", total - failed - errors - len(skipped), bad)
+    tally.add("odoo", max(total - failed - errors - len(skipped), 0), bad)
 
 
 def main():

@@ -41,7 +41,8 @@ class CollectionsCommon(AccountTestInvoicingCommon, MailCommon):
             company_id=cls.company.id, company_ids=[cls.company.id],
         )
         cls.customer = cls._customer("Acme Corp", "acme@example.com")
-        cls.customer.with_company(cls.company).collections_user_id = cls.collector
+        # The test environment's user is an accountant, not a collector.
+        cls.customer.with_company(cls.company).sudo().collections_user_id = cls.collector
 
     @classmethod
     def _customer(cls, name, email):

@@ -88,14 +88,14 @@ class TestFollowupRun(CollectionsCommon):
         self.assertEqual(call.activity_id.res_id, self.customer.id)
 
     def test_partial_payment_counts_by_residual_and_minimum_amount(self):
-        self.level_first.min_amount = 100.0
+        self.level_first.with_user(self.manager).min_amount = 100.0
         invoice = self._invoice(self.customer, 1000.0, 10)
         self._pay(invoice, 950.0)
         self.assertEqual(invoice.amount_residual, 50.0)
         self.assertEqual(self.customer.collections_total_overdue, 50.0)
         self.assertEqual(self.customer.collections_status, "none")
         self.assertEqual(self._run(), 0)
-        self.level_first.min_amount = 40.0
+        self.level_first.with_user(self.manager).min_amount = 40.0
         self.customer.invalidate_recordset()
         self.assertEqual(self.customer.collections_status, "action")
         with self.mock_mail_gateway():
@@ -116,7 +116,7 @@ class TestFollowupRun(CollectionsCommon):
         self.assertNotIn(excluded.name, body)
         other = self._customer("Skip Me", "skip@example.com")
         self._invoice(other, 200.0, 30)
-        other.with_company(self.company).collections_excluded = True
+        other.with_company(self.company).with_user(self.collector).collections_excluded = True
         self.assertEqual(other.collections_status, "excluded")
         self.assertEqual(self._run(), 0)
 
@@ -173,7 +173,7 @@ class TestFollowupRun(CollectionsCommon):
             self.assertEqual(self._run(today=TODAY + timedelta(days=5)), 1)
 
     def test_manual_review_level_asks_the_collector(self):
-        self.level_first.manual_review = True
+        self.level_first.with_user(self.manager).manual_review = True
         invoice = self._invoice(self.customer, 300.0, 10)
         with self.mock_mail_gateway():
             self._run()
@@ -186,8 +186,11 @@ class TestFollowupRun(CollectionsCommon):
 
     def test_letter_level_keeps_a_pdf_on_the_log(self):
         invoice = self._invoice(self.customer, 900.0, 60)
-        invoice.collections_level_id = self.level_second
-        invoice.collections_last_reminder_date = TODAY - timedelta(days=30)
+        # As if the second reminder had been sent a month ago.
+        invoice.sudo().write({
+            "collections_level_id": self.level_second.id,
+            "collections_last_reminder_date": TODAY - timedelta(days=30),
+        })
         with self.mock_mail_gateway():
             self._run()
         self.assertEqual(invoice.collections_level_id, self.level_final)
@@ -225,9 +228,9 @@ class TestFollowupRun(CollectionsCommon):
 
     def test_invalid_level_configuration_is_refused(self):
         with self.assertRaisesRegex(ValidationError, "same delay"):
-            self.level_second.delay = 7
+            self.level_second.with_user(self.manager).delay = 7
         with self.assertRaisesRegex(ValidationError, "email template"):
-            self.level_second.mail_template_id = False
+            self.level_second.with_user(self.manager).mail_template_id = False
 
     def test_status_search_finds_customers_needing_action(self):
         self._invoice(self.customer, 300.0, 10)
