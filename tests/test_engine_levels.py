@@ -58,6 +58,13 @@ def test_levels_climb_one_at_a_time():
     assert decision.level_id == FIRST.id
 
 
+def test_overdue_item_never_reminded_skips_the_courtesy_level():
+    decision = decide_partner(LEVELS, [item(10, 50, 100)], TODAY)
+    assert decision.level_id == FIRST.id
+    # Still before the due date: the courtesy reminder comes first.
+    assert decide_partner(LEVELS, [item(10, -1, 100)], TODAY).level_id == COURTESY.id
+
+
 def test_gap_between_levels_is_kept_after_a_late_start():
     # First reminder sent 5 days ago on a 120-day-old invoice: the second level
     # waits for the 13-day gap between the first (7) and second (20) levels.
@@ -127,11 +134,11 @@ def test_postponed_customer_waits_until_the_later_date():
 
 def test_rerun_after_sending_sends_nothing():
     first = decide_partner(LEVELS, [item(10, 10, 100)], TODAY)
-    assert first.level_id == COURTESY.id
-    # The run records courtesy as reached today: the next run the same day waits.
-    again = decide_partner(LEVELS, [item(10, 10, 100, reached=-3, last=TODAY)], TODAY)
+    assert first.level_id == FIRST.id
+    # The run records the first level as reached today: the next run the same day waits.
+    again = decide_partner(LEVELS, [item(10, 10, 100, reached=7, last=TODAY)], TODAY)
     assert again.status == "waiting"
-    assert again.next_action_date == TODAY + timedelta(days=10)
+    assert again.next_action_date == TODAY + timedelta(days=13)
 
 
 def test_final_level_reached_has_no_next_date():

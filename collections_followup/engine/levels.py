@@ -5,7 +5,8 @@ Rules (documented in README.md, "How levels are decided"):
 * A policy has levels sorted by ``delay``: days after the due date (negative
   for a courtesy reminder before it).
 * Items climb the levels one at a time; a customer never gets the final
-  notice for an invoice that never had the earlier reminders. The next level
+  notice for an invoice that never had the earlier reminders. Levels meant
+  for before the due date (delay <= 0) are skipped once it has passed. The next level
   of an item is due on the later of
 
   - its due date + the next level's delay, and
@@ -131,6 +132,9 @@ def _item_next(levels, item, late):
     """(index of the next level, date it falls due) for one item."""
     reached = _reached_index(levels, item.reached_delay)
     nxt = reached + 1
+    # Reminders meant for before the due date are pointless once it has passed.
+    while nxt < len(levels) and levels[nxt].delay <= 0 < late:
+        nxt += 1
     if nxt >= len(levels):
         return None, None
     when = item.due_date + timedelta(days=levels[nxt].delay)

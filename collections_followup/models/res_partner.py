@@ -25,6 +25,11 @@ COLLECTOR_FIELDS = {
 }
 
 
+def _reference(move):
+    """The customer's reference of a document, when it says more than its number."""
+    return next((ref for ref in (move.ref, move.payment_reference) if ref and ref != move.name), "")
+
+
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
@@ -112,6 +117,9 @@ class ResPartner(models.Model):
             "date_maturity", "partner_id", "company_id",
         ])
         self.env["account.move"].flush_model(["collections_level_id", "collections_last_reminder_date"])
+        self.env["account.account"].flush_model(["account_type"])
+        self.env["res.partner"].flush_model(["commercial_partner_id"])
+        self.env["collections.level"].flush_model(["delay"])
         rows = self.env.execute_query(SQL(
             """
             SELECT partner.commercial_partner_id,
@@ -291,7 +299,7 @@ class ResPartner(models.Model):
             {
                 "move": move,
                 "name": move.name,
-                "reference": move.ref or move.payment_reference or "",
+                "reference": _reference(move),
                 "date": move.invoice_date,
                 "due": move.invoice_date_due,
                 "days_late": max((today - move.invoice_date_due).days, 0) if move.invoice_date_due else 0,
@@ -318,6 +326,19 @@ class ResPartner(models.Model):
                 "totals": partner._collections_totals(lines),
             })
 
+    def _collections_letter_data(self):
+        """Values of the follow-up letter: level, invoices, totals, date."""
+        self.ensure_one()
+        context = self.env.context
+        level = self.env["collections.level"].browse(context.get("collections_level_id")).exists()
+        lines = self._collections_lines(move_ids=context.get("collections_move_ids"))
+        return {
+            "level": level or self.collections_next_level_id or self.collections_level_id,
+            "lines": lines,
+            "totals": self._collections_totals(lines),
+            "today": fields.Date.context_today(self),
+        }
+
     def _collections_statement_data(self, company=None, today=None):
         """Open items with aging and the recent payments, for the statement PDF.
 
@@ -337,7 +358,7 @@ class ResPartner(models.Model):
             lines.append({
                 "move": move,
                 "name": move.name,
-                "reference": move.ref or move.payment_reference or "",
+                "reference": _reference(move),
                 "date": move.invoice_date or move.date,
                 "due": item.due_date,
                 "days_late": max(late, 0),

@@ -57,7 +57,7 @@ class TestAccess(CollectionsCommon):
     def test_nobody_edits_or_deletes_the_log(self):
         self._run()
         action = self._actions(self.customer)[:1]
-        with self.assertRaises(AccessError):
+        with self.assertRaises(UserError):  # AccessError is a UserError
             action.with_user(self.collector).write({"state": "failed"})
         with self.assertRaises(UserError):
             action.with_user(self.manager).sudo().write({"state": "failed"})

@@ -56,4 +56,5 @@ class TestManualFollowup(CollectionsCommon):
         results = {line.partner_id: line.result for line in wizard.line_ids}
         self.assertEqual(results, {self.customer: "sent", silent: "failed", paid_up: "skipped"})
         self.assertEqual(wizard.result_summary, "1 sent, 1 failed, 1 skipped.")
-        self.assertEqual(len(self._new_mails), 1)
+        self.assertEqual(len(self._mails_to(self.customer)), 1)
+        self.assertFalse(self._mails_to(paid_up))

@@ -8,7 +8,8 @@ from .common import TODAY, CollectionsCommon
 
 def pdf_text(content):
     reader = PdfFileReader(io.BytesIO(content))
-    return "\n".join(page.extract_text() for page in reader.pages)
+    # wkhtmltopdf places words one by one: compare on single spaces.
+    return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
 
 
 @tagged("post_install", "-at_install")
@@ -53,3 +54,5 @@ class TestReports(CollectionsCommon):
         self.assertNotIn(self.future.name, text)
         self.assertIn("1,400.00", text)   # 1000 + 400 due
         self.assertIn("Acme Corp", text)
+        self.assertIn("03/31/2026", text, "the letter is dated the day it is produced")
+        self.assertEqual(text.count(self.old.name), 1, "a reference equal to the number is not repeated")
