@@ -18,6 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 ADDONS = ["collections_followup"]
 PYTHON = os.environ.get("ODOO_PYTHON", sys.executable)
+ODOO_TIMEOUT = 45 * 60  # a hung suite must fail well before CI's own limit
 PYLINT_SKIPPED = [
     "manifest-maintainers-list",
     "missing-readme",
@@ -103,9 +104,16 @@ def odoo_tests(tally):
         "--stop-after-init", "--log-level=test", f"--http-port={port}", "--http-interface=127.0.0.1",
     ]
     started = time.time()
+    timed_out = False
     try:
         with open(log_path, "w", encoding="utf-8") as log:
-            proc = subprocess.run(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, check=False)
+            proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+            try:
+                proc.wait(timeout=ODOO_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                timed_out = True
+                proc.kill()
+                proc.wait()
     finally:
         subprocess.run(["dropdb", "--if-exists", db], check=False)
     text = log_path.read_text(encoding="utf-8", errors="replace")
@@ -124,6 +132,8 @@ def odoo_tests(tally):
     error_lines = [line for line in text.splitlines() if re.search(r"\d (ERROR|CRITICAL) ", line)]
     if total == 0:
         problems.append("the Odoo suite ran no test")
+    if timed_out:
+        problems.append(f"the Odoo suite did not finish within {ODOO_TIMEOUT // 60} minutes and was killed")
     if proc.returncode != 0:
         problems.append(f"odoo-bin exited with {proc.returncode}")
     print(f"Odoo suite: {total} tests, {failed} failed, {errors} errors, {len(skipped)} skipped "

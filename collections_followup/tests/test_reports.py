@@ -1,6 +1,6 @@
 import io
 
-from odoo.tests import freeze_time, tagged
+from odoo.tests import HttpCase, freeze_time, tagged
 from odoo.tools.pdf import PdfFileReader
 
 from .common import TODAY, CollectionsCommon
@@ -14,7 +14,9 @@ def pdf_text(content):
 
 @tagged("post_install", "-at_install")
 @freeze_time(TODAY)
-class TestReports(CollectionsCommon):
+class TestReports(CollectionsCommon, HttpCase):
+    """HttpCase: wkhtmltopdf fetches the report's assets from the test server,
+    which must share the test transaction or it waits on its locks forever."""
 
     @classmethod
     def setUpClass(cls):
