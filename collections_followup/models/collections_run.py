@@ -247,6 +247,8 @@ class CollectionsRun(models.AbstractModel):
             subtype_xmlid="mail.mt_note",
             attachments=attachments,
             email_layout_xmlid="mail.mail_notification_light",
+            # The layout's header reads "Your <model description>": "Your account", not "Your Contact".
+            model_description=self.env._("account"),
         )
         return self._log(
             partner, policy, level, "email", origin, today, move_ids, decision,
