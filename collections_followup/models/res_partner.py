@@ -65,6 +65,7 @@ class ResPartner(models.Model):
     )
     collections_level_id = fields.Many2one(
         "collections.level", string="Current Level", compute="_compute_collections",
+        search="_search_collections_level_id",
         help="Highest level reached by the customer's open invoices.",
     )
     collections_next_level_id = fields.Many2one(
@@ -243,6 +244,22 @@ class ResPartner(models.Model):
             return [("commercial_partner_id", "not in" if positive else "in", others)]
         positive = operator in ("=", "in")
         return [("commercial_partner_id", "in" if positive else "not in", matching)]
+
+    def _search_collections_level_id(self, operator, value):
+        """Customers with an open invoice at the given level(s)."""
+        if operator not in ("in", "=", "any"):
+            return NotImplemented
+        if operator == "any":
+            level_domain = value
+        else:
+            level_domain = [("id", "in", [value] if isinstance(value, int) else list(value))]
+        moves = self.env["account.move"].sudo()._search([
+            ("company_id", "=", self.env.company.id),
+            ("state", "=", "posted"),
+            ("payment_state", "in", ("not_paid", "partial")),
+            ("collections_level_id", "any", level_domain),
+        ])
+        return [("id", "in", moves.subselect("commercial_partner_id"))]
 
     def _compute_collections_action_count(self):
         counts = dict(self.env["collections.action"]._read_group(

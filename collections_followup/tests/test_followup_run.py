@@ -240,3 +240,33 @@ class TestFollowupRun(CollectionsCommon):
         self.assertIn(self.customer, due)
         self.assertNotIn(waiting, due)
         self.assertIn(waiting, self.env["res.partner"].search([("collections_status", "=", "waiting")]))
+
+    def test_search_by_level(self):
+        invoice = self._invoice(self.customer, 300.0, 10)
+        with self.mock_mail_gateway():
+            self._run()
+        self.assertEqual(invoice.collections_level_id, self.level_first)
+        found = self.env["res.partner"].search([("collections_level_id", "=", self.level_first.id)])
+        self.assertEqual(found, self.customer)
+        self.assertFalse(self.env["res.partner"].search([("collections_level_id", "=", self.level_final.id)]))
+
+    def test_decision_queries_do_not_grow_with_customers_or_invoices(self):
+        """The decision phase reads the ledger with a fixed number of queries."""
+        few = self._customer("Few Ltd", "few@example.com")
+        self._invoice(few, 100.0, 10)
+        many = self.env["res.partner"]
+        for index in range(6):
+            partner = self._customer(f"Many {index}", f"many{index}@example.com")
+            for days in (5, 20, 40):
+                self._invoice(partner, 100.0 + index, days)
+            many |= partner
+        counts = []
+        for partners in (few, many):
+            self.env.invalidate_all()
+            self.env.flush_all()
+            before = self.cr.sql_log_count
+            decisions = partners._collections_decide(self.company, TODAY)
+            counts.append(self.cr.sql_log_count - before)
+            self.assertEqual(len(decisions), len(partners))
+        self.assertEqual(counts[0], counts[1], "same queries for 1 customer/1 invoice and 6 customers/18 invoices")
+        self.assertLessEqual(counts[1], 12)
