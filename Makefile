@@ -39,7 +39,7 @@ run: doctor deps
 		echo "Database $(DB) exists: reusing it ('make reset' to recreate)."; \
 	else \
 		echo "Creating database $(DB) with demo data (about 2 minutes)..."; \
-		$(ODOO) -d $(DB) -i collections_followup --with-demo --stop-after-init --log-level=warn || exit 1; \
+		$(ODOO) -d $(DB) -i collections_followup --with-demo --stop-after-init --log-level=warn --http-interface=127.0.0.1 || exit 1; \
 	fi
 	@echo ""
 	@echo "  Open http://127.0.0.1:$(PORT)/odoo/action-collections_followup.action_collections_worklist"

@@ -19,7 +19,7 @@ class CollectionsPolicy(models.Model):
     )
     user_id = fields.Many2one(
         "res.users", string="Default Collector", domain="[('share', '=', False)]",
-        default=lambda self: self.env.user,
+        default=lambda self: self.env.user if not self.env.user._is_superuser() else False,
         help="Receives the tasks of customers who have no collector of their own.",
     )
     level_ids = fields.One2many("collections.level", "policy_id", string="Levels", copy=True)

@@ -198,6 +198,7 @@ class CollectionsRun(models.AbstractModel):
         return self.env["collections.action"].sudo().create(vals)
 
     def _collector(self, partner, policy):
+        """Who gets the customer's tasks: its collector, the policy's, else the acting user."""
         return partner.collections_user_id or policy.user_id or self.env.user
 
     # --- email --------------------------------------------------------

@@ -21,6 +21,7 @@ class ResCompany(models.Model):
             for key in ("courtesy", "first", "second", "final")
         }
         call = self.env.ref("mail.mail_activity_data_call", raise_if_not_found=False)
+        admin = self.env.ref("base.user_admin", raise_if_not_found=False)
         _ = self.env._
         vals_list = []
         for company in self.filtered(lambda c: c.id not in have):
@@ -28,6 +29,8 @@ class ResCompany(models.Model):
                 "name": _("Standard follow-up"),
                 "company_id": company.id,
                 "is_default": True,
+                # Tasks of customers without a collector go to a person, never to OdooBot.
+                "user_id": admin.id if admin and company in admin.company_ids else False,
                 "level_ids": [
                     (0, 0, {
                         "name": _("Courtesy reminder"), "delay": -5,

@@ -18,6 +18,7 @@ class TestFollowupRun(CollectionsCommon):
         policy = self.env["collections.policy"]._get_default_policy(other)
         self.assertEqual(len(policy.level_ids), 4)
         self.assertTrue(all(policy.level_ids.mapped("mail_template_id")))
+        self.assertNotEqual(policy.user_id, self.env.ref("base.user_root"), "tasks never go to OdooBot")
 
     def test_one_email_per_customer_lists_all_overdue_invoices(self):
         old = self._invoice(self.customer, 1000.0, 50)
