@@ -42,6 +42,12 @@ class TestManualFollowup(CollectionsCommon):
         self.assertIn("Final notice", form.body)
         self.assertTrue(form.print_letter)
         self.assertTrue(form.create_activity)
+        wizard = form.save()
+        action = wizard.action_preview_letter()
+        self.assertEqual(action["report_name"], "collections_followup.report_followup_letter")
+        self.assertEqual(action["context"]["collections_level_id"], self.level_final.id)
+        self.assertEqual(action["context"]["collections_move_ids"], wizard.move_ids.ids)
+        self.assertFalse(self._actions(self.customer), "a preview logs nothing")
 
     def test_mass_send_reports_each_customer(self):
         silent = self._customer("No Mail Inc", False)

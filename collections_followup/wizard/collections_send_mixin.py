@@ -87,6 +87,13 @@ class CollectionsSendMixin(models.AbstractModel):
                 names = line.move_ids.filtered(lambda m: m.is_invoice()).mapped("name")
             line.attachment_names = ", ".join(f"{name}.pdf" for name in names) or False
 
+    def action_preview_letter(self):
+        """The follow-up letter PDF exactly as it would be printed, without logging anything."""
+        self.ensure_one()
+        return self.env.ref("collections_followup.action_report_followup_letter").with_context(
+            collections_level_id=self.level_id.id, collections_move_ids=self.move_ids.ids,
+        ).report_action(self.partner_id)
+
     def _send_one(self, today):
         """Execute this preview; returns 'sent', 'failed' or 'skipped' and writes the result."""
         self.ensure_one()
