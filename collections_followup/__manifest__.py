@@ -21,6 +21,7 @@
         "views/account_move_views.xml",
         "wizard/collections_send_wizard_views.xml",
         "wizard/collections_postpone_wizard_views.xml",
+        "wizard/collections_credit_wizard_views.xml",
         "views/collections_menus.xml",
     ],
     "demo": [

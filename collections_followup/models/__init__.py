@@ -7,4 +7,5 @@ from . import (
     collections_run,
     res_company,
     res_partner,
+    res_partner_credit,
 )

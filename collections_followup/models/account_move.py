@@ -1,4 +1,5 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 
 class AccountMove(models.Model):
@@ -16,3 +17,38 @@ class AccountMove(models.Model):
         string="Follow-up Actions", readonly=True, copy=False,
         groups="account.group_account_invoice",
     )
+
+    # A manager's override of a credit block, for this invoice only.
+    collections_override_user_id = fields.Many2one(
+        "res.users", string="Credit Block Overridden By", readonly=True, copy=False,
+    )
+    collections_override_date = fields.Datetime(string="Overridden On", readonly=True, copy=False)
+    collections_override_reason = fields.Char(string="Override Reason", readonly=True, copy=False)
+    collections_credit_hold = fields.Boolean(
+        string="Customer on Credit Hold", compute="_compute_collections_credit_hold",
+    )
+
+    @api.depends_context("company")
+    @api.depends("commercial_partner_id")
+    def _compute_collections_credit_hold(self):
+        for move in self:
+            partner = move.commercial_partner_id.sudo().with_company(move.company_id)
+            move.collections_credit_hold = bool(partner.collections_credit_hold)
+
+    def _post(self, soft=True):
+        for move in self.filtered(lambda m: m.move_type == "out_invoice" and not m.collections_override_user_id):
+            company = move.company_id
+            partner = move.commercial_partner_id
+            policy = partner._collections_policy(company)
+            if not policy.block_invoice_posting:
+                continue
+            amount = move.amount_total_signed
+            check = partner._collections_credit_check(company, amount, policy, exclude_draft=amount)
+            if check.status == "block":
+                raise UserError(partner._collections_credit_error(
+                    company, check, self.env._("Invoice for %s", partner.display_name),
+                ))
+        return super()._post(soft=soft)
+
+    def action_collections_override(self):
+        return self.env["collections.override.wizard"]._open_for(self)

@@ -8,6 +8,9 @@ CHANNELS = [
     ("review", "Review Request"),
     ("postpone", "Postponement"),
     ("contact_fix", "Contact Fix Task"),
+    ("hold", "Credit Hold"),
+    ("release", "Hold Released"),
+    ("override", "Credit Override"),
 ]
 
 

@@ -49,6 +49,11 @@ class CollectionsLevel(models.Model):
         translate=True,
         help="Opening paragraph of the follow-up letter at this level.",
     )
+    credit_hold = fields.Boolean(
+        string="Put on Credit Hold",
+        help="Customers reaching this level are put on credit hold (new sales orders blocked); "
+             "the hold is released automatically once nothing is overdue.",
+    )
     manual_review = fields.Boolean(
         help="The scheduler does not execute this level: it asks the collector to review "
              "the customer and send the follow-up by hand.",

@@ -22,6 +22,15 @@ class CollectionsPolicy(models.Model):
         default=lambda self: self.env.user if not self.env.user._is_superuser() else False,
         help="Receives the tasks of customers who have no collector of their own.",
     )
+    credit_limit_mode = fields.Selection(
+        [("warn", "Warn only"), ("block", "Block")], string="Over Credit Limit", default="warn", required=True,
+        help="Block: sales orders (and invoices, below) that take a customer over its credit limit are refused, "
+             "and the daily run puts such customers on hold. Warn: a warning only.",
+    )
+    block_invoice_posting = fields.Boolean(
+        string="Block Invoices Too",
+        help="Posting a customer invoice is refused for customers on hold (or over the limit when blocking).",
+    )
     level_ids = fields.One2many("collections.level", "policy_id", string="Levels", copy=True)
     level_count = fields.Integer(compute="_compute_level_count")
     note = fields.Html(string="Internal Notes")

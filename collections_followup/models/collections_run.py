@@ -55,6 +55,7 @@ class CollectionsRun(models.AbstractModel):
                 sent += 1
             if in_cron and not self.env["ir.cron"]._commit_progress(len(batch)):
                 break
+        self.env["res.partner"]._collections_refresh_holds(company, today)
         _logger.info("Follow-up run for %s: %d customers due, %d handled", company.name, len(due), sent)
         return sent
 
@@ -138,6 +139,10 @@ class CollectionsRun(models.AbstractModel):
             reached |= action.state == "done"
         if "call" in channels:
             actions |= self._create_call(partner, policy, level, decision, origin, today)
+        if level.credit_hold and not partner.with_company(self.env.company).collections_credit_hold:
+            partner._collections_set_hold(
+                self.env._("follow-up level '%s' reached", level.name), "level", self.env.company, level,
+            )
         if not channels & {"email", "letter"}:
             reached = True
         if reached:

@@ -1,0 +1,310 @@
+from odoo import api, fields, models
+from odoo.exceptions import AccessError
+from odoo.tools import format_amount, format_date
+
+from ..engine.credit import Exposure, credit_check, credit_state
+
+# Only Collections Managers change these (limits and holds); everybody reads them.
+MANAGER_FIELDS = {
+    "credit_limit",
+    "use_partner_credit_limit",
+    "collections_credit_hold",
+    "collections_hold_reason",
+    "collections_hold_date",
+    "collections_hold_origin",
+}
+
+HOLD_ORIGINS = [
+    ("manual", "Set by a manager"),
+    ("level", "Follow-up level"),
+    ("limit", "Credit limit exceeded"),
+]
+
+
+class ResPartner(models.Model):
+    """Credit exposure and credit hold of a customer, per company."""
+
+    _inherit = "res.partner"
+
+    collections_credit_hold = fields.Boolean(
+        string="On Credit Hold", company_dependent=True, copy=False,
+        help="New sales orders and (if the policy says so) invoices are blocked until a manager releases it.",
+    )
+    collections_hold_reason = fields.Char(string="Hold Reason", company_dependent=True, copy=False)
+    collections_hold_date = fields.Date(string="On Hold Since", company_dependent=True, copy=False)
+    collections_hold_origin = fields.Selection(HOLD_ORIGINS, string="Hold Origin", company_dependent=True, copy=False)
+
+    collections_exposure_receivable = fields.Monetary(
+        string="Open Receivables", compute="_compute_collections_exposure",
+        currency_field="collections_currency_id",
+    )
+    collections_exposure_draft = fields.Monetary(
+        string="Draft Invoices", compute="_compute_collections_exposure",
+        currency_field="collections_currency_id",
+    )
+    collections_exposure_orders = fields.Monetary(
+        string="Orders Not Invoiced", compute="_compute_collections_exposure",
+        currency_field="collections_currency_id",
+    )
+    collections_exposure = fields.Monetary(
+        string="Credit Exposure", compute="_compute_collections_exposure",
+        currency_field="collections_currency_id",
+    )
+    collections_credit_limit = fields.Monetary(
+        string="Applied Credit Limit", compute="_compute_collections_exposure",
+        currency_field="collections_currency_id",
+        help="The customer's credit limit when the company uses credit limits; 0 means no limit.",
+    )
+    collections_credit_available = fields.Monetary(
+        string="Available Credit", compute="_compute_collections_exposure",
+        currency_field="collections_currency_id",
+    )
+    collections_credit_state = fields.Selection(
+        [("red", "Blocked"), ("amber", "Watch")], string="Credit Status",
+        compute="_compute_collections_exposure",
+    )
+    collections_credit_message = fields.Char(compute="_compute_collections_exposure")
+
+    # ------------------------------------------------------------------
+    # Exposure
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _collections_exposures(self, company, partners):
+        """{commercial partner id: Exposure}, a fixed number of queries for any number of invoices."""
+        items = self._collections_open_items(company, partners.ids)
+        drafts = dict(self.env["account.move"].sudo()._read_group(
+            [
+                ("commercial_partner_id", "in", partners.ids),
+                ("company_id", "=", company.id),
+                ("state", "=", "draft"),
+                ("move_type", "in", ("out_invoice", "out_refund")),
+            ],
+            ["commercial_partner_id"], ["amount_total_signed:sum"],
+        ))
+        orders = partners.sudo().with_company(company)._collections_orders_to_invoice()
+        return {
+            partner.id: Exposure(
+                receivable=sum((item.residual for item in items.get(partner.id, [])), 0),
+                draft_invoices=drafts.get(partner, 0.0),
+                orders=orders.get(partner.id, 0.0),
+            )
+            for partner in partners
+        }
+
+    def _collections_orders_to_invoice(self):
+        """{partner id: confirmed orders not yet invoiced, company currency}; sales adds them."""
+        return {}
+
+    def _collections_credit_limit(self, company):
+        self.ensure_one()
+        if not company.account_use_credit_limit:
+            return 0.0
+        return self.sudo().with_company(company).credit_limit or 0.0
+
+    @api.depends_context("company")
+    @api.depends("commercial_partner_id")
+    def _compute_collections_exposure(self):
+        company = self.env.company
+        commercial = self.commercial_partner_id.filtered("id")
+        exposures = self._collections_exposures(company, commercial)
+        overdue = {
+            pid: decision.total_overdue
+            for pid, (_policy, decision) in commercial._collections_decide(company).items()
+        }
+        for partner in self:
+            main = partner.commercial_partner_id
+            exposure = exposures.get(main.id) or Exposure(0, 0, 0)
+            limit = main._collections_credit_limit(company) if main.id else 0.0
+            hold = main.with_company(company).sudo().collections_credit_hold
+            partner.collections_exposure_receivable = float(exposure.receivable)
+            partner.collections_exposure_draft = float(exposure.draft_invoices)
+            partner.collections_exposure_orders = float(exposure.orders)
+            partner.collections_exposure = float(exposure.total)
+            partner.collections_credit_limit = limit
+            partner.collections_credit_available = limit - float(exposure.total) if limit else 0.0
+            partner.collections_credit_state = credit_state(
+                limit, exposure.total, overdue.get(main.id, 0), on_hold=hold,
+            ) or False
+            partner.collections_credit_message = main._collections_credit_banner(
+                company, limit, exposure.total, overdue.get(main.id, 0), hold,
+            )
+
+    def _collections_credit_banner(self, company, limit, exposure, overdue, hold):
+        currency = company.currency_id
+        if hold:
+            main = self.sudo().with_company(company)
+            return self.env._(
+                "On credit hold since %(date)s: %(reason)s",
+                date=format_date(self.env, main.collections_hold_date), reason=main.collections_hold_reason or "",
+            )
+        if limit and exposure > limit:
+            return self.env._(
+                "Over its credit limit: exposure %(exposure)s for a limit of %(limit)s.",
+                exposure=format_amount(self.env, float(exposure), currency),
+                limit=format_amount(self.env, limit, currency),
+            )
+        parts = []
+        if limit and exposure >= limit * 0.9:
+            parts.append(self.env._(
+                "%(ratio)s%% of its credit limit used (%(exposure)s of %(limit)s).",
+                ratio=int(float(exposure) * 100 / limit),
+                exposure=format_amount(self.env, float(exposure), currency),
+                limit=format_amount(self.env, limit, currency),
+            ))
+        if overdue > 0:
+            parts.append(self.env._(
+                "%(amount)s overdue.", amount=format_amount(self.env, float(overdue), currency),
+            ))
+        return " ".join(parts) or False
+
+    # ------------------------------------------------------------------
+    # Checks used by documents (sales orders, invoices)
+    # ------------------------------------------------------------------
+
+    def _collections_credit_check(self, company, amount, policy=None, exclude_draft=0.0):
+        """CreditCheck for a new document of ``amount`` (company currency)."""
+        self.ensure_one()
+        main = self.commercial_partner_id
+        exposure = self._collections_exposures(company, main)[main.id]
+        if policy is None:
+            policy = main.with_company(company)._collections_policy(company)
+        return credit_check(
+            main._collections_credit_limit(company),
+            float(exposure.total) - exclude_draft,
+            amount,
+            on_hold=main.sudo().with_company(company).collections_credit_hold,
+            block_over_limit=policy.credit_limit_mode == "block",
+        )
+
+    def _collections_policy(self, company):
+        main = self.commercial_partner_id.sudo().with_company(company)
+        return main.collections_policy_id or self.env["collections.policy"].sudo()._get_default_policy(company)
+
+    def _collections_credit_error(self, company, check, document):
+        """The sentence a blocked user reads: what, how much, why, who can release it."""
+        main = self.commercial_partner_id.sudo().with_company(company)
+        currency = company.currency_id
+        if check.reason == "hold":
+            why = self.env._(
+                "%(customer)s is on credit hold since %(date)s (%(reason)s).",
+                customer=main.display_name, date=format_date(self.env, main.collections_hold_date),
+                reason=main.collections_hold_reason or self.env._("no reason given"),
+            )
+        else:
+            why = self.env._(
+                "%(customer)s would owe %(exposure)s with this document, over its credit limit of "
+                "%(limit)s by %(excess)s.",
+                customer=main.display_name,
+                exposure=format_amount(self.env, float(check.exposure_after), currency),
+                limit=format_amount(self.env, float(check.limit), currency),
+                excess=format_amount(self.env, float(check.excess), currency),
+            )
+        return self.env._(
+            "%(document)s is blocked: %(why)s A Collections Manager can release the hold or "
+            "override it for this document.",
+            document=document, why=why,
+        )
+
+    # ------------------------------------------------------------------
+    # Hold and release
+    # ------------------------------------------------------------------
+
+    def write(self, vals):
+        if MANAGER_FIELDS.intersection(vals) and not self.env.su \
+                and not self.env.user.has_group("collections_followup.group_collections_manager"):
+            raise AccessError(self.env._(
+                "Only a Collections Manager can change credit limits and credit holds."
+            ))
+        return super().write(vals)
+
+    def _collections_set_hold(self, reason, origin, company=None, level=None):
+        """Put these customers on hold (already checked by the caller); logged."""
+        company = company or self.env.company
+        today = fields.Date.context_today(self)
+        for partner in self.commercial_partner_id.sudo().with_company(company):
+            if partner.collections_credit_hold:
+                continue
+            partner.write({
+                "collections_credit_hold": True,
+                "collections_hold_reason": reason,
+                "collections_hold_date": today,
+                "collections_hold_origin": origin,
+            })
+            partner._collections_log_credit("hold", reason, company, level)
+
+    def _collections_release_hold(self, reason, company=None):
+        company = company or self.env.company
+        for partner in self.commercial_partner_id.sudo().with_company(company):
+            if not partner.collections_credit_hold:
+                continue
+            partner.write({
+                "collections_credit_hold": False,
+                "collections_hold_reason": False,
+                "collections_hold_date": False,
+                "collections_hold_origin": False,
+            })
+            partner._collections_log_credit("release", reason, company)
+
+    def _collections_log_credit(self, channel, note, company, level=None, moves=None):
+        self.ensure_one()
+        labels = {
+            "hold": self.env._("Credit hold: %s", note),
+            "release": self.env._("Credit hold released: %s", note),
+            "override": self.env._("Credit block overridden: %s", note),
+        }
+        self.message_post(body=labels[channel], message_type="comment", subtype_xmlid="mail.mt_note")
+        return self.env["collections.action"].sudo().create({
+            "partner_id": self.id,
+            "company_id": company.id,
+            "channel": channel,
+            "origin": "manual" if self.env.uid != self.env.ref("base.user_root").id else "scheduler",
+            "level_id": level.id if level else False,
+            "move_ids": [(6, 0, moves.ids)] if moves else [],
+            "note": labels[channel],
+            "user_id": self.env.uid,
+        })
+
+    def action_collections_hold(self):
+        return self._collections_open_hold_wizard("hold")
+
+    def action_collections_release(self):
+        return self._collections_open_hold_wizard("release")
+
+    def _collections_open_hold_wizard(self, mode):
+        action = self.env["ir.actions.act_window"]._for_xml_id("collections_followup.action_collections_hold_wizard")
+        action["context"] = {
+            "active_model": "res.partner", "active_ids": self.commercial_partner_id.ids, "default_mode": mode,
+        }
+        action["name"] = self.env._("Put on Credit Hold") if mode == "hold" else self.env._("Release Credit Hold")
+        return action
+
+    @api.model
+    def _collections_refresh_holds(self, company, today):
+        """Daily: hold customers over their limit (blocking policies), release holds whose cause is gone."""
+        Partner = self.sudo().with_company(company)
+        held = Partner.search([("collections_credit_hold", "=", True)])
+        limited = Partner.search([("credit_limit", ">", 0), ("parent_id", "=", False)]) \
+            if company.account_use_credit_limit else Partner
+        candidates = (held | limited).commercial_partner_id
+        if not candidates:
+            return
+        exposures = self._collections_exposures(company, candidates)
+        decisions = candidates._collections_decide(company, today)
+        for partner in candidates:
+            exposure = exposures[partner.id].total
+            limit = partner._collections_credit_limit(company)
+            over = bool(limit) and exposure > limit
+            if partner.collections_credit_hold:
+                origin = partner.collections_hold_origin
+                if origin == "level" and decisions[partner.id][1].total_overdue <= 0:
+                    partner._collections_release_hold(self.env._("no overdue invoice left"), company)
+                elif origin == "limit" and not over:
+                    partner._collections_release_hold(self.env._("back under the credit limit"), company)
+            elif over and partner._collections_policy(company).credit_limit_mode == "block":
+                partner._collections_set_hold(
+                    self.env._("exposure %(exposure)s over the credit limit %(limit)s",
+                               exposure=format_amount(self.env, float(exposure), company.currency_id),
+                               limit=format_amount(self.env, limit, company.currency_id)),
+                    "limit", company,
+                )

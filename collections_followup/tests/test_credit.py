@@ -1,0 +1,132 @@
+from datetime import timedelta
+
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import Form, freeze_time, tagged
+
+from .common import TODAY, CollectionsCommon
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestCredit(CollectionsCommon):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company.account_use_credit_limit = True
+        cls.customer.with_company(cls.company).sudo().credit_limit = 1000.0
+
+    def _hold(self, partners, mode="hold", reason="Payment history", user=None):
+        wizard = self.env["collections.hold.wizard"].with_user(user or self.manager).with_context(
+            active_model="res.partner", active_ids=partners.ids,
+        ).create({"mode": mode, "reason": reason})
+        return wizard.action_apply()
+
+    def test_exposure_parts_in_company_currency(self):
+        posted = self._invoice(self.customer, 1000.0, 10)
+        self._pay(posted, 300.0)
+        self._invoice(self.customer, 200.0, -20, post=False)
+        other = self.setup_other_currency("EUR", rates=[("2026-01-01", 2.0)])
+        self._invoice(self.customer, 100.0, -20, currency=other)
+        partner = self.customer.with_user(self.salesman)
+        self.assertEqual(partner.collections_exposure_receivable, 750.0)  # 700 + 100 EUR / 2
+        self.assertEqual(partner.collections_exposure_draft, 200.0)
+        self.assertEqual(partner.collections_exposure_orders, 0.0)
+        self.assertEqual(partner.collections_exposure, 950.0)
+        self.assertEqual(partner.collections_credit_available, 50.0)
+        self.assertEqual(partner.collections_credit_state, "amber")
+        self.assertIn("95% of its credit limit", partner.collections_credit_message)
+
+    def test_exposure_queries_do_not_grow_with_invoices(self):
+        few = self._customer("One Invoice Ltd", "one@example.com")
+        self._invoice(few, 100.0, 5)
+        self._invoice(self.customer, 10.0, 5)
+        for days in range(12):
+            self._invoice(self.customer, 10.0 + days, days)
+        counts = []
+        for partner in (few, self.customer):
+            self.env.invalidate_all()
+            self.env.flush_all()
+            before = self.cr.sql_log_count
+            self.env["res.partner"]._collections_exposures(self.company, partner)
+            counts.append(self.cr.sql_log_count - before)
+        self.assertEqual(counts[0], counts[1])
+
+    def test_only_managers_hold_release_and_change_limits(self):
+        with self.assertRaises(AccessError):
+            self._hold(self.customer, user=self.collector)
+        with self.assertRaises(AccessError):
+            self.customer.with_user(self.salesman).with_company(self.company).write({"credit_limit": 99999.0})
+        with self.assertRaises(AccessError):
+            self.customer.with_user(self.billing).write({"collections_credit_hold": False})
+        self._hold(self.customer)
+        partner = self.customer.with_user(self.salesman)
+        self.assertTrue(partner.collections_credit_hold)
+        self.assertEqual(partner.collections_credit_state, "red")
+        self.assertIn("Payment history", partner.collections_credit_message)
+        log = self._actions(self.customer, channel="hold")
+        self.assertEqual(log.user_id, self.manager)
+        self._hold(self.customer, mode="release", reason="Paid in full")
+        self.assertFalse(self.customer.collections_credit_hold)
+        self.assertIn("Paid in full", self._actions(self.customer, channel="release").note)
+
+    def test_invoice_posting_blocked_when_the_policy_says_so_and_overridden_once(self):
+        self.policy.with_user(self.manager).block_invoice_posting = True
+        self._hold(self.customer)
+        blocked = self._invoice(self.customer, 50.0, -30, post=False)
+        with self.assertRaisesRegex(UserError, "on credit hold.*Collections Manager"):
+            blocked.with_user(self.billing).action_post()
+        self.assertEqual(blocked.state, "draft")
+        with self.assertRaises(AccessError):
+            self.env["collections.override.wizard"].with_user(self.collector).with_context(
+                **self.env["collections.override.wizard"]._open_for(blocked)["context"]
+            ).create({"reason": "x"}).action_override()
+        form = Form(self.env["collections.override.wizard"].with_user(self.manager).with_context(
+            **blocked.action_collections_override()["context"]
+        ))
+        form.reason = "Cash received at the counter"
+        form.save().action_override()
+        self.assertEqual(blocked.collections_override_user_id, self.manager)
+        blocked.with_user(self.billing).action_post()
+        self.assertEqual(blocked.state, "posted")
+        override = self._actions(self.customer, channel="override")
+        self.assertEqual(override.move_ids, blocked)
+        # The hold stays for every other invoice, copies included.
+        with self.assertRaises(UserError):
+            blocked.copy().with_user(self.billing).action_post()
+
+    def test_invoice_over_limit_blocked_only_in_block_mode(self):
+        self.policy.with_user(self.manager).block_invoice_posting = True
+        self._invoice(self.customer, 900.0, -30)
+        big = self._invoice(self.customer, 200.0, -30, post=False)
+        big.action_post()  # warn mode: allowed
+        self.policy.with_user(self.manager).credit_limit_mode = "block"
+        bigger = self._invoice(self.customer, 300.0, -30, post=False)
+        with self.assertRaisesRegex(UserError, "over its credit limit"):
+            bigger.action_post()
+
+    def test_follow_up_level_puts_on_hold_and_payment_releases(self):
+        self.level_final.with_user(self.manager).credit_hold = True
+        invoice = self._invoice(self.customer, 800.0, 60)
+        invoice.sudo().write({
+            "collections_level_id": self.level_second.id,
+            "collections_last_reminder_date": TODAY - timedelta(days=30),
+        })
+        with self.mock_mail_gateway():
+            self._run()
+        self.assertTrue(self.customer.collections_credit_hold)
+        self.assertEqual(self.customer.collections_hold_origin, "level")
+        self._pay(invoice, 800.0)
+        self._run(today=TODAY + timedelta(days=1))
+        self.assertFalse(self.customer.collections_credit_hold)
+        self.assertIn("no overdue invoice left", self._actions(self.customer, channel="release").note)
+
+    def test_daily_run_holds_over_limit_customers_in_block_mode(self):
+        self.policy.with_user(self.manager).credit_limit_mode = "block"
+        invoice = self._invoice(self.customer, 1500.0, -20)
+        self._run()
+        self.assertTrue(self.customer.collections_credit_hold)
+        self.assertEqual(self.customer.collections_hold_origin, "limit")
+        self._pay(invoice, 800.0)
+        self._run(today=TODAY + timedelta(days=1))
+        self.assertFalse(self.customer.collections_credit_hold, "back under the limit: released")
