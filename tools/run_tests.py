@@ -16,7 +16,7 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ADDONS = ["collections_followup"]
+ADDONS = ["collections_followup", "collections_followup_sale"]
 PYTHON = os.environ.get("ODOO_PYTHON", sys.executable)
 ODOO_TIMEOUT = 45 * 60  # a hung suite must fail well before CI's own limit
 PYLINT_SKIPPED = [

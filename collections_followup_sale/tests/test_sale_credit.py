@@ -1,0 +1,124 @@
+import json
+
+from odoo.addons.collections_followup.tests.common import CollectionsCommon
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import HttpCase, new_test_user, tagged
+
+
+@tagged("post_install", "-at_install")
+class TestSaleCredit(CollectionsCommon, HttpCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company.account_use_credit_limit = True
+        cls.seller = new_test_user(
+            cls.env, login="seller_test", password="seller_test", name="Sally Seller",
+            email="sally@company.example.com", groups="sales_team.group_sale_salesman",
+            company_id=cls.company.id, company_ids=[cls.company.id],
+        )
+        cls.manager.write({"password": "manager_test"})
+        cls.customer.name = "Held Customer Inc"
+
+    def _order(self, amount=500.0, user=None):
+        return self.env["sale.order"].with_user(user or self.seller).create({
+            "partner_id": self.customer.id,
+            "order_line": [(0, 0, {
+                "product_id": self.product_a.id, "product_uom_qty": 1, "price_unit": amount, "tax_ids": [],
+            })],
+        })
+
+    def _hold(self, reason="Three invoices over 60 days"):
+        self.env["collections.hold.wizard"].with_user(self.manager).with_context(
+            active_model="res.partner", active_ids=self.customer.ids,
+        ).create({"mode": "hold", "reason": reason}).action_apply()
+
+    def _override(self, order, reason="Prepaid by wire"):
+        context = order.with_user(self.manager).action_collections_override()["context"]
+        self.env["collections.override.wizard"].with_user(self.manager).with_context(**context).create(
+            {"reason": reason},
+        ).action_override()
+
+    def test_hold_blocks_the_salesperson_and_says_why_and_who(self):
+        order = self._order()
+        self._hold()
+        self.assertEqual(order.with_user(self.seller).collections_credit_state, "red")
+        with self.assertRaisesRegex(UserError, "on credit hold.*Three invoices over 60 days.*Collections Manager"):
+            order.with_user(self.seller).action_confirm()
+        self.assertEqual(order.state, "draft")
+
+    def test_manager_override_lets_one_order_through_and_is_logged(self):
+        order, other = self._order(), self._order()
+        self._hold()
+        with self.assertRaises(AccessError):
+            self.env["collections.override.wizard"].with_user(self.seller).with_context(
+                **order.action_collections_override()["context"]
+            ).create({"reason": "please"})
+        self._override(order)
+        order.with_user(self.seller).action_confirm()
+        self.assertEqual(order.state, "sale")
+        self.assertEqual(order.collections_override_user_id, self.manager)
+        log = self._actions(self.customer, channel="override")
+        self.assertEqual(log.user_id, self.manager)
+        self.assertIn("Prepaid by wire", log.note)
+        self.assertTrue(self.customer.collections_credit_hold, "the hold stays for everything else")
+        with self.assertRaises(UserError):
+            other.with_user(self.seller).action_confirm()
+
+    def test_copy_of_an_overridden_order_is_blocked_again(self):
+        order = self._order()
+        self._hold()
+        self._override(order)
+        copy = order.with_user(self.seller).copy()
+        self.assertFalse(copy.collections_override_user_id)
+        with self.assertRaises(UserError):
+            copy.action_confirm()
+
+    def test_over_limit_in_block_mode_names_amount_and_limit(self):
+        self.customer.with_company(self.company).with_user(self.manager).credit_limit = 1000.0
+        self.policy.with_user(self.manager).credit_limit_mode = "block"
+        first = self._order(700.0)
+        first.with_user(self.seller).action_confirm()
+        self.customer.invalidate_recordset()
+        self.assertEqual(self.customer.collections_exposure_orders, 700.0)
+        second = self._order(400.0)
+        with self.assertRaisesRegex(UserError, r"1,100\.00.*credit limit of .*1,000\.00.*by .*100\.00"):
+            second.with_user(self.seller).action_confirm()
+        self.policy.with_user(self.manager).credit_limit_mode = "warn"
+        second.with_user(self.seller).action_confirm()
+        self.assertEqual(second.state, "sale")
+
+    def test_confirmation_through_rpc_is_blocked(self):
+        order = self._order()
+        self._hold()
+        self.authenticate("seller_test", "seller_test")
+        response = self.url_open("/web/dataset/call_kw/sale.order/action_confirm", data=json.dumps({
+            "jsonrpc": "2.0", "method": "call",
+            "params": {"model": "sale.order", "method": "action_confirm", "args": [order.ids], "kwargs": {}},
+        }), headers={"Content-Type": "application/json"})
+        error = response.json().get("error")
+        self.assertTrue(error)
+        self.assertIn("on credit hold", error["data"]["message"])
+        self.assertEqual(order.state, "draft")
+
+    def test_salesperson_reads_credit_but_cannot_change_it(self):
+        self._hold()
+        partner = self.customer.with_user(self.seller)
+        self.assertTrue(partner.collections_credit_hold)
+        self.assertIn("Three invoices", partner.collections_credit_message)
+        with self.assertRaises(AccessError):
+            partner.write({"collections_credit_hold": False})
+        with self.assertRaises(AccessError):
+            partner.with_company(self.company).write({"credit_limit": 1.0})
+
+    def test_tour_salesperson_sees_the_hold_and_manager_overrides(self):
+        order = self._order()
+        self._hold()
+        self.start_tour(f"/odoo/sales/{order.id}", "collections_sale_blocked_tour", login="seller_test")
+        self.assertEqual(order.state, "draft")
+        self.start_tour(
+            f"/odoo/res.partner/{self.customer.id}", "collections_sale_customer_banner_tour", login="seller_test",
+        )
+        self.start_tour(f"/odoo/sales/{order.id}", "collections_sale_override_tour", login="collections_manager_test")
+        self.assertEqual(order.state, "sale")
+        self.assertEqual(order.collections_override_user_id, self.manager)
