@@ -19,6 +19,7 @@
         "views/collections_action_views.xml",
         "views/res_partner_views.xml",
         "views/account_move_views.xml",
+        "views/credit_review_views.xml",
         "wizard/collections_send_wizard_views.xml",
         "wizard/collections_postpone_wizard_views.xml",
         "wizard/collections_credit_wizard_views.xml",

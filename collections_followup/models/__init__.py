@@ -1,6 +1,7 @@
 from . import (
     account_move,
     collections_action,
+    collections_credit_limit_history,
     collections_demo,
     collections_level,
     collections_policy,

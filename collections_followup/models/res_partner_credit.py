@@ -1,7 +1,11 @@
+from collections import defaultdict
+
+from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
-from odoo.tools import format_amount, format_date
+from odoo.tools import SQL, format_amount, format_date
 
+from ..engine.behaviour import Invoice, payment_behaviour, propose_limit
 from ..engine.credit import Exposure, credit_check, credit_state
 
 # Only Collections Managers change these (limits and holds); everybody reads them.
@@ -65,6 +69,32 @@ class ResPartner(models.Model):
     )
     collections_credit_message = fields.Char(compute="_compute_collections_exposure")
 
+    # Credit review: behaviour over the last 12 months and the limit it supports.
+    collections_paid_on_time = fields.Float(
+        string="Paid On Time (%)", compute="_compute_collections_behaviour", digits=(5, 0),
+    )
+    collections_avg_days_late = fields.Float(
+        string="Avg Days Late", compute="_compute_collections_behaviour", digits=(5, 1),
+        help="Days late weighted by amount, over the invoices of the last 12 months.",
+    )
+    collections_worst_days_late = fields.Integer(string="Worst Delay", compute="_compute_collections_behaviour")
+    collections_behaviour_trend = fields.Float(
+        string="Trend (days)", compute="_compute_collections_behaviour", digits=(5, 1),
+        help="Average days late of the last 3 months minus that of the 9 months before: positive is worse.",
+    )
+    collections_invoiced_12m = fields.Monetary(
+        string="Invoiced (12 months)", compute="_compute_collections_behaviour",
+        currency_field="collections_currency_id",
+    )
+    collections_proposed_limit = fields.Monetary(
+        string="Proposed Limit", compute="_compute_collections_behaviour",
+        currency_field="collections_currency_id",
+    )
+    collections_limit_history_ids = fields.One2many(
+        "collections.credit.limit.history", "partner_id", string="Credit Limit History",
+        groups="collections_followup.group_collections_user",
+    )
+
     # ------------------------------------------------------------------
     # Exposure
     # ------------------------------------------------------------------
@@ -91,6 +121,67 @@ class ResPartner(models.Model):
             )
             for partner in partners
         }
+
+    @api.model
+    def _collections_invoice_history(self, company, partners, today):
+        """{commercial partner id: [Invoice]} of the last 12 months, in two queries."""
+        self.env["account.move"].flush_model()
+        self.env["account.move.line"].flush_model()
+        self.env["account.partial.reconcile"].flush_model()
+        rows = self.env.execute_query(SQL(
+            """
+            SELECT move.commercial_partner_id, move.id, move.amount_total_signed, move.invoice_date,
+                   move.invoice_date_due, move.payment_state, MAX(partial.max_date)
+              FROM account_move move
+              JOIN account_move_line line ON line.move_id = move.id AND line.display_type = 'payment_term'
+         LEFT JOIN account_partial_reconcile partial ON partial.debit_move_id = line.id
+             WHERE move.company_id = %(company)s
+               AND move.move_type = 'out_invoice'
+               AND move.state = 'posted'
+               AND move.invoice_date > %(start)s
+               AND move.commercial_partner_id = ANY(%(partners)s)
+          GROUP BY move.id
+            """,
+            company=company.id, start=today - relativedelta(years=1), partners=partners.ids,
+        ))
+        history = defaultdict(list)
+        for partner_id, _move, amount, invoiced, due, payment_state, paid in rows:
+            settled = payment_state in ("paid", "in_payment", "reversed")
+            history[partner_id].append(Invoice(
+                amount=amount, invoice_date=invoiced, due_date=due or invoiced,
+                paid_date=(paid or due or invoiced) if settled else None,
+            ))
+        return history
+
+    @api.depends_context("company")
+    @api.depends("commercial_partner_id")
+    def _compute_collections_behaviour(self):
+        company = self.env.company
+        today = fields.Date.context_today(self)
+        commercial = self.commercial_partner_id.filtered("id")
+        history = self._collections_invoice_history(company, commercial, today) if commercial else {}
+        for partner in self:
+            behaviour = payment_behaviour(history.get(partner.commercial_partner_id.id, []), today)
+            proposal = propose_limit(behaviour)
+            partner.collections_paid_on_time = float(behaviour.on_time_share * 100) if behaviour else 0.0
+            partner.collections_avg_days_late = float(behaviour.weighted_days_late) if behaviour else 0.0
+            partner.collections_worst_days_late = behaviour.worst_days_late if behaviour else 0
+            partner.collections_behaviour_trend = float(behaviour.trend) if behaviour else 0.0
+            partner.collections_invoiced_12m = float(behaviour.amount) if behaviour else 0.0
+            partner.collections_proposed_limit = float(proposal) if proposal is not None else 0.0
+
+    def action_collections_approve_limit(self):
+        """Managers: set each customer's credit limit to the proposed one (history kept)."""
+        if not self.env.user.has_group("collections_followup.group_collections_manager"):
+            raise AccessError(self.env._("Only a Collections Manager can change credit limits."))
+        company = self.env.company
+        for partner in self.commercial_partner_id.with_company(company):
+            proposal = partner.collections_proposed_limit
+            if partner.collections_invoiced_12m and proposal != partner.sudo().credit_limit:
+                partner.with_context(
+                    collections_limit_reason=self.env._("Credit review: proposed from 12 months of payments"),
+                ).write({"credit_limit": proposal})
+        return True
 
     def _collections_orders_to_invoice(self):
         """{partner id: confirmed orders not yet invoiced, company currency}; sales adds them."""
@@ -216,7 +307,22 @@ class ResPartner(models.Model):
             raise AccessError(self.env._(
                 "Only a Collections Manager can change credit limits and credit holds."
             ))
-        return super().write(vals)
+        history = []
+        if "credit_limit" in vals:
+            company = self.env.company
+            for partner in self.sudo():
+                old = partner.credit_limit or 0.0
+                new = vals["credit_limit"] or 0.0
+                if old != new:
+                    history.append({
+                        "partner_id": partner.id, "company_id": company.id, "user_id": self.env.uid,
+                        "old_limit": old, "new_limit": new,
+                        "reason": self.env.context.get("collections_limit_reason") or self.env._("Changed by hand"),
+                    })
+        result = super().write(vals)
+        if history:
+            self.env["collections.credit.limit.history"].sudo().create(history)
+        return result
 
     def _collections_set_hold(self, reason, origin, company=None, level=None):
         """Put these customers on hold (already checked by the caller); logged."""

@@ -130,3 +130,23 @@ class TestCredit(CollectionsCommon):
         self._pay(invoice, 800.0)
         self._run(today=TODAY + timedelta(days=1))
         self.assertFalse(self.customer.collections_credit_hold, "back under the limit: released")
+
+    def test_credit_review_proposes_from_payment_history_and_keeps_the_history(self):
+        for amount, days_late_at_due, paid_days_ago in ((1200.0, 170, 160), (3600.0, 120, 120), (1200.0, 70, 30)):
+            invoice = self._invoice(self.customer, amount, days_late_at_due)
+            self._pay(invoice, amount, TODAY - timedelta(days=paid_days_ago))
+        partner = self.customer.with_user(self.manager)
+        self.assertEqual(partner.collections_invoiced_12m, 6000.0)
+        self.assertEqual(partner.collections_paid_on_time, 60.0)
+        self.assertEqual(partner.collections_avg_days_late, 10.0)
+        self.assertEqual(partner.collections_worst_days_late, 40)
+        self.assertEqual(partner.collections_proposed_limit, 500.0)  # one month of 6000 / 12
+        with self.assertRaises(AccessError):
+            self.customer.with_user(self.collector).action_collections_approve_limit()
+        partner.action_collections_approve_limit()
+        self.assertEqual(self.customer.with_company(self.company).credit_limit, 500.0)
+        history = self.customer.with_user(self.manager).collections_limit_history_ids
+        self.assertEqual(history.mapped("new_limit"), [500.0, 1000.0], "newest first; 1000 was set up by the test")
+        latest = history[0]
+        self.assertEqual((latest.old_limit, latest.new_limit, latest.user_id), (1000.0, 500.0, self.manager))
+        self.assertIn("Credit review", latest.reason)
