@@ -38,12 +38,12 @@ run: doctor deps
 	@if psql -lqt | cut -d'|' -f1 | grep -qw "$(DB)"; then \
 		echo "Database $(DB) exists: reusing it ('make reset' to recreate)."; \
 	else \
-		echo "Creating database $(DB) with demo data (about 2 minutes)..."; \
-		$(ODOO) -d $(DB) -i collections_followup --with-demo --stop-after-init --log-level=warn --http-interface=127.0.0.1 || exit 1; \
+		echo "Creating database $(DB) with demo data, Invoicing and Sales (about 3 minutes)..."; \
+		$(ODOO) -d $(DB) -i collections_followup,sale --with-demo --stop-after-init --log-level=warn --http-interface=127.0.0.1 || exit 1; \
 	fi
 	@echo ""
 	@echo "  Open http://127.0.0.1:$(PORT)/odoo/action-collections_followup.action_collections_worklist"
-	@echo "  Log in as admin / admin (collections manager) or collector / collector."
+	@echo "  Log in as admin / admin (collections manager), collector / collector, or sales / sales (salesperson)."
 	@echo "  Stop with Ctrl+C."
 	@echo ""
 	@$(ODOO) -d $(DB) --http-interface=127.0.0.1 --http-port=$(PORT) --log-level=warn

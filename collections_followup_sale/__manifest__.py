@@ -10,6 +10,9 @@
     "data": [
         "views/sale_order_views.xml",
     ],
+    "demo": [
+        "demo/sale_demo.xml",
+    ],
     "assets": {
         "web.assets_tests": [
             "collections_followup_sale/static/tests/tours/*.js",

@@ -23,6 +23,9 @@ DEMO_CUSTOMERS = [
     ("Maple & Finch Bakery", "hello@maplefinch.example.com", "CA", [(5, 145.0, 0)]),
 ]
 FOREIGN_CURRENCY_CUSTOMER = "Orion Software GmbH"
+# Harbor well within its limit, Cobalt at 90 % of it, Northwind over it.
+DEMO_LIMITS = {"Harbor Logistics": 5000.0, "Cobalt Print Works": 4000.0, "Northwind Traders": 1000.0}
+ON_HOLD = "Quartz Medical Supplies"
 EXCLUDED_INVOICE_CUSTOMER = "Lakeside Hotel Group"
 
 
@@ -94,3 +97,18 @@ class CollectionsDemo(models.AbstractModel):
                     })._create_payments()
                 if name == EXCLUDED_INVOICE_CUSTOMER:
                     move.no_followup = True
+        self._populate_credit(company)
+
+    @api.model
+    def _populate_credit(self, company):
+        """Credit limits (one customer near it, one over it) and a customer on hold."""
+        company.account_use_credit_limit = True
+        names = [*DEMO_LIMITS, ON_HOLD]
+        partners = {p.name: p for p in self.env["res.partner"].search([("name", "in", names)])}
+        for name, limit in DEMO_LIMITS.items():
+            partners[name].with_company(company).with_context(
+                collections_limit_reason="Demo data",
+            ).credit_limit = limit
+        partners[ON_HOLD]._collections_set_hold(
+            "Two invoices over 120 days late, no answer to calls", "manual", company,
+        )
