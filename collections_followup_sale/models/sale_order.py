@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.http import request
 
 
 class SaleOrder(models.Model):
@@ -50,10 +51,17 @@ class SaleOrder(models.Model):
             self.amount_total, company.currency_id, company, self.date_order or fields.Date.context_today(self),
         )
         check = partner._collections_credit_check(company, amount)
-        if check.status == "block":
-            raise UserError(partner._collections_credit_error(
-                company, check, self.env._("Sales order %s", self.name),
+        if check.status != "block":
+            return
+        if request and request.env.user.share:
+            # A customer confirming on the portal (the portal acts as superuser, hence
+            # the request's user): no internal reason, no amounts.
+            raise UserError(self.env._(
+                "We cannot confirm this order online at the moment. Please contact us, we will be glad to help."
             ))
+        raise UserError(partner._collections_credit_error(
+            company, check, self.env._("Sales order %s", self.name),
+        ))
 
     def action_collections_override(self):
         return self.env["collections.override.wizard"]._open_for(self)

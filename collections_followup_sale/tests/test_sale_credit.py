@@ -101,6 +101,33 @@ class TestSaleCredit(CollectionsCommon, HttpCase):
         self.assertIn("on credit hold", error["data"]["message"])
         self.assertEqual(order.state, "draft")
 
+    def test_quotation_accepted_on_the_portal_is_blocked_without_internal_details(self):
+        order = self._order()
+        order.require_signature = True
+        order.require_payment = False
+        self._hold()
+        contact = self.env["res.partner"].create({
+            "name": "Cust Omer", "parent_id": self.customer.id, "email": "cust.omer@example.com",
+        })
+        portal_user = new_test_user(
+            self.env, login="portal_customer", password="portal_customer", groups="base.group_portal",
+            partner_id=contact.id,
+        )
+        self.assertTrue(portal_user.share)
+        self.authenticate("portal_customer", "portal_customer")
+        response = self.url_open(f"/my/orders/{order.id}/accept", data=json.dumps({
+            "jsonrpc": "2.0", "method": "call",
+            "params": {"access_token": order._portal_ensure_token(), "name": "Cust Omer",
+                       "signature": "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="},
+        }), headers={"Content-Type": "application/json"})
+        error = response.json().get("error")
+        self.assertTrue(error, response.text[:500])
+        self.assertIn("cannot confirm this order online", error["data"]["message"])
+        self.assertNotIn("Three invoices", error["data"]["message"], "the internal reason stays internal")
+        order.invalidate_recordset()
+        self.assertEqual(order.state, "draft")
+        self.assertFalse(order.signed_by, "nothing half-written: the signature is rolled back too")
+
     def test_salesperson_reads_credit_but_cannot_change_it(self):
         self._hold()
         partner = self.customer.with_user(self.seller)
