@@ -1,6 +1,10 @@
 import json
 
 from odoo.addons.collections_followup.tests.common import CollectionsCommon
+
+ONE_PIXEL_PNG = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 
@@ -117,8 +121,7 @@ class TestSaleCredit(CollectionsCommon, HttpCase):
         self.authenticate("portal_customer", "portal_customer")
         response = self.url_open(f"/my/orders/{order.id}/accept", data=json.dumps({
             "jsonrpc": "2.0", "method": "call",
-            "params": {"access_token": order._portal_ensure_token(), "name": "Cust Omer",
-                       "signature": "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="},
+            "params": {"access_token": order._portal_ensure_token(), "name": "Cust Omer", "signature": ONE_PIXEL_PNG},
         }), headers={"Content-Type": "application/json"})
         error = response.json().get("error")
         self.assertTrue(error, response.text[:500])
