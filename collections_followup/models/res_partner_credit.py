@@ -1,6 +1,7 @@
 from collections import defaultdict
 
 from dateutil.relativedelta import relativedelta
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL, format_amount, format_date

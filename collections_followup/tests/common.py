@@ -1,8 +1,9 @@
 from datetime import date, timedelta
 
+from odoo.tests import new_test_user
+
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.addons.mail.tests.common import MailCommon
-from odoo.tests import new_test_user
 
 TODAY = date(2026, 3, 31)
 

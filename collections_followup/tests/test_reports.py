@@ -2,6 +2,7 @@ import io
 import logging
 
 from lxml import html
+
 from odoo.tests import HttpCase, freeze_time, tagged
 from odoo.tools.pdf import PdfFileReader
 

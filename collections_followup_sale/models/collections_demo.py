@@ -1,4 +1,5 @@
 from odoo import api, models
+
 from odoo.addons.collections_followup.models.collections_demo import ON_HOLD
 
 
