@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import fields, models
 from odoo.exceptions import AccessError
 
 
@@ -6,19 +6,11 @@ class CollectionsHoldWizard(models.TransientModel):
     """A manager puts customers on credit hold, or releases them, with a reason."""
 
     _name = "collections.hold.wizard"
+    _inherit = "collections.partners.mixin"
     _description = "Credit Hold"
 
     mode = fields.Selection([("hold", "Put on Hold"), ("release", "Release")], required=True, default="hold")
-    partner_ids = fields.Many2many("res.partner", string="Customers", required=True)
     reason = fields.Char(required=True, help="Kept on the customer and in the collections log.")
-
-    @api.model
-    def default_get(self, fields_list):
-        values = super().default_get(fields_list)
-        if self.env.context.get("active_model") == "res.partner":
-            partners = self.env["res.partner"].browse(self.env.context.get("active_ids") or [])
-            values["partner_ids"] = [(6, 0, partners.commercial_partner_id.ids)]
-        return values
 
     def action_apply(self):
         self.ensure_one()

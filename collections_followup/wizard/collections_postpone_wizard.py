@@ -1,22 +1,14 @@
-from odoo import api, fields, models
+from odoo import fields, models
 from odoo.exceptions import UserError
 
 
 class CollectionsPostponeWizard(models.TransientModel):
     _name = "collections.postpone.wizard"
+    _inherit = "collections.partners.mixin"
     _description = "Postpone Follow-up"
 
-    partner_ids = fields.Many2many("res.partner", string="Customers", required=True)
     date = fields.Date(string="Postpone Until", required=True)
     reason = fields.Char(required=True, help="Why the follow-up waits: kept in the log.")
-
-    @api.model
-    def default_get(self, fields_list):
-        values = super().default_get(fields_list)
-        if self.env.context.get("active_model") == "res.partner":
-            partners = self.env["res.partner"].browse(self.env.context.get("active_ids") or [])
-            values["partner_ids"] = [(6, 0, partners.commercial_partner_id.ids)]
-        return values
 
     def action_postpone(self):
         self.ensure_one()
