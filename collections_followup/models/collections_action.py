@@ -64,8 +64,10 @@ class CollectionsAction(models.Model):
     activity_id = fields.Many2one("mail.activity", string="Task", readonly=True)
     attachment_id = fields.Many2one("ir.attachment", string="Document", readonly=True)
 
+    # Follow-up channels only: holds and releases may legitimately alternate within a day.
     _scheduler_once_a_day = models.UniqueIndex(
-        "(partner_id, company_id, action_date, channel) WHERE origin = 'scheduler'",
+        "(partner_id, company_id, action_date, channel) "
+        "WHERE origin = 'scheduler' AND channel IN ('email', 'letter', 'call', 'review')",
         "The scheduler already handled this customer on this channel today.",
     )
 

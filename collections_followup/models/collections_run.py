@@ -79,6 +79,7 @@ class CollectionsRun(models.AbstractModel):
             ("company_id", "=", company.id),
             ("action_date", "=", today),
             ("origin", "=", "scheduler"),
+            ("channel", "in", ("email", "letter", "call", "review")),
         ]
         if partner_ids is not None:
             domain.append(("partner_id", "in", list(partner_ids)))

@@ -148,3 +148,15 @@ class TestCredit(CollectionsCommon):
         latest = history[0]
         self.assertEqual((latest.old_limit, latest.new_limit, latest.user_id), (1000.0, 500.0, self.manager))
         self.assertIn("Credit review", latest.reason)
+
+    def test_hold_release_hold_on_the_same_day_is_logged_each_time(self):
+        self.policy.with_user(self.manager).credit_limit_mode = "block"
+        first = self._invoice(self.customer, 1500.0, -20)
+        self._run()
+        self._pay(first, 1500.0)
+        self._run()
+        self._invoice(self.customer, 1200.0, -20)
+        self._run()
+        self.assertTrue(self.customer.collections_credit_hold)
+        self.assertEqual(len(self._actions(self.customer, channel="hold")), 2)
+        self.assertEqual(len(self._actions(self.customer, channel="release")), 1)
