@@ -1,4 +1,6 @@
-from . import models, wizard
+from . import models
+from . import report
+from . import wizard
 
 
 def _post_init_create_policies(env):

@@ -15,6 +15,7 @@
         "data/ir_cron_data.xml",
         "report/collections_report_templates.xml",
         "report/collections_reports.xml",
+        "report/collections_aging_report_views.xml",
         "views/collections_policy_views.xml",
         "views/collections_action_views.xml",
         "views/res_partner_views.xml",

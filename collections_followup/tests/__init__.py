@@ -4,3 +4,4 @@ from . import test_access
 from . import test_reports
 from . import test_tour
 from . import test_credit
+from . import test_aging_report

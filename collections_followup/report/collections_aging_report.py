@@ -1,0 +1,86 @@
+from odoo import fields, models
+from odoo.tools import SQL
+
+from ..engine.aging import AGING_BUCKETS
+
+
+def _bucket_case(days_late: SQL) -> SQL:
+    """SQL CASE giving the engine's aging bucket key for a number of days late."""
+    whens = []
+    for key, _label, low, high in AGING_BUCKETS:
+        conditions = []
+        if low is not None:
+            conditions.append(SQL("%s >= %s", days_late, low))
+        if high is not None:
+            conditions.append(SQL("%s <= %s", days_late, high))
+        whens.append(SQL("WHEN %s THEN %s", SQL(" AND ").join(conditions), key))
+    return SQL("CASE %s END", SQL(" ").join(whens))
+
+
+class CollectionsAgingReport(models.Model):
+    """Open receivables by age: one row per open receivable journal item, straight from the ledger."""
+
+    _name = "collections.aging.report"
+    _description = "Receivables Aging"
+    _auto = False
+    _order = "days_late desc, id"
+    _rec_name = "move_id"
+    # What the view reads: the ORM flushes these before querying it.
+    _depends = {
+        "account.move.line": [
+            "account_id", "amount_residual", "amount_residual_currency", "company_id", "company_currency_id",
+            "currency_id", "date", "date_maturity", "move_id", "parent_state", "partner_id", "reconciled",
+        ],
+        "account.move": ["collections_level_id"],
+        "account.account": ["account_type"],
+        "res.partner": ["commercial_partner_id", "collections_user_id"],
+    }
+
+    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    currency_id = fields.Many2one("res.currency", string="Company Currency", readonly=True)
+    document_currency_id = fields.Many2one("res.currency", string="Currency", readonly=True)
+    move_id = fields.Many2one("account.move", string="Document", readonly=True)
+    account_id = fields.Many2one("account.account", readonly=True)
+    collector_id = fields.Many2one("res.users", string="Collector", readonly=True)
+    level_id = fields.Many2one("collections.level", string="Follow-up Level", readonly=True)
+    date_due = fields.Date(string="Due Date", readonly=True)
+    days_late = fields.Integer(readonly=True, aggregator="max")
+    bucket = fields.Selection([(key, label) for key, label, *_rest in AGING_BUCKETS], readonly=True)
+    amount_residual = fields.Monetary(string="Amount Due", readonly=True, currency_field="currency_id")
+    amount_residual_currency = fields.Monetary(
+        string="Amount Due in Currency", readonly=True, currency_field="document_currency_id", aggregator=False,
+    )
+
+    @property
+    def _table_query(self) -> SQL:
+        days_late = SQL("(CURRENT_DATE - COALESCE(line.date_maturity, line.date))")
+        return SQL(
+            """
+            SELECT line.id,
+                   partner.commercial_partner_id AS partner_id,
+                   line.company_id,
+                   line.company_currency_id AS currency_id,
+                   line.currency_id AS document_currency_id,
+                   line.move_id,
+                   line.account_id,
+                   (commercial.collections_user_id ->> line.company_id::text)::int AS collector_id,
+                   move.collections_level_id AS level_id,
+                   COALESCE(line.date_maturity, line.date) AS date_due,
+                   GREATEST(%(days_late)s, 0) AS days_late,
+                   %(bucket)s AS bucket,
+                   line.amount_residual,
+                   line.amount_residual_currency
+              FROM account_move_line line
+              JOIN account_account account ON account.id = line.account_id
+              JOIN account_move move ON move.id = line.move_id
+              JOIN res_partner partner ON partner.id = line.partner_id
+              JOIN res_partner commercial ON commercial.id = partner.commercial_partner_id
+             WHERE account.account_type = 'asset_receivable'
+               AND line.parent_state = 'posted'
+               AND NOT line.reconciled
+               AND line.amount_residual != 0
+            """,
+            days_late=days_late,
+            bucket=_bucket_case(days_late),
+        )
