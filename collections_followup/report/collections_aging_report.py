@@ -42,7 +42,7 @@ class CollectionsAgingReport(models.Model):
     document_currency_id = fields.Many2one("res.currency", string="Currency", readonly=True)
     move_id = fields.Many2one("account.move", string="Document", readonly=True)
     account_id = fields.Many2one("account.account", readonly=True)
-    collector_id = fields.Many2one("res.users", string="Collector", readonly=True)
+    collector_id = fields.Many2one("res.users", readonly=True)
     level_id = fields.Many2one("collections.level", string="Follow-up Level", readonly=True)
     date_due = fields.Date(string="Due Date", readonly=True)
     days_late = fields.Integer(readonly=True, aggregator="max")
