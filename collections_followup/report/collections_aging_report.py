@@ -4,16 +4,21 @@ from odoo.tools import SQL
 from ..engine.aging import AGING_BUCKETS
 
 
+# The report's bucket values sort in age order ("0" not due ... "5" over 120),
+# so pivots and graphs show the columns youngest first.
+BUCKETS = [(str(index), label) for index, (_key, label, *_rest) in enumerate(AGING_BUCKETS)]
+
+
 def _bucket_case(days_late: SQL) -> SQL:
-    """SQL CASE giving the engine's aging bucket key for a number of days late."""
+    """SQL CASE giving the engine's aging bucket for a number of days late."""
     whens = []
-    for key, _label, low, high in AGING_BUCKETS:
+    for index, (_key, _label, low, high) in enumerate(AGING_BUCKETS):
         conditions = []
         if low is not None:
             conditions.append(SQL("%s >= %s", days_late, low))
         if high is not None:
             conditions.append(SQL("%s <= %s", days_late, high))
-        whens.append(SQL("WHEN %s THEN %s", SQL(" AND ").join(conditions), key))
+        whens.append(SQL("WHEN %s THEN %s", SQL(" AND ").join(conditions), str(index)))
     return SQL("CASE %s END", SQL(" ").join(whens))
 
 
@@ -46,7 +51,7 @@ class CollectionsAgingReport(models.Model):
     level_id = fields.Many2one("collections.level", string="Follow-up Level", readonly=True)
     date_due = fields.Date(string="Due Date", readonly=True)
     days_late = fields.Integer(readonly=True, aggregator="max")
-    bucket = fields.Selection([(key, label) for key, label, *_rest in AGING_BUCKETS], readonly=True)
+    bucket = fields.Selection(BUCKETS, string="Age", readonly=True)
     amount_residual = fields.Monetary(string="Amount Due", readonly=True, currency_field="currency_id")
     amount_residual_currency = fields.Monetary(
         string="Amount Due in Currency", readonly=True, currency_field="document_currency_id", aggregator=False,
