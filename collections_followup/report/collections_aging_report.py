@@ -3,7 +3,6 @@ from odoo.tools import SQL
 
 from ..engine.aging import AGING_BUCKETS
 
-
 # The report's bucket values sort in age order ("0" not due ... "5" over 120),
 # so pivots and graphs show the columns youngest first.
 BUCKETS = [(str(index), label) for index, (_key, label, *_rest) in enumerate(AGING_BUCKETS)]
