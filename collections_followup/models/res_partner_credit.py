@@ -7,7 +7,7 @@ from odoo.exceptions import AccessError
 from odoo.tools import SQL, format_amount, format_date
 
 from ..engine.behaviour import Invoice, payment_behaviour, propose_limit
-from ..engine.credit import Exposure, credit_check, credit_state
+from ..engine.credit import AMBER_RATIO, Exposure, credit_check, credit_state
 
 # Only Collections Managers change these (limits and holds); everybody reads them.
 MANAGER_FIELDS = {
@@ -200,10 +200,8 @@ class ResPartner(models.Model):
         company = self.env.company
         commercial = self.commercial_partner_id.filtered("id")
         exposures = self._collections_exposures(company, commercial)
-        overdue = {
-            pid: decision.total_overdue
-            for pid, (_policy, decision) in commercial._collections_decide(company).items()
-        }
+        # The follow-up fields already decided the overdue amount: read them, do not decide twice.
+        overdue = {main.id: main.collections_total_overdue for main in commercial}
         for partner in self:
             main = partner.commercial_partner_id
             exposure = exposures.get(main.id) or Exposure(0, 0, 0)
@@ -237,7 +235,7 @@ class ResPartner(models.Model):
                 limit=format_amount(self.env, limit, currency),
             )
         parts = []
-        if limit and exposure >= limit * 0.9:
+        if limit and exposure >= limit * float(AMBER_RATIO):
             parts.append(self.env._(
                 "%(ratio)s%% of its credit limit used (%(exposure)s of %(limit)s).",
                 ratio=int(float(exposure) * 100 / limit),

@@ -94,8 +94,10 @@ class CollectionsSendMixin(models.AbstractModel):
             collections_level_id=self.level_id.id, collections_move_ids=self.move_ids.ids,
         ).report_action(self.partner_id)
 
-    def _send_one(self, today):
-        """Execute this preview; returns 'sent', 'failed' or 'skipped' and writes the result."""
+    def _send_one(self, today, decisions):
+        """Execute this preview; returns 'sent', 'failed' or 'skipped' and writes the result.
+
+        ``decisions``: {partner id: (policy, decision)} decided once for all previews."""
         self.ensure_one()
         if self.warning:
             self.write({"result": "skipped", "result_message": self.warning})
@@ -108,7 +110,7 @@ class CollectionsSendMixin(models.AbstractModel):
         if not channels:
             self.write({"result": "skipped", "result_message": self.env._("No channel chosen.")})
             return "skipped"
-        policy, decision = self.partner_id._collections_decide()[self.partner_id.id]
+        policy, decision = decisions[self.partner_id.id]
         decision = dataclasses.replace(
             decision, level_id=self.level_id.id, listed_move_ids=tuple(self.move_ids.ids),
         )

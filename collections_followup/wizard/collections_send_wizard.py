@@ -39,7 +39,9 @@ class CollectionsSendWizard(models.TransientModel):
         if self.state == "done":
             raise UserError(self.env._("These follow-ups were already sent."))
         today = fields.Date.context_today(self)
-        results = [preview._send_one(today) for preview in (self.line_ids if self.mass else self)]
+        previews = self.line_ids if self.mass else self
+        decisions = previews.partner_id._collections_decide()  # one grouped query for every customer
+        results = [preview._send_one(today, decisions) for preview in previews]
         sent, failed, skipped = (results.count(key) for key in ("sent", "failed", "skipped"))
         self.state = "done"
         self.result_summary = self.env._(
