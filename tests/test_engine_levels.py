@@ -162,3 +162,32 @@ def test_validate_levels_rejects_duplicate_delays():
 )
 def test_aging_buckets(late, bucket):
     assert aging_bucket(late) == bucket
+
+
+def test_paused_item_is_counted_but_not_chased():
+    """An invoice under a plan or promise stays in the totals, out of the reminder."""
+    paused = OpenItem(1, TODAY - timedelta(days=30), Decimal("100"), paused_until=date.max)
+    chased = OpenItem(2, TODAY - timedelta(days=30), Decimal("50"))
+    decision = decide_partner(LEVELS, [paused, chased], TODAY)
+    assert decision.status == "action"
+    assert decision.listed_move_ids == (2,)
+    assert decision.advancing_move_ids == (2,)
+    assert decision.total_overdue == Decimal("150")
+
+
+def test_all_paused_waits_until_the_pause_ends():
+    until = TODAY + timedelta(days=5)
+    paused = OpenItem(1, TODAY - timedelta(days=30), Decimal("100"), paused_until=until)
+    decision = decide_partner(LEVELS, [paused], TODAY)
+    assert decision.status == "waiting"
+    assert decision.reason == "paused"
+    assert decision.next_action_date == until + timedelta(days=1)
+    # Paused until further notice (an active plan): no date to announce.
+    forever = OpenItem(1, TODAY - timedelta(days=30), Decimal("100"), paused_until=date.max)
+    decision = decide_partner(LEVELS, [forever], TODAY)
+    assert (decision.status, decision.reason, decision.next_action_date) == ("waiting", "paused", None)
+
+
+def test_pause_ended_yesterday_resumes_today():
+    paused = OpenItem(1, TODAY - timedelta(days=30), Decimal("100"), paused_until=TODAY - timedelta(days=1))
+    assert decide_partner(LEVELS, [paused], TODAY).status == "action"

@@ -20,6 +20,9 @@ Rules (documented in README.md, "How levels are decided"):
   when the customer is excluded, postponed, or owes nothing net of credits.
 * Items excluded from follow-up (Odoo's ``no_followup``) are neither listed
   nor counted.
+* Items paused (covered by an active payment plan, an open promise to pay, or
+  deferred) are counted in the totals but neither listed nor advanced until
+  the pause ends (``paused_until``; ``date.max`` means until further notice).
 """
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -57,6 +60,7 @@ class OpenItem:
     reached_delay: int | None = None
     last_reminder_date: date | None = None
     excluded: bool = False
+    paused_until: date | None = None
 
 
 @dataclass(frozen=True)
@@ -157,6 +161,7 @@ def decide_partner(levels, items, today, postponed_until=None, excluded=False) -
     oldest = 0
     due_indexes = {}
     followed = set()
+    paused = False
     for item in items:
         residual = _dec(item.residual)
         total_due += residual
@@ -164,11 +169,19 @@ def decide_partner(levels, items, today, postponed_until=None, excluded=False) -
         if item.excluded or residual <= 0:
             decisions.append(ItemDecision(item.move_id, late, residual, None, None))
             continue
-        followed.add(item.move_id)
         if late > 0:
             total_overdue += residual
             oldest = max(oldest, late)
         nxt, when = _item_next(levels, item, late)
+        if item.paused_until and item.paused_until >= today:
+            paused = True
+            if item.paused_until == date.max or when is None:
+                when = None
+            else:
+                when = max(when, item.paused_until + timedelta(days=1))
+            decisions.append(ItemDecision(item.move_id, late, residual, None, when))
+            continue
+        followed.add(item.move_id)
         target = None
         if nxt is not None and when <= today:
             target = levels[nxt].id
@@ -203,7 +216,9 @@ def decide_partner(levels, items, today, postponed_until=None, excluded=False) -
         return result(STATUS_WAITING, next_action=max(postponed_until, min(pending)), reason="postponed")
     if not due_indexes:
         if next_date:
-            return result(STATUS_WAITING, reason="waiting")
+            return result(STATUS_WAITING, reason="paused" if paused and not followed else "waiting")
+        if paused:
+            return result(STATUS_WAITING, next_action=None, reason="paused")
         return result(STATUS_NONE, next_action=None, reason="nothing_due")
 
     level = levels[max(due_indexes.values())]
