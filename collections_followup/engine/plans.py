@@ -115,7 +115,7 @@ def plan_schedule(total, first_date, count, frequency, down_payment=0, down_paym
     rows = []
     if down:
         rows.append((down_payment_date, down))
-    rows += list(zip(dates, principals))
+    rows += list(zip(dates, principals, strict=True))
 
     start = start_date or rows[0][0]
     owed = total

@@ -18,6 +18,12 @@ class AccountMove(models.Model):
         groups="account.group_account_invoice",
     )
 
+    collections_deferred_until = fields.Date(
+        string="Follow-up Deferred Until", readonly=True, copy=False, tracking=True,
+        help="No reminder about this invoice before this date (set with Defer Follow-up).",
+    )
+    collections_defer_reason = fields.Char(string="Deferral Reason", readonly=True, copy=False)
+
     # A manager's override of a credit block, for this invoice only.
     collections_override_user_id = fields.Many2one(
         "res.users", string="Credit Block Overridden By", readonly=True, copy=False,
@@ -49,6 +55,16 @@ class AccountMove(models.Model):
                     company, check, self.env._("Invoice for %s", partner.display_name),
                 ))
         return super()._post(soft=soft)
+
+    def action_collections_defer(self):
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Defer Follow-up"),
+            "res_model": "collections.defer.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_move_ids": self.ids},
+        }
 
     def action_collections_override(self):
         return self.env["collections.override.wizard"]._open_for(self)

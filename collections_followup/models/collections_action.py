@@ -11,6 +11,10 @@ CHANNELS = [
     ("hold", "Credit Hold"),
     ("release", "Hold Released"),
     ("override", "Credit Override"),
+    ("plan", "Payment Plan"),
+    ("promise", "Promise to Pay"),
+    ("settlement", "Settlement"),
+    ("defer", "Deferral"),
 ]
 
 

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 
 class CollectionsPolicy(models.Model):
@@ -31,6 +32,36 @@ class CollectionsPolicy(models.Model):
         string="Block Invoices Too",
         help="Posting a customer invoice is refused for customers on hold (or over the limit when blocking).",
     )
+    # Payment plans, promises and settlements
+    plan_grace_days = fields.Integer(
+        default=5,
+        help="Days an instalment may stay unpaid after its due date before the plan is broken.",
+    )
+    plan_reminder_days = fields.Integer(
+        string="Instalment Reminder", default=3,
+        help="Days before each instalment's due date the customer is reminded of it (0: no reminder).",
+    )
+    broken_plan_level_id = fields.Many2one(
+        "collections.level", string="Level After a Broken Plan",
+        domain="[('policy_id', '=', id)]",
+        help="When a plan is broken, follow-up of its invoices resumes with this level "
+             "(as soon as the invoices are late enough for it). Empty: from the first level.",
+    )
+    promise_grace_days = fields.Integer(
+        default=3,
+        help="Days after the promised date that a payment still counts as a kept promise; "
+             "follow-up of the promised invoices waits until then.",
+    )
+    writeoff_account_id = fields.Many2one(
+        "account.account", string="Write-off Account", check_company=True,
+        domain="[('account_type', 'in', ('expense', 'expense_other'))]",
+        help="Account that receives the part of a debt forgiven by a settlement.",
+    )
+    writeoff_journal_id = fields.Many2one(
+        "account.journal", string="Write-off Journal", check_company=True,
+        domain="[('type', '=', 'general')]",
+        help="Journal of the write-off entries. Empty: the company's first miscellaneous journal.",
+    )
     level_ids = fields.One2many("collections.level", "policy_id", string="Levels", copy=True)
     level_count = fields.Integer(compute="_compute_level_count")
     note = fields.Html(string="Internal Notes")
@@ -38,6 +69,11 @@ class CollectionsPolicy(models.Model):
     _one_default_per_company = models.UniqueIndex(
         "(company_id) WHERE is_default AND active",
         "A company has one default follow-up policy: unset the current default first.",
+    )
+
+    _check_grace_days = models.Constraint(
+        "CHECK (plan_grace_days >= 0 AND plan_reminder_days >= 0 AND promise_grace_days >= 0)",
+        "Grace and reminder days cannot be negative.",
     )
 
     @api.depends("level_ids")
@@ -51,6 +87,20 @@ class CollectionsPolicy(models.Model):
     @api.model
     def _get_default_policy(self, company):
         return self.search([("company_id", "=", company.id), ("is_default", "=", True)], limit=1)
+
+    def _writeoff_accounting(self):
+        """(journal, account) of write-offs, or a UserError that says what to configure."""
+        self.ensure_one()
+        if not self.writeoff_account_id:
+            raise UserError(self.env._(
+                "Set a write-off account on the follow-up policy '%s' before writing off a debt.", self.name,
+            ))
+        journal = self.writeoff_journal_id or self.env["account.journal"].search([
+            ("company_id", "=", self.company_id.id), ("type", "=", "general"),
+        ], limit=1)
+        if not journal:
+            raise UserError(self.env._("The company has no miscellaneous journal to record the write-off in."))
+        return journal, self.writeoff_account_id
 
     def action_set_default(self):
         self.ensure_one()

@@ -7,6 +7,7 @@ from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
 from ..engine import AGING_BUCKETS, OpenItem, aging_bucket, days_late, decide_partner
+from ..engine.plans import kept_rate
 
 STATUSES = [
     ("action", "Action Due"),
@@ -90,6 +91,12 @@ class ResPartner(models.Model):
         help="Days since the due date of the oldest overdue invoice.",
     )
     collections_action_count = fields.Integer(compute="_compute_collections_action_count")
+    collections_plan_count = fields.Integer(compute="_compute_collections_arrangements")
+    collections_promise_count = fields.Integer(compute="_compute_collections_arrangements")
+    collections_promise_kept_rate = fields.Float(
+        string="Promises Kept (%)", compute="_compute_collections_arrangements", digits=(5, 1),
+        help="Share of the customer's settled promises to pay that were kept (kept / (kept + broken)).",
+    )
     # Read by the reminder templates (which may not call private methods).
     collections_company_id = fields.Many2one(
         "res.company", compute="_compute_collections_company_id",
@@ -100,6 +107,27 @@ class ResPartner(models.Model):
         groups="account.group_account_invoice",
         help="Table of the open invoices shown in reminders.",
     )
+
+    @api.depends_context("company")
+    def _compute_collections_arrangements(self):
+        commercial = self.commercial_partner_id
+        company = self.env.company
+        plans = dict(self.env["collections.payment.plan"].sudo()._read_group(
+            [("partner_id", "in", commercial.ids), ("company_id", "=", company.id)], ["partner_id"], ["__count"],
+        ))
+        promises = defaultdict(lambda: defaultdict(int))
+        for partner, state, count in self.env["collections.promise"].sudo()._read_group(
+            [("partner_id", "in", commercial.ids), ("company_id", "=", company.id)],
+            ["partner_id", "state"], ["__count"],
+        ):
+            promises[partner.id][state] = count
+        for partner in self:
+            key = partner.commercial_partner_id
+            counts = promises[key.id]
+            partner.collections_plan_count = plans.get(key, 0)
+            partner.collections_promise_count = sum(counts.values())
+            rate = kept_rate(counts["kept"], counts["broken"])
+            partner.collections_promise_kept_rate = float(rate) if rate is not None else 0.0
 
     # ------------------------------------------------------------------
     # Decisions
@@ -118,7 +146,9 @@ class ResPartner(models.Model):
             "amount_residual", "reconciled", "parent_state", "account_id", "no_followup",
             "date_maturity", "partner_id", "company_id",
         ])
-        self.env["account.move"].flush_model(["collections_level_id", "collections_last_reminder_date"])
+        self.env["account.move"].flush_model([
+            "collections_level_id", "collections_last_reminder_date", "collections_deferred_until",
+        ])
         self.env["account.account"].flush_model(["account_type"])
         self.env["res.partner"].flush_model(["commercial_partner_id"])
         self.env["collections.level"].flush_model(["delay"])
@@ -130,7 +160,8 @@ class ResPartner(models.Model):
                    SUM(line.amount_residual),
                    BOOL_AND(COALESCE(line.no_followup, FALSE)),
                    level.delay,
-                   move.collections_last_reminder_date
+                   move.collections_last_reminder_date,
+                   move.collections_deferred_until
               FROM account_move_line line
               JOIN res_partner partner ON partner.id = line.partner_id
               JOIN account_move move ON move.id = line.move_id
@@ -143,18 +174,54 @@ class ResPartner(models.Model):
                AND line.amount_residual != 0
                AND %(where_partner)s
           GROUP BY partner.commercial_partner_id, line.move_id, level.delay,
-                   move.collections_last_reminder_date
+                   move.collections_last_reminder_date, move.collections_deferred_until
             """,
             company=company.id,
             where_partner=where_partner,
         ))
+        pauses = self._collections_pauses(company)
         items = defaultdict(list)
-        for partner_id, move_id, due, residual, excluded, reached, last in rows:
+        for partner_id, move_id, due, residual, excluded, reached, last, deferred in rows:
+            paused = max(filter(None, (deferred, pauses.get(move_id))), default=None)
             items[partner_id].append(OpenItem(
                 move_id=move_id, due_date=due, residual=residual,
                 reached_delay=reached, last_reminder_date=last, excluded=excluded,
+                paused_until=paused,
             ))
         return items
+
+    @api.model
+    def _collections_pauses(self, company):
+        """{move_id: date} until which invoices under an arrangement are not chased.
+
+        Active payment plans pause until further notice (date.max), open
+        promises until the promised date plus grace, approved settlements
+        until their deadline. One query over the (small) arrangement tables."""
+        for model in ("collections.payment.plan", "collections.promise", "collections.settlement"):
+            self.env[model].flush_model()
+        rows = self.env.execute_query(SQL(
+            """
+            SELECT rel.move_id, DATE '9999-12-31'
+              FROM collections_payment_plan_account_move_rel rel
+              JOIN collections_payment_plan plan ON plan.id = rel.plan_id
+             WHERE plan.state = 'active' AND plan.company_id = %(company)s
+             UNION ALL
+            SELECT rel.move_id, promise.promised_date + promise.grace_days
+              FROM collections_promise_account_move_rel rel
+              JOIN collections_promise promise ON promise.id = rel.promise_id
+             WHERE promise.state = 'open' AND promise.company_id = %(company)s
+             UNION ALL
+            SELECT rel.move_id, settlement.deadline
+              FROM collections_settlement_account_move_rel rel
+              JOIN collections_settlement settlement ON settlement.id = rel.settlement_id
+             WHERE settlement.state = 'approved' AND settlement.company_id = %(company)s
+            """,
+            company=company.id,
+        ))
+        pauses = {}
+        for move_id, until in rows:
+            pauses[move_id] = max(until, pauses.get(move_id, until))
+        return pauses
 
     def _collections_decide(self, company=None, today=None):
         """{partner: (policy, PartnerDecision)} for these commercial partners."""
@@ -417,6 +484,43 @@ class ResPartner(models.Model):
         action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
         action["context"] = {"default_partner_id": self.commercial_partner_id.id}
         return action
+
+    def _collections_open_arrangements(self, xmlid):
+        self.ensure_one()
+        commercial = self.commercial_partner_id
+        action = self.env["ir.actions.act_window"]._for_xml_id(xmlid)
+        action["domain"] = [("partner_id", "=", commercial.id)]
+        action["context"] = {"default_partner_id": commercial.id}
+        return action
+
+    def action_collections_open_plans(self):
+        return self._collections_open_arrangements(
+            "collections_followup.action_collections_payment_plan")
+
+    def action_collections_open_promises(self):
+        return self._collections_open_arrangements(
+            "collections_followup.action_collections_promise")
+
+    def action_collections_new_promise(self):
+        commercial = self.commercial_partner_id
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Promise to Pay"),
+            "res_model": "collections.promise",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_partner_id": commercial.id},
+        }
+
+    def action_collections_new_plan(self):
+        commercial = self.commercial_partner_id
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Payment Plan"),
+            "res_model": "collections.payment.plan",
+            "view_mode": "form",
+            "context": {"default_partner_id": commercial.id},
+        }
 
     def action_collections_send(self):
         action = self.env["ir.actions.act_window"]._for_xml_id("collections_followup.action_collections_send_wizard")

@@ -5,3 +5,5 @@ from . import test_reports
 from . import test_tour
 from . import test_credit
 from . import test_aging_report
+from . import test_payment_plan
+from . import test_promise_settlement

@@ -1,0 +1,160 @@
+import binascii
+from datetime import timedelta
+
+from odoo import fields, http
+from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
+from odoo.http import request
+from odoo.tools import float_compare
+
+from odoo.addons.account.controllers.portal import PortalAccount
+
+# How far ahead a customer may promise a payment on its own; beyond that,
+# a collector talks to it (a plan is probably what it needs).
+PORTAL_PROMISE_MAX_DAYS = 60
+
+
+class CollectionsPortal(PortalAccount):
+
+    def _prepare_home_portal_values(self, counters):
+        values = super()._prepare_home_portal_values(counters)
+        if "collections_count" in counters:
+            # Overdue invoices and running plans: the entry shows when there is something to see.
+            Plan = request.env["collections.payment.plan"]
+            plans = Plan.search_count([("state", "in", ("proposed", "active"))]) if Plan.has_access("read") else 0
+            values["collections_count"] = plans + self._get_overdue_invoice_count()
+        return values
+
+    # ------------------------------------------------------------------
+    # Account overview: what is owed, plans, promises
+    # ------------------------------------------------------------------
+
+    def _collections_overview_values(self, **kwargs):
+        partner = request.env.user.partner_id.commercial_partner_id
+        today = fields.Date.context_today(request.env.user)
+        # Invoices of the customer's own commercial entity only (the portal
+        # record rules on account.move already say so; the domain says it again).
+        invoices = request.env["account.move"].search([
+            ("commercial_partner_id", "=", partner.id),
+            ("state", "=", "posted"),
+            ("move_type", "=", "out_invoice"),
+            ("payment_state", "in", ("not_paid", "partial")),
+        ], order="invoice_date_due, id")
+        overdue = invoices.filtered(lambda m: m.invoice_date_due and m.invoice_date_due < today)
+        plans = request.env["collections.payment.plan"].search([("state", "in", ("proposed", "active"))])
+        promises = request.env["collections.promise"].search([("state", "=", "open")])
+        planned = plans.filtered(lambda p: p.state == "active").move_ids
+        values = self._prepare_portal_layout_values()
+        values.update({
+            "page_name": "collections",
+            "partner": partner,
+            "today": today,
+            "invoices": invoices,
+            "overdue": overdue,
+            "planned": planned,
+            "promised": promises.move_ids,
+            "plans": plans,
+            "promises": promises,
+            "promise_max_date": today + timedelta(days=PORTAL_PROMISE_MAX_DAYS),
+            "promisable": overdue - planned - promises.move_ids,
+            "message": kwargs.get("message"),
+            "error": kwargs.get("error"),
+        })
+        return values
+
+    @http.route("/my/collections", type="http", auth="user", website=True)
+    def portal_my_collections(self, **kwargs):
+        return request.render("collections_followup.portal_my_collections", self._collections_overview_values(**kwargs))
+
+    @http.route("/my/collections/promise", type="http", auth="user", methods=["POST"], website=True)
+    def portal_collections_promise(self, promised_date=None, amount=None, note=None, **kwargs):
+        values = self._collections_overview_values()
+        invoices = values["promisable"]
+        error = None
+        try:
+            date = fields.Date.to_date(promised_date)
+        except ValueError:
+            date = None
+        try:
+            value = float(amount)
+        except (TypeError, ValueError):
+            value = 0.0
+        owed = sum(invoices.mapped("amount_residual_signed"))
+        currency = request.env.company.currency_id
+        if not invoices:
+            error = request.env._("There is no overdue invoice left to promise a payment for.")
+        elif not date or date < values["today"] or date > values["promise_max_date"]:
+            error = request.env._(
+                "Choose a payment date between today and %s; for a later date, please contact us.",
+                values["promise_max_date"],
+            )
+        elif value <= 0 or float_compare(value, owed, precision_rounding=currency.rounding) > 0:
+            error = request.env._("Enter an amount between 0 and %s.", currency.format(owed))
+        if error:
+            values["error"] = error
+            return request.render("collections_followup.portal_my_collections", values)
+        partner = values["partner"]
+        # Portal customers cannot create records; the checks above are theirs.
+        promise = request.env["collections.promise"].sudo().create({
+            "partner_id": partner.id,
+            "company_id": invoices[0].company_id.id,
+            "move_ids": [(6, 0, invoices.filtered(lambda m: m.company_id == invoices[0].company_id).ids)],
+            "amount": value,
+            "promised_date": date,
+            "channel": "portal",
+            "user_id": False,
+            "note": (note or "").strip()[:2000] or False,
+        })
+        promise._notify_collector(
+            request.env._("%s promised a payment on the portal", partner.display_name),
+            request.env._("%(amount)s by %(date)s", amount=currency.format(value), date=date),
+        )
+        return request.redirect("/my/collections?message=promise_ok")
+
+    # ------------------------------------------------------------------
+    # One plan: schedule, acceptance, agreement PDF
+    # ------------------------------------------------------------------
+
+    def _plan_or_404(self, plan_id, access_token):
+        try:
+            plan = self._document_check_access("collections.payment.plan", plan_id, access_token=access_token)
+        except (AccessError, MissingError):
+            return None
+        # A token opens the plan it was made for, never a draft.
+        return plan if plan.state != "draft" else None
+
+    @http.route("/my/collections/plan/<int:plan_id>", type="http", auth="public", website=True)
+    def portal_collections_plan(self, plan_id, access_token=None, report_type=None, download=False, **kwargs):
+        plan = self._plan_or_404(plan_id, access_token)
+        if plan is None:
+            raise request.not_found()
+        if report_type in ("html", "pdf", "text"):
+            return self._show_report(
+                model=plan, report_type=report_type,
+                report_ref="collections_followup.action_report_payment_plan", download=download,
+            )
+        values = self._prepare_portal_layout_values()
+        values.update({
+            "page_name": "collections_plan",
+            "plan": plan,
+            "token": access_token,
+            "message": kwargs.get("message"),
+        })
+        return request.render("collections_followup.portal_collections_plan", values)
+
+    @http.route("/my/collections/plan/<int:plan_id>/accept", type="jsonrpc", auth="public", website=True)
+    def portal_collections_plan_accept(self, plan_id, access_token=None, name=None, signature=None):
+        access_token = access_token or request.httprequest.args.get("access_token")
+        plan = self._plan_or_404(plan_id, access_token)
+        if plan is None:
+            return {"error": request.env._("This payment plan cannot be found.")}
+        try:
+            with request.env.cr.savepoint():
+                plan._accept_portal(name, signature, request.httprequest.remote_addr)
+        except (UserError, ValidationError) as error:
+            return {"error": str(error)}
+        except (TypeError, binascii.Error):
+            return {"error": request.env._("The signature could not be read; please sign again.")}
+        return {
+            "force_refresh": True,
+            "redirect_url": plan.get_portal_url(query_string="&message=accepted"),
+        }

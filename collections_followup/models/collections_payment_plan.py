@@ -1,0 +1,590 @@
+from decimal import Decimal
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL, float_round
+
+from ..engine.plans import (
+    FREQUENCIES,
+    PLAN_BROKEN,
+    PLAN_COMPLETED,
+    Instalment,
+    PlanError,
+    allocate,
+    plan_schedule,
+    plan_status,
+    reminders_due,
+    validate_schedule,
+)
+
+PLAN_STATES = [
+    ("draft", "Draft"),
+    ("proposed", "Proposed"),
+    ("active", "Active"),
+    ("completed", "Completed"),
+    ("broken", "Broken"),
+    ("cancelled", "Cancelled"),
+]
+FREQUENCY_LABELS = [("weekly", "Weekly"), ("biweekly", "Every Two Weeks"), ("monthly", "Monthly")]
+assert {key for key, _label in FREQUENCY_LABELS} == set(FREQUENCIES)
+
+
+class CollectionsArrangementMixin(models.AbstractModel):
+    """What payment plans, promises and settlements share: a customer, the
+    invoices they cover, and how much of those has been paid since."""
+
+    _name = "collections.arrangement.mixin"
+    _description = "Collections Arrangement"
+
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", required=True, index=True, tracking=True,
+        domain="[('parent_id', '=', False)]",
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company,
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    user_id = fields.Many2one(
+        "res.users", string="Collector", domain="[('share', '=', False)]", tracking=True,
+        default=lambda self: self.env.user if not self.env.user.share else False,
+    )
+    amount_basis = fields.Monetary(
+        string="Open When Agreed", readonly=True, copy=False,
+        help="What the covered invoices still owed when the arrangement started; "
+             "anything paid on them since counts towards it.",
+    )
+    amount_open = fields.Monetary(string="Still Open", compute="_compute_amount_paid")
+    amount_paid = fields.Monetary(string="Paid Since", compute="_compute_amount_paid")
+
+    @api.depends("move_ids.amount_residual_signed", "amount_basis")
+    def _compute_amount_paid(self):
+        for record in self:
+            open_now = sum(record.sudo().move_ids.mapped("amount_residual_signed"))
+            record.amount_open = open_now
+            record.amount_paid = max(record.amount_basis - open_now, 0.0) if record.amount_basis else 0.0
+
+    @api.onchange("partner_id")
+    def _onchange_partner_id_moves(self):
+        if self.partner_id and not self.move_ids:
+            self.move_ids = self._open_invoices(self.partner_id, self.company_id, overdue_only=True)
+
+    @api.model
+    def _open_invoices(self, partner, company, overdue_only=False):
+        domain = [
+            ("commercial_partner_id", "=", partner.commercial_partner_id.id),
+            ("company_id", "=", company.id),
+            ("state", "=", "posted"),
+            ("move_type", "=", "out_invoice"),
+            ("payment_state", "in", ("not_paid", "partial")),
+        ]
+        if overdue_only:
+            domain.append(("invoice_date_due", "<", fields.Date.context_today(self)))
+        return self.env["account.move"].search(domain, order="invoice_date_due, id")
+
+    def _check_moves_belong(self):
+        for record in self:
+            commercial = record.partner_id.commercial_partner_id
+            wrong = record.move_ids.filtered(
+                lambda m, commercial=commercial, company=record.company_id: m.commercial_partner_id != commercial
+                or m.company_id != company or m.move_type != "out_invoice" or m.state != "posted"
+            )
+            if wrong:
+                raise ValidationError(self.env._(
+                    "Only posted customer invoices of %(customer)s can be covered; not %(invoices)s.",
+                    customer=commercial.display_name, invoices=", ".join(wrong.mapped("display_name")),
+                ))
+
+    def _open_residual(self):
+        return sum(self.sudo().move_ids.mapped("amount_residual_signed"))
+
+    def _collector(self):
+        """Who is told when the arrangement needs a person."""
+        partner = self.partner_id.commercial_partner_id.sudo().with_company(self.company_id)
+        policy = partner._collections_policy(self.company_id)
+        return self.user_id or partner.collections_user_id or policy.user_id
+
+    def _log(self, note, channel, state="done"):
+        return self.env["collections.action"].sudo().create([{
+            "partner_id": record.partner_id.commercial_partner_id.id,
+            "company_id": record.company_id.id,
+            "channel": channel,
+            "origin": "scheduler" if self.env.context.get("collections_cron") else "manual",
+            "move_ids": [(6, 0, record.move_ids.ids)],
+            "amount_due": record._open_residual(),
+            "note": note,
+            "state": state,
+        } for record in self])
+
+    def _notify_collector(self, summary, note=""):
+        for record in self:
+            user = record._collector()
+            if user:
+                record.sudo().activity_schedule(
+                    "mail.mail_activity_data_todo", summary=summary, note=note, user_id=user.id,
+                )
+
+
+class CollectionsPaymentPlan(models.Model):
+    _name = "collections.payment.plan"
+    _description = "Payment Plan"
+    _inherit = ["collections.arrangement.mixin", "mail.thread", "mail.activity.mixin", "portal.mixin"]
+    _order = "id desc"
+    _check_company_auto = True
+
+    name = fields.Char(string="Reference", required=True, readonly=True, copy=False, default="/")
+    state = fields.Selection(PLAN_STATES, default="draft", required=True, tracking=True, copy=False)
+    move_ids = fields.Many2many(
+        "account.move", "collections_payment_plan_account_move_rel", "plan_id", "move_id",
+        string="Covered Invoices", check_company=True,
+        domain="[('commercial_partner_id', '=', partner_id), ('move_type', '=', 'out_invoice'), "
+               "('state', '=', 'posted'), ('payment_state', 'in', ('not_paid', 'partial'))]",
+    )
+    amount_covered = fields.Monetary(
+        string="Amount Covered", compute="_compute_amount_covered", store=True, readonly=False,
+        help="Open amount of the covered invoices the plan spreads.",
+    )
+    schedule_mode = fields.Selection(
+        [("regular", "Regular Instalments"), ("custom", "Typed By Hand")], default="regular", required=True,
+    )
+    down_payment = fields.Monetary()
+    down_payment_date = fields.Date()
+    instalment_count = fields.Integer(string="Instalments", default=3)
+    frequency = fields.Selection(FREQUENCY_LABELS, default="monthly", required=True)
+    first_date = fields.Date(string="First Instalment", default=fields.Date.context_today)
+    fee_amount = fields.Monetary(string="Set-up Fee", help="Charged once, spread over the instalments.")
+    interest_rate = fields.Float(
+        string="Interest (% per year)", digits=(16, 4),
+        help="Simple interest on the amount still owed between two due dates (actual/365).",
+    )
+    grace_days = fields.Integer(
+        default=lambda self: self.env["collections.policy"]._get_default_policy(self.env.company).plan_grace_days
+        or 5,
+        help="Days an instalment may stay unpaid after its due date before the plan is broken.",
+    )
+    line_ids = fields.One2many("collections.payment.plan.line", "plan_id", string="Schedule", copy=True)
+    amount_total = fields.Monetary(string="Plan Total", compute="_compute_amount_total", store=True)
+    amount_interest = fields.Monetary(string="Interest", compute="_compute_amount_total", store=True)
+    next_due_date = fields.Date(compute="_compute_progress")
+    amount_late = fields.Monetary(compute="_compute_progress")
+    fee_move_id = fields.Many2one("account.move", string="Fee Invoice", readonly=True, copy=False)
+
+    # Acceptance: on the portal (name, drawn signature, date, IP) or on paper.
+    accepted_by = fields.Char(readonly=True, copy=False)
+    accepted_date = fields.Datetime(readonly=True, copy=False)
+    accepted_ip = fields.Char(string="Accepted From", readonly=True, copy=False)
+    accepted_channel = fields.Selection(
+        [("portal", "Customer Portal"), ("paper", "Signed on Paper")], readonly=True, copy=False,
+    )
+    signature = fields.Image(readonly=True, copy=False, attachment=True, max_width=1024, max_height=1024)
+    signed_document = fields.Binary(string="Signed Agreement", copy=False, attachment=True)
+    signed_document_name = fields.Char(copy=False)
+    end_reason = fields.Char(readonly=True, copy=False, tracking=True)
+    # Read by the mail templates (which may not call private methods).
+    schedule_html = fields.Html(compute="_compute_schedule_html", sanitize=False)
+    reminder_line_id = fields.Many2one(
+        "collections.payment.plan.line", compute="_compute_reminder_line_id",
+        help="Instalment an instalment reminder is about.",
+    )
+
+    _check_counts = models.Constraint(
+        "CHECK (instalment_count >= 1 AND grace_days >= 0 AND down_payment >= 0 AND fee_amount >= 0 "
+        "AND interest_rate >= 0)",
+        "A plan needs at least one instalment; amounts, rate and grace days cannot be negative.",
+    )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("name", "/") == "/":
+                vals["name"] = self.env["ir.sequence"].next_by_code("collections.payment.plan") or "/"
+        plans = super().create(vals_list)
+        plans._check_moves_belong()
+        return plans
+
+    def write(self, vals):
+        locked = {"move_ids", "amount_covered", "down_payment", "down_payment_date", "instalment_count",
+                  "frequency", "first_date", "fee_amount", "interest_rate", "line_ids", "partner_id"}
+        if locked & set(vals) and any(plan.state not in ("draft",) for plan in self):
+            raise UserError(self.env._(
+                "Only a draft plan can be changed. Cancel this plan and propose a new one instead."
+            ))
+        result = super().write(vals)
+        if "move_ids" in vals or "partner_id" in vals:
+            self._check_moves_belong()
+        return result
+
+    def _compute_access_url(self):
+        for plan in self:
+            plan.access_url = f"/my/collections/plan/{plan.id}"
+
+    def _get_report_base_filename(self):
+        return self.env._("Payment plan %s", self.name)
+
+    @api.depends("move_ids")
+    def _compute_amount_covered(self):
+        for plan in self:
+            plan.amount_covered = sum(plan.move_ids.mapped("amount_residual_signed"))
+
+    @api.depends("line_ids.amount", "line_ids.interest")
+    def _compute_amount_total(self):
+        for plan in self:
+            plan.amount_total = sum(plan.line_ids.mapped("amount"))
+            plan.amount_interest = sum(plan.line_ids.mapped("interest"))
+
+    @api.depends("line_ids.remaining", "line_ids.state")
+    def _compute_progress(self):
+        for plan in self:
+            unpaid = plan.line_ids.filtered(lambda line: line.remaining > 0)
+            plan.next_due_date = min(unpaid.mapped("due_date"), default=False)
+            plan.amount_late = sum(unpaid.filtered(lambda line: line.state == "late").mapped("remaining"))
+
+    def _compute_schedule_html(self):
+        for plan in self:
+            plan.schedule_html = self.env["ir.qweb"]._render(
+                "collections_followup.mail_plan_schedule", {"plan": plan},
+            )
+
+    @api.depends_context("collections_instalment_id")
+    def _compute_reminder_line_id(self):
+        wanted = self.env.context.get("collections_instalment_id")
+        for plan in self:
+            line = plan.line_ids.filtered(lambda line: line.id == wanted)
+            plan.reminder_line_id = line or plan.line_ids.filtered(lambda line: line.remaining > 0)[:1]
+
+    @api.model
+    def _cron_check_arrangements(self):
+        """Daily: plans, then promises, then settlements (before the follow-up run)."""
+        self._cron_check_plans()
+        self.env["collections.promise"]._cron_check_promises()
+        self.env["collections.settlement"]._cron_check_settlements()
+
+    # ------------------------------------------------------------------
+    # Schedule
+    # ------------------------------------------------------------------
+
+    def _engine_error(self, error):
+        _ = self.env._
+        messages = {
+            "count": _("A plan needs at least one instalment."),
+            "total": _("The plan covers nothing: choose open invoices of the customer."),
+            "down_payment": _("The down payment must be positive and less than the plan total."),
+            "down_payment_date": _("Give the down payment a date, on or before the first instalment."),
+            "rate": _("The interest rate cannot be negative."),
+            "frequency": _("Choose how often the instalments fall due."),
+            "amount": _("Each instalment needs an amount."),
+            "order": _("Put the instalments in date order, one date per instalment."),
+            "sum": _("The instalments add up to %(scheduled)s but the plan covers %(total)s.",
+                     scheduled=error.values.get("scheduled"), total=error.values.get("total")),
+        }
+        return ValidationError(messages.get(error.code, str(error)))
+
+    def _principal(self):
+        return Decimal(str(self.amount_covered)) + Decimal(str(self.fee_amount or 0))
+
+    def action_compute_schedule(self):
+        for plan in self:
+            if plan.state != "draft":
+                raise UserError(self.env._("Only the schedule of a draft plan can be computed again."))
+            if not plan.first_date:
+                raise ValidationError(self.env._("Give the date of the first instalment."))
+            try:
+                instalments = plan_schedule(
+                    plan._principal(), plan.first_date, plan.instalment_count, plan.frequency,
+                    down_payment=Decimal(str(plan.down_payment or 0)),
+                    down_payment_date=plan.down_payment_date,
+                    annual_rate=Decimal(str(plan.interest_rate or 0)),
+                    digits=plan.currency_id.decimal_places,
+                )
+            except PlanError as error:
+                raise plan._engine_error(error) from None
+            plan.line_ids = [(5, 0, 0)] + [(0, 0, {
+                "sequence": inst.sequence,
+                "due_date": inst.due_date,
+                "amount": float(inst.amount),
+                "interest": float(inst.interest),
+            }) for inst in instalments]
+        return True
+
+    def _engine_instalments(self):
+        return [
+            Instalment(line.sequence, line.due_date, Decimal(str(line.amount)), Decimal(str(line.interest)))
+            for line in self.line_ids
+        ]
+
+    def _check_schedule(self):
+        for plan in self:
+            if not plan.line_ids:
+                raise ValidationError(self.env._("Compute or type the schedule before proposing the plan."))
+            try:
+                validate_schedule(plan._engine_instalments(), plan._principal(), plan.currency_id.decimal_places)
+            except PlanError as error:
+                raise plan._engine_error(error) from None
+
+    # ------------------------------------------------------------------
+    # Life cycle
+    # ------------------------------------------------------------------
+
+    def action_propose(self):
+        """Send the agreement to the customer for acceptance."""
+        for plan in self:
+            if plan.state != "draft":
+                raise UserError(self.env._("Only a draft plan can be proposed."))
+            plan._check_moves_belong()
+            plan._check_schedule()
+            plan._check_no_other_plan()
+        self.state = "proposed"
+        for plan in self:
+            plan._portal_ensure_token()
+            plan._send_template("collections_followup.mail_template_plan_proposal", attach_agreement=True)
+            plan._log(self.env._("Payment plan %s proposed", plan.name), "plan")
+        return True
+
+    def _check_no_other_plan(self):
+        for plan in self:
+            other = self.search([
+                ("id", "!=", plan.id), ("state", "in", ("proposed", "active")),
+                ("move_ids", "in", plan.move_ids.ids),
+            ], limit=1)
+            if other:
+                raise UserError(self.env._(
+                    "Some of these invoices are already in plan %(plan)s (%(state)s). Cancel it first.",
+                    plan=other.name, state=dict(PLAN_STATES)[other.state],
+                ))
+
+    def action_accept_paper(self):
+        """The collector records the agreement the customer signed on paper."""
+        for plan in self:
+            if plan.state not in ("draft", "proposed"):
+                raise UserError(self.env._("This plan is not waiting for the customer's acceptance."))
+            if not plan.signed_document:
+                raise UserError(self.env._(
+                    "Attach the agreement signed by the customer (Signed Agreement) before marking it accepted."
+                ))
+            if plan.state == "draft":
+                plan._check_moves_belong()
+                plan._check_schedule()
+                plan._check_no_other_plan()
+        self.write({
+            "accepted_channel": "paper",
+            "accepted_by": self.env.user.name,
+            "accepted_date": fields.Datetime.now(),
+        })
+        self._activate()
+        return True
+
+    def _accept_portal(self, name, signature, ip):
+        """The customer accepted on the portal (sudo record from the controller)."""
+        self.ensure_one()
+        if self.state != "proposed":
+            raise UserError(self.env._("This plan is not waiting for your acceptance."))
+        if not (name or "").strip():
+            raise UserError(self.env._("Type your name to accept the plan."))
+        if not signature:
+            raise UserError(self.env._("Sign in the box to accept the plan."))
+        self.write({
+            "accepted_channel": "portal",
+            "accepted_by": name.strip(),
+            "accepted_date": fields.Datetime.now(),
+            "accepted_ip": ip,
+            "signature": signature,
+        })
+        self._activate()
+
+    def _activate(self):
+        for plan in self:
+            plan._create_fee_invoice()
+            plan.write({"state": "active", "amount_basis": plan._open_residual()})
+            plan._log(self.env._("Payment plan %(plan)s accepted by %(name)s (%(channel)s)",
+                                 plan=plan.name, name=plan.accepted_by,
+                                 channel=dict(plan._fields["accepted_channel"]._description_selection(self.env))
+                                 [plan.accepted_channel]), "plan")
+            plan.message_post(body=self.env._("Plan accepted by %s; follow-up of its invoices is paused.",
+                                              plan.accepted_by))
+            plan._send_template("collections_followup.mail_template_plan_confirmation", attach_agreement=True)
+
+    def _create_fee_invoice(self):
+        """Fee and interest become a customer invoice covered by the plan, so
+        that what the customer pays and what the ledger says stay equal."""
+        self.ensure_one()
+        extra = self.amount_total - self.amount_covered
+        if float_round(extra, precision_rounding=self.currency_id.rounding) <= 0 or self.fee_move_id:
+            return
+        invoice = self.env["account.move"].sudo().with_company(self.company_id).create({
+            "move_type": "out_invoice",
+            "partner_id": self.partner_id.commercial_partner_id.id,
+            "invoice_date": fields.Date.context_today(self),
+            "invoice_date_due": max(self.line_ids.mapped("due_date")),
+            "invoice_origin": self.name,
+            "invoice_line_ids": [(0, 0, {
+                "name": self.env._("Payment plan %s: set-up fee and interest", self.name),
+                "quantity": 1,
+                "price_unit": extra,
+                "tax_ids": [(5, 0, 0)],
+            })],
+        })
+        invoice.with_context(collections_skip_credit_check=True).action_post()
+        # Bypass the draft-only lock: the fee invoice belongs to the plan by construction.
+        self.env.cr.execute(SQL(
+            "INSERT INTO collections_payment_plan_account_move_rel (plan_id, move_id) VALUES (%s, %s)",
+            self.id, invoice.id,
+        ))
+        self.invalidate_recordset(["move_ids"])
+        self.fee_move_id = invoice
+
+    def action_cancel(self):
+        for plan in self:
+            if plan.state in ("completed", "cancelled"):
+                raise UserError(self.env._("Plan %s is already closed.", plan.name))
+        was_active = self.filtered(lambda p: p.state == "active")
+        self.write({"state": "cancelled", "end_reason": self.env._("Cancelled by %s", self.env.user.name)})
+        for plan in self:
+            plan._log(self.env._("Payment plan %s cancelled", plan.name), "plan")
+        if was_active:
+            was_active.message_post(body=self.env._("Plan cancelled: follow-up of its invoices resumes."))
+        return True
+
+    def action_reset_draft(self):
+        for plan in self:
+            if plan.state not in ("proposed", "cancelled"):
+                raise UserError(self.env._("Only a proposed or cancelled plan can go back to draft."))
+        self.write({"state": "draft", "end_reason": False})
+        return True
+
+    def _send_template(self, xmlid, attach_agreement=False):
+        """Email the customer from one of the plan templates, queued and kept
+        in the plan's chatter; a customer without address gives a failed log entry."""
+        self.ensure_one()
+        plan = self.sudo()  # the scheduler and portal customers act for the company
+        template = self.env.ref(xmlid)
+        recipients = plan.partner_id.commercial_partner_id._collections_recipients()
+        if not recipients:
+            return plan._log(self.env._("%(mail)s not sent: the customer has no usable email address.",
+                                        mail=template.name), "plan", state="failed")
+        subject = template._render_field("subject", plan.ids, compute_lang=True)[plan.id]
+        body = template._render_field("body_html", plan.ids, compute_lang=True)[plan.id]
+        attachments = []
+        if attach_agreement:
+            pdf, _kind = self.env["ir.actions.report"].sudo()._render_qweb_pdf(
+                "collections_followup.action_report_payment_plan", plan.ids,
+            )
+            attachments = [(f"{plan._get_report_base_filename()}.pdf", pdf)]
+        author = plan._collector().partner_id or self.env.company.partner_id
+        return plan.with_context(mail_notify_force_send=False, mail_post_autofollow=False).message_post(
+            body=body,
+            subject=subject,
+            partner_ids=recipients.ids,
+            author_id=author.id,
+            email_from=author.email_formatted or plan.company_id.email_formatted,
+            message_type="comment",
+            subtype_xmlid="mail.mt_note",
+            attachments=attachments,
+            email_layout_xmlid="mail.mail_notification_light",
+        )
+
+    # ------------------------------------------------------------------
+    # Daily check
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _cron_check_plans(self):
+        today = fields.Date.context_today(self)
+        # The scheduler acts for every company: all active plans, whoever reads them.
+        plans = self.sudo().search([("state", "=", "active")])
+        for plan in plans.with_context(collections_cron=True):
+            plan._check_progress(today)
+            if self.env.context.get("cron_id"):
+                self.env["ir.cron"]._commit_progress(1)
+
+    def _check_progress(self, today):
+        """Allocate payments, then complete, break or remind; idempotent."""
+        self.ensure_one()
+        # Paid amounts and instalment states depend on today: read them afresh.
+        self.invalidate_recordset(["amount_paid", "amount_open", "next_due_date", "amount_late"])
+        self.line_ids.invalidate_recordset(["paid", "remaining", "state"])
+        states = allocate(self._engine_instalments(), Decimal(str(self.amount_paid)), today, self.grace_days)
+        status = plan_status(states, today, self.grace_days)
+        if status == PLAN_COMPLETED:
+            self.write({"state": "completed", "end_reason": self.env._("Paid in full")})
+            self._log(self.env._("Payment plan %s completed", self.name), "plan")
+            self.message_post(body=self.env._("All instalments are paid: the plan is completed."))
+            return status
+        if status == PLAN_BROKEN:
+            self._break(next(s for s in states if s.state == "late"))
+            return status
+        policy = self.partner_id.commercial_partner_id.with_company(self.company_id)._collections_policy(
+            self.company_id)
+        days_before = policy.plan_reminder_days if policy else 3
+        if days_before:
+            due = set(reminders_due(states, today, days_before))
+            lines = self.line_ids.filtered(lambda line: line.sequence in due and not line.reminder_date)
+            for line in lines:
+                self.with_context(collections_instalment_id=line.id)._send_template(
+                    "collections_followup.mail_template_plan_reminder")
+                line.reminder_date = today
+                self._log(self.env._("Reminder of instalment %(seq)s (%(date)s) of plan %(plan)s",
+                                     seq=line.sequence, date=line.due_date, plan=self.name), "plan")
+        return status
+
+    def _break(self, late):
+        """``late``: the engine's state of the first late instalment."""
+        reason = self.env._("Instalment %(seq)s due on %(date)s unpaid after %(days)s grace days",
+                            seq=late.sequence, date=late.due_date, days=self.grace_days)
+        self.write({"state": "broken", "end_reason": reason})
+        self._resume_followup()
+        self._log(self.env._("Payment plan %(plan)s broken: %(reason)s", plan=self.name, reason=reason), "plan")
+        self._send_template("collections_followup.mail_template_plan_broken")
+        self._notify_collector(self.env._("Payment plan %s broken", self.name), reason)
+
+    def _resume_followup(self):
+        """Put the covered invoices just below the policy's level for broken
+        plans, so that it is the next reminder they get."""
+        partner = self.partner_id.commercial_partner_id.with_company(self.company_id)
+        policy = partner._collections_policy(self.company_id)
+        target = policy.broken_plan_level_id
+        previous = policy.level_ids.filtered(lambda level: target and level.delay < target.delay)
+        previous = previous.sorted("delay")[-1:] if previous else previous
+        moves = self.move_ids.filtered(lambda m: m.payment_state in ("not_paid", "partial"))
+        if moves:
+            self.env.cr.execute(SQL(
+                "UPDATE account_move SET collections_level_id = %s, collections_last_reminder_date = NULL "
+                "WHERE id = ANY(%s)",
+                previous.id or None, moves.ids,
+            ))
+            moves.invalidate_recordset(["collections_level_id", "collections_last_reminder_date"])
+
+
+class CollectionsPaymentPlanLine(models.Model):
+    _name = "collections.payment.plan.line"
+    _description = "Payment Plan Instalment"
+    _order = "plan_id, due_date, sequence"
+
+    plan_id = fields.Many2one("collections.payment.plan", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="plan_id.company_id", store=True)
+    currency_id = fields.Many2one(related="plan_id.currency_id")
+    sequence = fields.Integer(string="#", default=1)
+    due_date = fields.Date(required=True)
+    amount = fields.Monetary(required=True)
+    interest = fields.Monetary()
+    paid = fields.Monetary(compute="_compute_allocation")
+    remaining = fields.Monetary(compute="_compute_allocation")
+    state = fields.Selection(
+        [("open", "To Pay"), ("partial", "Partly Paid"), ("paid", "Paid"), ("late", "Late")],
+        compute="_compute_allocation",
+    )
+    reminder_date = fields.Date(string="Reminded On", readonly=True, copy=False)
+
+    @api.depends("plan_id.amount_paid", "amount", "due_date")
+    def _compute_allocation(self):
+        today = fields.Date.context_today(self)
+        for plan in self.plan_id:
+            lines = self.filtered(lambda line, plan=plan: line.plan_id == plan)
+            counted = plan.state in ("active", "completed", "broken")
+            paid = Decimal(str(plan.amount_paid)) if counted else Decimal(0)
+            states = {s.sequence: s for s in allocate(plan._engine_instalments(), paid, today, plan.grace_days)}
+            for line in lines:
+                state = states.get(line.sequence)
+                line.paid = float(state.paid) if state else 0.0
+                line.remaining = float(state.remaining) if state else line.amount
+                line.state = state.state if state else "open"
+        for line in self.filtered(lambda line: not line.plan_id):
+            line.paid, line.remaining, line.state = 0.0, line.amount, "open"

@@ -1,0 +1,201 @@
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import float_compare, float_is_zero
+
+SETTLEMENT_STATES = [
+    ("draft", "Draft"),
+    ("to_approve", "To Approve"),
+    ("approved", "Offered"),
+    ("done", "Settled"),
+    ("expired", "Expired"),
+    ("cancelled", "Cancelled"),
+]
+
+
+class CollectionsSettlement(models.Model):
+    """An offer to accept part of a debt as full payment by a date.
+
+    A manager approves it; once the customer has paid the agreed amount, the
+    rest of the covered invoices is written off with a reconciled entry."""
+
+    _name = "collections.settlement"
+    _description = "Settlement Offer"
+    _inherit = ["collections.arrangement.mixin", "mail.thread", "mail.activity.mixin"]
+    _order = "id desc"
+    _check_company_auto = True
+
+    name = fields.Char(string="Reference", required=True, readonly=True, copy=False, default="/")
+    state = fields.Selection(SETTLEMENT_STATES, default="draft", required=True, readonly=True, tracking=True)
+    move_ids = fields.Many2many(
+        "account.move", "collections_settlement_account_move_rel", "settlement_id", "move_id",
+        string="Covered Invoices", check_company=True,
+        domain="[('commercial_partner_id', '=', partner_id), ('move_type', '=', 'out_invoice'), "
+               "('state', '=', 'posted'), ('payment_state', 'in', ('not_paid', 'partial'))]",
+    )
+    amount_due = fields.Monetary(string="Owed", compute="_compute_amount_due")
+    amount_agreed = fields.Monetary(string="Settlement Amount", required=True, tracking=True)
+    amount_forgiven = fields.Monetary(string="Written Off", compute="_compute_amount_due")
+    deadline = fields.Date(required=True, tracking=True)
+    reason = fields.Text(required=True)
+    approved_by_id = fields.Many2one("res.users", string="Approver", readonly=True, copy=False)
+    approved_date = fields.Datetime(readonly=True, copy=False)
+    writeoff_move_id = fields.Many2one("account.move", string="Write-off Entry", readonly=True, copy=False)
+
+    _check_amount = models.Constraint("CHECK (amount_agreed > 0)", "The settlement amount must be positive.")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("name", "/") == "/":
+                vals["name"] = self.env["ir.sequence"].next_by_code("collections.settlement") or "/"
+        settlements = super().create(vals_list)
+        settlements._check_moves_belong()
+        return settlements
+
+    def write(self, vals):
+        if {"move_ids", "amount_agreed", "deadline", "partner_id"} & set(vals) and any(
+            s.state not in ("draft", "to_approve") for s in self
+        ):
+            raise UserError(self.env._("An approved settlement cannot be changed; cancel it and make a new offer."))
+        result = super().write(vals)
+        if "move_ids" in vals:
+            self._check_moves_belong()
+        return result
+
+    @api.depends("move_ids.amount_residual_signed", "amount_agreed", "amount_basis", "state")
+    def _compute_amount_due(self):
+        for settlement in self:
+            owed = settlement.amount_basis or sum(settlement.sudo().move_ids.mapped("amount_residual_signed"))
+            settlement.amount_due = owed
+            settlement.amount_forgiven = max(owed - settlement.amount_agreed, 0.0)
+
+    def _check_offer(self):
+        for settlement in self:
+            if not settlement.move_ids:
+                raise ValidationError(self.env._("Choose the invoices the settlement covers."))
+            owed = sum(settlement.move_ids.mapped("amount_residual_signed"))
+            if float_compare(settlement.amount_agreed, owed, precision_rounding=settlement.currency_id.rounding) >= 0:
+                raise ValidationError(self.env._(
+                    "The settlement amount (%(agreed)s) must be less than what is owed (%(owed)s).",
+                    agreed=settlement.currency_id.format(settlement.amount_agreed),
+                    owed=settlement.currency_id.format(owed),
+                ))
+            if settlement.deadline < fields.Date.context_today(self):
+                raise ValidationError(self.env._("The payment deadline cannot be in the past."))
+
+    def action_submit(self):
+        if any(s.state != "draft" for s in self):
+            raise UserError(self.env._("Only a draft settlement can be submitted."))
+        self._check_offer()
+        self.state = "to_approve"
+        for settlement in self:
+            settlement._log(self.env._("Settlement %s submitted for approval", settlement.name), "settlement")
+        return True
+
+    def action_approve(self):
+        if not self.env.user.has_group("collections_followup.group_collections_manager"):
+            raise AccessError(self.env._("Only a Collections Manager can approve a settlement."))
+        if any(s.state != "to_approve" for s in self):
+            raise UserError(self.env._("Only a settlement waiting for approval can be approved."))
+        self._check_offer()
+        for settlement in self:
+            policy = settlement.partner_id.with_company(settlement.company_id)._collections_policy(
+                settlement.company_id)
+            policy._writeoff_accounting()  # refuse now, not when the money has arrived
+            settlement.write({
+                "state": "approved",
+                "approved_by_id": self.env.user.id,
+                "approved_date": fields.Datetime.now(),
+                "amount_basis": settlement._open_residual(),
+            })
+            settlement._log(self.env._(
+                "Settlement %(name)s approved by %(user)s: %(agreed)s by %(date)s instead of %(owed)s",
+                name=settlement.name, user=self.env.user.name,
+                agreed=settlement.currency_id.format(settlement.amount_agreed), date=settlement.deadline,
+                owed=settlement.currency_id.format(settlement.amount_basis),
+            ), "settlement")
+        return True
+
+    def action_cancel(self):
+        if any(s.state in ("done", "cancelled") for s in self):
+            raise UserError(self.env._("This settlement is already closed."))
+        self.state = "cancelled"
+        for settlement in self:
+            settlement._log(self.env._("Settlement %s cancelled", settlement.name), "settlement")
+        return True
+
+    def action_check_payment(self):
+        self._check(fields.Date.context_today(self))
+        return True
+
+    @api.model
+    def _cron_check_settlements(self):
+        today = fields.Date.context_today(self)
+        # The scheduler acts for every company: all approved offers, whoever reads them.
+        self.sudo().search([("state", "=", "approved")]).with_context(collections_cron=True)._check(today)
+
+    def _check(self, today):
+        for settlement in self.filtered(lambda s: s.state == "approved"):
+            rounding = settlement.currency_id.rounding
+            if float_compare(settlement.amount_paid, settlement.amount_agreed, precision_rounding=rounding) >= 0:
+                settlement._write_off_remainder()
+            elif today > settlement.deadline:
+                settlement.state = "expired"
+                settlement._log(self.env._(
+                    "Settlement %(name)s expired: %(paid)s of %(agreed)s paid by %(date)s; follow-up resumes",
+                    name=settlement.name, paid=settlement.currency_id.format(settlement.amount_paid),
+                    agreed=settlement.currency_id.format(settlement.amount_agreed), date=settlement.deadline,
+                ), "settlement")
+                settlement._notify_collector(self.env._("Settlement %s expired unpaid", settlement.name))
+
+    def _write_off_remainder(self):
+        """Write the rest of the covered invoices off, reconciled with them."""
+        self.ensure_one()
+        policy = self.partner_id.with_company(self.company_id)._collections_policy(self.company_id)
+        journal, account = policy._writeoff_accounting()
+        # Accounting entries are the company's: the approval was the manager's decision.
+        receivables = self.sudo().move_ids.line_ids.filtered(
+            lambda line: line.account_id.account_type == "asset_receivable" and not line.reconciled
+        )
+        receivables = receivables.filtered(lambda line: not float_is_zero(
+            line.amount_residual, precision_rounding=self.currency_id.rounding))
+        if not receivables:
+            self.state = "done"
+            return
+        lines = []
+        for line in receivables:
+            lines.append((0, 0, {
+                "name": self.env._("Settlement %(name)s: %(invoice)s", name=self.name, invoice=line.move_id.name),
+                "account_id": line.account_id.id,
+                "partner_id": line.partner_id.id,
+                "currency_id": line.currency_id.id,
+                "amount_currency": -line.amount_residual_currency,
+                "balance": -line.amount_residual,
+            }))
+            lines.append((0, 0, {
+                "name": self.env._("Settlement %(name)s: written off", name=self.name),
+                "account_id": account.id,
+                "partner_id": line.partner_id.id,
+                "currency_id": line.currency_id.id,
+                "amount_currency": line.amount_residual_currency,
+                "balance": line.amount_residual,
+            }))
+        entry = self.env["account.move"].sudo().with_company(self.company_id).create({
+            "move_type": "entry",
+            "journal_id": journal.id,
+            "date": fields.Date.context_today(self),
+            "ref": self.env._("Settlement %s", self.name),
+            "line_ids": lines,
+        })
+        entry.action_post()
+        credits = entry.line_ids.filtered(lambda item: item.account_id.account_type == "asset_receivable")
+        for line, counterpart in zip(receivables, credits.sorted("id"), strict=True):
+            (line | counterpart).reconcile()
+        forgiven = sum(entry.line_ids.filtered(lambda item: item.account_id == account).mapped("balance"))
+        self.write({"state": "done", "writeoff_move_id": entry.id})
+        self._log(self.env._(
+            "Settlement %(name)s paid: %(forgiven)s written off to %(account)s (%(entry)s)",
+            name=self.name, forgiven=self.currency_id.format(forgiven), account=account.display_name,
+            entry=entry.name,
+        ), "settlement")
+        self.message_post(body=self.env._("Agreed amount received; the rest is written off in %s.", entry.name))
