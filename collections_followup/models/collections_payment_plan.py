@@ -140,7 +140,7 @@ class CollectionsPaymentPlan(models.Model):
                "('state', '=', 'posted'), ('payment_state', 'in', ('not_paid', 'partial'))]",
     )
     amount_covered = fields.Monetary(
-        string="Amount Covered", compute="_compute_amount_covered", store=True, readonly=False,
+        compute="_compute_amount_covered", store=True, readonly=False,
         help="Open amount of the covered invoices the plan spreads.",
     )
     schedule_mode = fields.Selection(
@@ -287,6 +287,8 @@ class CollectionsPaymentPlan(models.Model):
                 raise UserError(self.env._("Only the schedule of a draft plan can be computed again."))
             if not plan.first_date:
                 raise ValidationError(self.env._("Give the date of the first instalment."))
+            # What the invoices owe now (payments may have come in since they were chosen).
+            plan.amount_covered = plan._open_residual()
             try:
                 instalments = plan_schedule(
                     plan._principal(), plan.first_date, plan.instalment_count, plan.frequency,
@@ -313,6 +315,11 @@ class CollectionsPaymentPlan(models.Model):
 
     def _check_schedule(self):
         for plan in self:
+            if plan.currency_id.compare_amounts(plan.amount_covered, plan._open_residual()):
+                raise ValidationError(self.env._(
+                    "The invoices of the plan now owe %s (a payment or credit note came in): "
+                    "compute the schedule again.", plan.currency_id.format(plan._open_residual()),
+                ))
             if not plan.line_ids:
                 raise ValidationError(self.env._("Compute or type the schedule before proposing the plan."))
             try:
