@@ -32,6 +32,18 @@ def _reference(move):
     return next((ref for ref in (move.ref, move.payment_reference) if ref and ref != move.name), "")
 
 
+def _early_discount(move, today):
+    """(amount to pay, last date) when the invoice's payment term still grants
+    Odoo's early-payment discount today, else None."""
+    if not move._is_eligible_for_early_payment_discount(move.currency_id, today):
+        return None
+    terms = move.line_ids.filtered(lambda line: line.display_type == "payment_term")
+    last_date = min(filter(None, terms.mapped("discount_date")), default=None)
+    if not last_date:
+        return None
+    return {"amount": sum(terms.mapped("discount_amount_currency")), "date": last_date}
+
+
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
@@ -392,6 +404,7 @@ class ResPartner(models.Model):
                 "residual": sign.get(move.move_type, 1) * move.amount_residual,
                 "currency": move.currency_id,
                 "url": move.get_portal_url(),
+                "discount": _early_discount(move, today),
             }
             for move in moves
         ]

@@ -171,3 +171,33 @@ class TestDeferral(CollectionsCommon):
             self.env["collections.defer.wizard"].with_user(self.collector).create({
                 "move_ids": [(6, 0, move.ids)], "date": TODAY, "reason": "x",
             })
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestEarlyPaymentDiscount(CollectionsCommon):
+
+    def test_reminder_shows_the_discount_while_it_lasts(self):
+        term = self.env["account.payment.term"].create({
+            "name": "30 days, 2% within 10 days",
+            "early_discount": True,
+            "discount_percentage": 2.0,
+            "discount_days": 10,
+            "line_ids": [(0, 0, {"value": "percent", "value_amount": 100.0, "nb_days": 30})],
+        })
+        move = self.env["account.move"].create({
+            "move_type": "out_invoice",
+            "partner_id": self.customer.id,
+            "invoice_date": TODAY - timedelta(days=3),
+            "invoice_payment_term_id": term.id,
+            "invoice_line_ids": [(0, 0, {"name": "Goods", "quantity": 1, "price_unit": 1000.0, "tax_ids": [(6, 0, [])]})],
+        })
+        move.action_post()
+        partner = self.customer.with_user(self.collector)
+        [line] = partner._collections_lines(move_ids=move.ids)
+        self.assertEqual(line["discount"], {"amount": 980.0, "date": TODAY + timedelta(days=7)})
+        table = partner.with_context(collections_move_ids=move.ids).collections_mail_table
+        self.assertIn("if paid by", table)
+        with freeze_time(TODAY + timedelta(days=8)):
+            [line] = partner._collections_lines(move_ids=move.ids)
+            self.assertIsNone(line["discount"], "expired the day after its last date")
