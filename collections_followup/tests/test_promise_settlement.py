@@ -190,7 +190,9 @@ class TestEarlyPaymentDiscount(CollectionsCommon):
             "partner_id": self.customer.id,
             "invoice_date": TODAY - timedelta(days=3),
             "invoice_payment_term_id": term.id,
-            "invoice_line_ids": [(0, 0, {"name": "Goods", "quantity": 1, "price_unit": 1000.0, "tax_ids": [(6, 0, [])]})],
+            "invoice_line_ids": [(0, 0, {
+                "name": "Goods", "quantity": 1, "price_unit": 1000.0, "tax_ids": [(6, 0, [])],
+            })],
         })
         move.action_post()
         partner = self.customer.with_user(self.collector)
