@@ -44,6 +44,7 @@ run: doctor deps
 	@echo ""
 	@echo "  Open http://127.0.0.1:$(PORT)/odoo/action-collections_followup.action_collections_worklist"
 	@echo "  Log in as admin / admin (collections manager), collector / collector, or sales / sales (salesperson)."
+	@echo "  Customer portal: http://127.0.0.1:$(PORT)/my/collections as bluefjord / bluefjord (Blue Fjord Seafood)."
 	@echo "  Stop with Ctrl+C."
 	@echo ""
 	@$(ODOO) -d $(DB) --http-interface=127.0.0.1 --http-port=$(PORT) --log-level=warn

@@ -1,3 +1,4 @@
+import base64
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -98,6 +99,7 @@ class CollectionsDemo(models.AbstractModel):
                 if name == EXCLUDED_INVOICE_CUSTOMER:
                     move.no_followup = True
         self._populate_credit(company)
+        self._populate_arrangements(company, collector, today)
 
     @api.model
     def _populate_credit(self, company):
@@ -112,3 +114,74 @@ class CollectionsDemo(models.AbstractModel):
         partners[ON_HOLD]._collections_set_hold(
             "Two invoices over 120 days late, no answer to calls", "manual", company,
         )
+
+    @api.model
+    def _populate_arrangements(self, company, collector, today):
+        """A plan in force, one waiting for the customer on the portal, a
+        promise, a settlement to approve, and the portal login of a customer."""
+        partners = {p.name: p for p in self.env["res.partner"].search([("name", "in", [
+            "Meridian Architects", "Blue Fjord Seafood", "Atlas Fitness Clubs", "Copperline Electric",
+        ])])}
+        policy = self.env["collections.policy"]._get_default_policy(company)
+        expense = self.env["account.account"].search([
+            ("company_ids", "in", company.id), ("account_type", "=", "expense"),
+        ], limit=1)
+        policy.write({
+            "writeoff_account_id": expense.id,
+            "broken_plan_level_id": policy.level_ids.sorted("delay")[-2:-1].id,  # the second reminder
+        })
+        Plan = self.env["collections.payment.plan"].with_user(collector)
+        Move = self.env["account.move"]
+
+        def overdue(partner):
+            return Move.search([
+                ("partner_id", "=", partner.id), ("payment_state", "in", ("not_paid", "partial")),
+                ("move_type", "=", "out_invoice"), ("invoice_date_due", "<", today),
+            ])
+
+        running = Plan.create({
+            "partner_id": partners["Meridian Architects"].id,
+            "move_ids": [(6, 0, overdue(partners["Meridian Architects"]).ids)],
+            "instalment_count": 6,
+            "frequency": "monthly",
+            "first_date": today + timedelta(days=5),
+            "signed_document": base64.b64encode(b"%PDF-1.4 demo signed agreement"),
+            "signed_document_name": "signed-agreement.pdf",
+        })
+        running.action_compute_schedule()
+        running.action_accept_paper()
+        waiting = Plan.create({
+            "partner_id": partners["Blue Fjord Seafood"].id,
+            "move_ids": [(6, 0, overdue(partners["Blue Fjord Seafood"]).ids)],
+            "instalment_count": 4,
+            "frequency": "biweekly",
+            "first_date": today + timedelta(days=7),
+            "down_payment": 600.0,
+            "down_payment_date": today + timedelta(days=3),
+        })
+        waiting.action_compute_schedule()
+        waiting.action_propose()
+        self.env["collections.promise"].with_user(collector).create({
+            "partner_id": partners["Atlas Fitness Clubs"].id,
+            "amount": 1450.0,
+            "promised_date": today + timedelta(days=4),
+            "channel": "phone",
+            "note": "Accounts payable will run the payment with Friday's batch.",
+        })
+        settlement = self.env["collections.settlement"].with_user(collector).create({
+            "partner_id": partners["Copperline Electric"].id,
+            "move_ids": [(6, 0, overdue(partners["Copperline Electric"]).ids)],
+            "amount_agreed": 1800.0,
+            "deadline": today + timedelta(days=14),
+            "reason": "Customer lost its main contract; offers 1,800 within two weeks for everything.",
+        })
+        settlement.action_submit()
+        # The Blue Fjord accountant, to try the customer portal.
+        contact = self.env["res.partner"].create({
+            "name": "Ingrid Berg", "email": "ingrid@bluefjord.example.com",
+            "parent_id": partners["Blue Fjord Seafood"].id,
+        })
+        self.env["res.users"].create({
+            "name": contact.name, "login": "bluefjord", "password": "bluefjord", "partner_id": contact.id,
+            "group_ids": [(6, 0, [self.env.ref("base.group_portal").id])],
+        })

@@ -153,7 +153,7 @@ class CollectionsPaymentPlan(models.Model):
     first_date = fields.Date(string="First Instalment", default=fields.Date.context_today)
     fee_amount = fields.Monetary(string="Set-up Fee", help="Charged once, spread over the instalments.")
     interest_rate = fields.Float(
-        string="Interest (% per year)", digits=(16, 4),
+        string="Interest (% per year)", digits=(16, 2),
         help="Simple interest on the amount still owed between two due dates (actual/365).",
     )
     grace_days = fields.Integer(

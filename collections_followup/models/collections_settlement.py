@@ -90,7 +90,29 @@ class CollectionsSettlement(models.Model):
         self.state = "to_approve"
         for settlement in self:
             settlement._log(self.env._("Settlement %s submitted for approval", settlement.name), "settlement")
+            approver = settlement._approver()
+            if approver:
+                settlement.sudo().activity_schedule(
+                    "mail.mail_activity_data_todo", user_id=approver.id,
+                    summary=self.env._("Approve settlement %s", settlement.name),
+                    note=self.env._("%(agreed)s offered instead of %(owed)s.",
+                                    agreed=settlement.currency_id.format(settlement.amount_agreed),
+                                    owed=settlement.currency_id.format(settlement.amount_due)),
+                )
         return True
+
+    def _approver(self):
+        """A Collections Manager of the company: the policy's collector when
+        they are one, else the first manager (by name)."""
+        self.ensure_one()
+        policy = self.partner_id.with_company(self.company_id)._collections_policy(self.company_id)
+        group = self.env.ref("collections_followup.group_collections_manager")
+        if policy.user_id and group in policy.user_id.all_group_ids:
+            return policy.user_id
+        return self.env["res.users"].sudo().search([
+            ("all_group_ids", "in", group.id), ("company_ids", "in", self.company_id.id), ("share", "=", False),
+            ("id", "!=", self.env.ref("base.user_root").id),
+        ], order="name", limit=1)
 
     def action_approve(self):
         if not self.env.user.has_group("collections_followup.group_collections_manager"):
@@ -102,6 +124,8 @@ class CollectionsSettlement(models.Model):
             policy = settlement.partner_id.with_company(settlement.company_id)._collections_policy(
                 settlement.company_id)
             policy._writeoff_accounting()  # refuse now, not when the money has arrived
+            # The approval request is answered, whoever answered it.
+            settlement.sudo().activity_feedback(["mail.mail_activity_data_todo"], feedback=self.env._("Approved"))
             settlement.write({
                 "state": "approved",
                 "approved_by_id": self.env.user.id,

@@ -95,11 +95,15 @@ class TestSettlement(CollectionsCommon):
 
     def test_only_a_manager_approves(self):
         settlement = self._offer()
+        request = settlement.with_user(self.manager).activity_ids
+        self.assertEqual(len(request), 1, "a manager is asked to approve")
+        self.assertTrue(request.user_id.has_group("collections_followup.group_collections_manager"))
         with self.assertRaises(AccessError):
             settlement.with_user(self.collector).action_approve()
         settlement.with_user(self.manager).action_approve()
         self.assertEqual(settlement.state, "approved")
         self.assertEqual(settlement.approved_by_id, self.manager)
+        self.assertFalse(settlement.with_user(self.manager).activity_ids, "the request is closed")
 
     def test_offer_must_be_less_than_owed(self):
         with self.assertRaisesRegex(ValidationError, "less than what is owed"):
