@@ -42,6 +42,7 @@ class CollectionsPortal(PortalAccount):
         overdue = invoices.filtered(lambda m: m.invoice_date_due and m.invoice_date_due < today)
         plans = request.env["collections.payment.plan"].search([("state", "in", ("proposed", "active"))])
         promises = request.env["collections.promise"].search([("state", "=", "open")])
+        disputes = request.env["collections.dispute"].search([("state", "in", ("open", "review"))])
         planned = plans.filtered(lambda p: p.state == "active").move_ids
         values = self._prepare_portal_layout_values()
         values.update({
@@ -55,7 +56,11 @@ class CollectionsPortal(PortalAccount):
             "plans": plans,
             "promises": promises,
             "promise_max_date": today + timedelta(days=PORTAL_PROMISE_MAX_DAYS),
-            "promisable": overdue - planned - promises.move_ids,
+            "promisable": overdue - planned - promises.move_ids - disputes.move_ids,
+            "disputes": disputes,
+            "disputed": disputes.move_ids,
+            "disputable": invoices - disputes.move_ids,
+            "dispute_reasons": request.env["collections.dispute.reason"].sudo().search([]),
             "message": kwargs.get("message"),
             "error": kwargs.get("error"),
         })
@@ -109,6 +114,33 @@ class CollectionsPortal(PortalAccount):
             request.env._("%(amount)s by %(date)s", amount=currency.format(value), date=date),
         )
         return request.redirect("/my/collections?message=promise_ok")
+
+    @http.route("/my/collections/dispute", type="http", auth="user", methods=["POST"], website=True)
+    def portal_collections_dispute(self, invoice_id=None, reason_id=None, description=None, **kwargs):
+        values = self._collections_overview_values()
+        try:
+            invoice = values["disputable"].filtered(lambda m: m.id == int(invoice_id))
+            reason = values["dispute_reasons"].filtered(lambda r: r.id == int(reason_id))
+        except (TypeError, ValueError):
+            invoice = reason = None
+        text = (description or "").strip()[:4000]
+        if not invoice or not reason:
+            values["error"] = request.env._("Choose one of your open invoices and the reason of the dispute.")
+        elif len(text) < 10:
+            values["error"] = request.env._("Tell us in a few words what is wrong with the invoice.")
+        if values.get("error"):
+            return request.render("collections_followup.portal_my_collections", values)
+        # Portal customers cannot create records; the invoice was checked to be theirs above.
+        request.env["collections.dispute"].sudo().create({
+            "partner_id": values["partner"].id,
+            "company_id": invoice.company_id.id,
+            "move_ids": [(6, 0, invoice.ids)],
+            "reason_id": reason.id,
+            "description": text,
+            "origin": "portal",
+            "user_id": False,
+        })
+        return request.redirect("/my/collections?message=dispute_ok")
 
     # ------------------------------------------------------------------
     # One plan: schedule, acceptance, agreement PDF

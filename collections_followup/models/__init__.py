@@ -1,8 +1,10 @@
 from . import (
     account_move,
     collections_action,
+    collections_arrangement_mixin,
     collections_credit_limit_history,
     collections_demo,
+    collections_dispute,
     collections_level,
     collections_payment_plan,
     collections_policy,

@@ -54,7 +54,14 @@ class AccountMove(models.Model):
                 raise UserError(partner._collections_credit_error(
                     company, check, self.env._("Invoice for %s", partner.display_name),
                 ))
-        return super()._post(soft=soft)
+        posted = super()._post(soft=soft)
+        refunds = posted.filtered(lambda m: m.move_type == "out_refund")
+        if refunds:
+            # A dispute settled by credit notes is resolved when they are posted.
+            self.env["collections.dispute"].sudo().search([
+                ("credit_note_ids", "in", refunds.ids), ("state", "in", ("open", "review")),
+            ])._resolve_if_credited()
+        return posted
 
     def action_collections_defer(self):
         return {
@@ -64,6 +71,24 @@ class AccountMove(models.Model):
             "view_mode": "form",
             "target": "new",
             "context": {"default_move_ids": self.ids},
+        }
+
+    def action_collections_dispute(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Dispute"),
+            "res_model": "collections.dispute",
+            "view_mode": "form",
+            "target": "new",
+            "context": {
+                "default_partner_id": self.commercial_partner_id.id,
+                "default_move_ids": self.ids,
+                "default_company_id": self.company_id.id,
+                # Salespeople open disputes for the customers they look after.
+                "default_origin": "collector" if self.env.user.has_group(
+                    "collections_followup.group_collections_user") else "sales",
+            },
         }
 
     def action_collections_override(self):

@@ -15,6 +15,7 @@ CHANNELS = [
     ("promise", "Promise to Pay"),
     ("settlement", "Settlement"),
     ("defer", "Deferral"),
+    ("dispute", "Dispute"),
 ]
 
 

@@ -39,7 +39,7 @@ class CollectionsRun(models.AbstractModel):
         dated today and is skipped; the log entry, the queued email and the
         invoices' new levels are written in the same transaction."""
         Partner = self.env["res.partner"].with_company(company)
-        candidates = set(Partner._collections_open_items(company)) - self._handled_today(company, today)
+        candidates = set(Partner._collections_open_items(company, pauses=False)) - self._handled_today(company, today)
         decisions = Partner.browse(sorted(candidates))._collections_decide(company, today)
         due = [pid for pid, (_policy, decision) in decisions.items() if decision.status == "action"]
         in_cron = bool(self.env.context.get("cron_id"))
@@ -200,8 +200,23 @@ class CollectionsRun(models.AbstractModel):
         if decision is not None:
             vals["amount_overdue"] = float(decision.total_overdue)
             vals["amount_due"] = float(decision.total_due)
+            vals["note"] = self._left_out_note(decision)
         vals.update(values)
         return self.env["collections.action"].sudo().create(vals)
+
+    def _left_out_note(self, decision):
+        """Say in the log which late invoices a reminder left out because they are disputed."""
+        listed = set(decision.listed_move_ids)
+        late = {item.move_id for item in decision.items if item.days_late > 0 and item.move_id not in listed}
+        if not late:
+            return False
+        disputed = self.env["collections.dispute"]._open_disputes_by_move(late)
+        if not disputed:
+            return False
+        moves = self.env["account.move"].sudo().browse(sorted(disputed))
+        return self.env._("Left out, disputed: %s", ", ".join(
+            f"{move.name} ({disputed[move.id].name})" for move in moves
+        ))
 
     def _collector(self, partner, policy):
         """Who gets the customer's tasks: its collector, the policy's, else the acting user."""

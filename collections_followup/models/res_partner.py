@@ -146,11 +146,13 @@ class ResPartner(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _collections_open_items(self, company, partner_ids=None):
+    def _collections_open_items(self, company, partner_ids=None, pauses=True):
         """Open receivables per commercial partner, one query for all.
 
         Returns {commercial_partner_id: [OpenItem, ...]}; amounts in company
-        currency, one item per journal entry (its earliest open due date)."""
+        currency, one item per journal entry (its earliest open due date).
+        ``pauses``: also read which items plans, promises, settlements and
+        disputes pause (one more query; amounts alone do not need it)."""
         where_partner = SQL("TRUE")
         if partner_ids is not None:
             where_partner = SQL("partner.commercial_partner_id = ANY(%s)", list(partner_ids))
@@ -191,7 +193,7 @@ class ResPartner(models.Model):
             company=company.id,
             where_partner=where_partner,
         ))
-        pauses = self._collections_pauses(company)
+        pauses = self._collections_pauses(company) if pauses else {}
         items = defaultdict(list)
         for partner_id, move_id, due, residual, excluded, reached, last, deferred in rows:
             paused = max(filter(None, (deferred, pauses.get(move_id))), default=None)
@@ -206,10 +208,11 @@ class ResPartner(models.Model):
     def _collections_pauses(self, company):
         """{move_id: date} until which invoices under an arrangement are not chased.
 
-        Active payment plans pause until further notice (date.max), open
-        promises until the promised date plus grace, approved settlements
-        until their deadline. One query over the (small) arrangement tables."""
-        for model in ("collections.payment.plan", "collections.promise", "collections.settlement"):
+        Active payment plans and open disputes pause until further notice
+        (date.max), open promises until the promised date plus grace,
+        approved settlements until their deadline. One query over the (small) arrangement tables."""
+        for model in ("collections.payment.plan", "collections.promise", "collections.settlement",
+                      "collections.dispute"):
             self.env[model].flush_model()
         rows = self.env.execute_query(SQL(
             """
@@ -222,6 +225,11 @@ class ResPartner(models.Model):
               FROM collections_promise_account_move_rel rel
               JOIN collections_promise promise ON promise.id = rel.promise_id
              WHERE promise.state = 'open' AND promise.company_id = %(company)s
+             UNION ALL
+            SELECT rel.move_id, DATE '9999-12-31'
+              FROM collections_dispute_account_move_rel rel
+              JOIN collections_dispute dispute ON dispute.id = rel.dispute_id
+             WHERE dispute.state IN ('open', 'review') AND dispute.company_id = %(company)s
              UNION ALL
             SELECT rel.move_id, settlement.deadline
               FROM collections_settlement_account_move_rel rel

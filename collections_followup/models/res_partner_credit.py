@@ -103,7 +103,7 @@ class ResPartner(models.Model):
     @api.model
     def _collections_exposures(self, company, partners):
         """{commercial partner id: Exposure}, a fixed number of queries for any number of invoices."""
-        items = self._collections_open_items(company, partners.ids)
+        items = self._collections_open_items(company, partners.ids, pauses=False)
         drafts = dict(self.env["account.move"].sudo()._read_group(
             [
                 ("commercial_partner_id", "in", partners.ids),

@@ -111,6 +111,28 @@ class TestCollectionsPortal(CollectionsCommon, HttpCase):
                          "the collector hears of it")
         self.assertEqual(self.customer.with_user(self.collector).collections_status, "waiting")
 
+    def test_dispute_from_the_portal_reaches_the_collector(self):
+        self.authenticate("portal_paula", "portal_paula")
+        page = self.url_open("/my/collections")
+        token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+        reason = self.env.ref("collections_followup.dispute_reason_price")
+        foreign = self._invoice(self.stranger, 999.0, 10)
+        refused = self.url_open("/my/collections/dispute", data={
+            "csrf_token": token, "invoice_id": foreign.id, "reason_id": reason.id,
+            "description": "Not my invoice at all",
+        })
+        self.assertIn("Choose one of your open invoices", refused.text)
+        self.url_open("/my/collections/dispute", data={
+            "csrf_token": token, "invoice_id": self.inv_b.id, "reason_id": reason.id,
+            "description": "The agreed 10% discount is missing",
+        })
+        self.env.invalidate_all()
+        dispute = self.env["collections.dispute"].with_user(self.collector).search([])
+        self.assertEqual(dispute.move_ids, self.inv_b)
+        self.assertEqual(dispute.origin, "portal")
+        self.assertEqual(dispute.activity_ids.user_id, self.collector)
+        self.assertIn("Disputed", self.url_open("/my/collections").text)
+
     def test_portal_tour_accept_plan_and_promise(self):
         plan = self._proposed_plan()
         self.start_tour("/my/collections", "collections_followup_portal_tour", login="portal_paula")

@@ -33,6 +33,19 @@ class TestSaleCredit(CollectionsCommon, HttpCase):
             })],
         })
 
+    def test_salesperson_opens_a_dispute_on_an_invoice_of_its_customer(self):
+        invoice = self._invoice(self.customer, 400.0, 10)
+        invoice.invoice_user_id = self.seller
+        action = invoice.with_user(self.seller).action_collections_dispute()
+        self.assertEqual(action["context"]["default_origin"], "sales")
+        dispute = self.env["collections.dispute"].with_user(self.seller).with_context(action["context"]).create({
+            "reason_id": self.env.ref("collections_followup.dispute_reason_price").id,
+            "description": "Customer was promised the spring discount",
+        })
+        self.assertEqual(dispute.origin, "sales")
+        self.assertEqual(dispute.move_ids, invoice)
+        self.assertEqual(dispute.with_user(self.collector).activity_ids.user_id, self.collector)
+
     def _hold(self, reason="Three invoices over 60 days"):
         self.env["collections.hold.wizard"].with_user(self.manager).with_context(
             active_model="res.partner", active_ids=self.customer.ids,
