@@ -48,7 +48,7 @@ class CollectionsDispute(models.Model):
         domain="[('commercial_partner_id', '=', partner_id), ('move_type', '=', 'out_invoice'), "
                "('state', '=', 'posted')]",
     )
-    reason_id = fields.Many2one("collections.dispute.reason", string="Reason", required=True, tracking=True)
+    reason_id = fields.Many2one("collections.dispute.reason", required=True, tracking=True)
     description = fields.Text(required=True)
     user_id = fields.Many2one(
         string="Owner", tracking=True, default=False,

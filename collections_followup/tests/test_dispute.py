@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import freeze_time, tagged
 
 from .common import TODAY, CollectionsCommon
@@ -62,7 +62,7 @@ class TestDispute(CollectionsCommon):
     def test_credit_note_resolves_the_dispute_once_posted(self):
         dispute = self._dispute()
         action = dispute.with_user(self.collector).action_credit_note()
-        wizard = self.env["account.move.reversal"].with_user(self.collector).with_context(action["context"]).create({
+        wizard = self.env["account.move.reversal"].with_user(self.collector).with_context(**action["context"]).create({
             "reason": "Broken pallets",
             "journal_id": self.disputed.journal_id.id,
         })
@@ -86,5 +86,5 @@ class TestDispute(CollectionsCommon):
     def test_invoices_of_another_customer_are_refused(self):
         other = self._customer("Other Co", "other@example.com")
         foreign = self._invoice(other, 50.0, 10)
-        with self.assertRaises(Exception):
+        with self.assertRaisesRegex(ValidationError, "Only posted customer invoices of Acme Corp"):
             self._dispute(moves=foreign)

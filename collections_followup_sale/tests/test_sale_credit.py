@@ -38,7 +38,7 @@ class TestSaleCredit(CollectionsCommon, HttpCase):
         invoice.invoice_user_id = self.seller
         action = invoice.with_user(self.seller).action_collections_dispute()
         self.assertEqual(action["context"]["default_origin"], "sales")
-        dispute = self.env["collections.dispute"].with_user(self.seller).with_context(action["context"]).create({
+        dispute = self.env["collections.dispute"].with_user(self.seller).with_context(**action["context"]).create({
             "reason_id": self.env.ref("collections_followup.dispute_reason_price").id,
             "description": "Customer was promised the spring discount",
         })
