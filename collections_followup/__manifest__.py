@@ -26,6 +26,7 @@
         "views/credit_review_views.xml",
         "views/collections_payment_plan_views.xml",
         "views/collections_dispute_views.xml",
+        "views/collections_fee_views.xml",
         "views/collections_portal_templates.xml",
         "wizard/collections_send_wizard_views.xml",
         "wizard/collections_postpone_wizard_views.xml",

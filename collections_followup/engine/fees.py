@@ -14,6 +14,7 @@ Rules (documented in README.md, "Late fees and statutory interest"):
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import pairwise
 
 FEE_NONE = "none"
 FEE_FIXED = "fixed"
@@ -81,7 +82,7 @@ def statutory_interest(due_date, until, balances, rates, margin, digits=2, year_
                     | {b.date_from for b in balances if start < b.date_from <= until})
     margin = _dec(margin)
     total = Decimal(0)
-    for begin, end in zip(breaks, breaks[1:], strict=False):
+    for begin, end in pairwise(breaks):
         days = (end - begin).days
         balance = Decimal(0)
         for change in balances:

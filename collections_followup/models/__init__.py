@@ -5,6 +5,7 @@ from . import (
     collections_credit_limit_history,
     collections_demo,
     collections_dispute,
+    collections_fee,
     collections_level,
     collections_payment_plan,
     collections_policy,

@@ -24,6 +24,12 @@ class AccountMove(models.Model):
     )
     collections_defer_reason = fields.Char(string="Deferral Reason", readonly=True, copy=False)
 
+    collections_fee_source = fields.Boolean(
+        string="Late Fee Invoice", readonly=True, copy=False,
+        help="Invoice of late fees or plan charges made by Collections: no fee is charged on it, "
+             "and a credit hold does not stop it.",
+    )
+
     # A manager's override of a credit block, for this invoice only.
     collections_override_user_id = fields.Many2one(
         "res.users", string="Credit Block Overridden By", readonly=True, copy=False,
@@ -42,7 +48,8 @@ class AccountMove(models.Model):
             move.collections_credit_hold = bool(partner.collections_credit_hold)
 
     def _post(self, soft=True):
-        for move in self.filtered(lambda m: m.move_type == "out_invoice" and not m.collections_override_user_id):
+        for move in self.filtered(lambda m: m.move_type == "out_invoice" and not m.collections_override_user_id
+                                  and not m.collections_fee_source):
             company = move.company_id
             partner = move.commercial_partner_id
             policy = partner._collections_policy(company)

@@ -16,6 +16,7 @@ CHANNELS = [
     ("settlement", "Settlement"),
     ("defer", "Deferral"),
     ("dispute", "Dispute"),
+    ("fee", "Late Fee"),
 ]
 
 

@@ -54,6 +54,20 @@ class CollectionsLevel(models.Model):
         help="Customers reaching this level are put on credit hold (new sales orders blocked); "
              "the hold is released automatically once nothing is overdue.",
     )
+    fee_type = fields.Selection(
+        [("none", "No Fee"), ("fixed", "Fixed Amount"), ("percent", "Percentage of Overdue"),
+         ("interest", "Statutory Interest")],
+        string="Late Fee", default="none", required=True,
+        help="Charged once per invoice when it reaches this level, on a separate customer invoice, "
+             "and mentioned in the reminder.",
+    )
+    fee_fixed = fields.Monetary(string="Fee Amount")
+    fee_percent = fields.Float(string="Fee (% of overdue)", digits=(16, 2))
+    fee_cap = fields.Monetary(string="Maximum Fee", help="Maximum fee per invoice (compensation excluded). 0: no cap.")
+    fee_compensation = fields.Monetary(
+        string="Fixed Compensation",
+        help="Added once per invoice, to business customers only (e.g. 40 EUR under the EU Late Payment Directive).",
+    )
     manual_review = fields.Boolean(
         help="The scheduler does not execute this level: it asks the collector to review "
              "the customer and send the follow-up by hand.",
@@ -97,6 +111,25 @@ class CollectionsLevel(models.Model):
                 raise ValidationError(self.env._(
                     "Level '%(level)s' creates a task: choose its task type.", level=level.name,
                 ))
+
+    @api.constrains("fee_type", "fee_fixed", "fee_percent", "fee_cap", "fee_compensation")
+    def _check_fee(self):
+        for level in self:
+            if min(level.fee_fixed, level.fee_percent, level.fee_cap, level.fee_compensation) < 0:
+                raise ValidationError(self.env._("Level '%s': fee amounts cannot be negative.", level.name))
+            if level.fee_type == "fixed" and not level.fee_fixed:
+                raise ValidationError(self.env._("Level '%s': enter the fixed fee amount.", level.name))
+            if level.fee_type == "percent" and not level.fee_percent:
+                raise ValidationError(self.env._("Level '%s': enter the fee percentage.", level.name))
+            if level._charges_fees() and not level.policy_id.fee_product_id:
+                raise ValidationError(self.env._(
+                    "Level '%(level)s' charges a late fee: choose the Late Fee Product on the Late Fees tab "
+                    "of policy '%(policy)s' first.", level=level.name, policy=level.policy_id.name,
+                ))
+
+    def _charges_fees(self):
+        self.ensure_one()
+        return self.fee_type != "none" or bool(self.fee_compensation)
 
     def _to_engine(self):
         return [

@@ -327,6 +327,7 @@ class CollectionsPaymentPlan(models.Model):
             "invoice_date": fields.Date.context_today(self),
             "invoice_date_due": max(self.line_ids.mapped("due_date")),
             "invoice_origin": self.name,
+            "collections_fee_source": True,
             "invoice_line_ids": [(0, 0, {
                 "name": self.env._("Payment plan %s: set-up fee and interest", self.name),
                 "quantity": 1,
@@ -334,7 +335,7 @@ class CollectionsPaymentPlan(models.Model):
                 "tax_ids": [(5, 0, 0)],
             })],
         })
-        invoice.with_context(collections_skip_credit_check=True).action_post()
+        invoice.action_post()
         # Bypass the draft-only lock: the fee invoice belongs to the plan by construction.
         self.env.cr.execute(SQL(
             "INSERT INTO collections_payment_plan_account_move_rel (plan_id, move_id) VALUES (%s, %s)",

@@ -62,6 +62,20 @@ class CollectionsPolicy(models.Model):
         domain="[('type', '=', 'general')]",
         help="Journal of the write-off entries. Empty: the company's first miscellaneous journal.",
     )
+    # Late fees
+    fee_product_id = fields.Many2one(
+        "product.product", string="Late Fee Product", check_company=True,
+        help="Product (and so income account and taxes) of the late fee invoices.",
+    )
+    fee_journal_id = fields.Many2one(
+        "account.journal", string="Late Fee Journal", check_company=True, domain="[('type', '=', 'sale')]",
+        help="Sales journal of the late fee invoices. Empty: the company's first sales journal.",
+    )
+    interest_margin = fields.Float(
+        string="Interest Margin (points)", default=8.0, digits=(16, 2),
+        help="Added to the reference rate in force (Collections > Configuration > Reference Rates) "
+             "for statutory interest: 8 points under the EU Late Payment Directive.",
+    )
     level_ids = fields.One2many("collections.level", "policy_id", string="Levels", copy=True)
     level_count = fields.Integer(compute="_compute_level_count")
     note = fields.Html(string="Internal Notes")

@@ -1,8 +1,13 @@
 import logging
 from collections import defaultdict
+from datetime import date
+from decimal import Decimal
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import SQL, split_every
+
+from ..engine.fees import BalanceChange, FeeError, late_fee, statutory_interest
 
 _logger = logging.getLogger(__name__)
 
@@ -101,7 +106,11 @@ class CollectionsRun(models.AbstractModel):
             with self.env.cr.savepoint():
                 return self._execute(partner, policy, level, decision, origin, today)
         except Exception as error:
-            _logger.exception("Follow-up of partner %s failed", partner.id)
+            if isinstance(error, UserError):
+                # A configuration the users can fix; the log entry says what to do.
+                _logger.warning("Follow-up of partner %s not sent: %s", partner.id, error)
+            else:
+                _logger.exception("Follow-up of partner %s failed", partner.id)
             return self._log(
                 partner, policy, level, "email", origin, today,
                 move_ids=decision.listed_move_ids, decision=decision,
@@ -130,14 +139,22 @@ class CollectionsRun(models.AbstractModel):
             return self._request_review(partner, policy, level, decision, today)
         actions = self.env["collections.action"]
         reached = False
+        # Late fees are worked out first so that the reminder announces them,
+        # and charged only once the reminder has gone out.
+        fees = self._fees_due(partner, policy, level, decision, origin, today) if channels & {"email", "letter"} else []
+        announcing = self.with_context(collections_fee_lines=tuple(
+            (fee["move"].name, float(fee["amount"]), fee["days_late"]) for fee in fees
+        ))
         if "email" in channels:
-            action = self._send_email(partner, policy, level, decision, origin, today, email)
+            action = announcing._send_email(partner, policy, level, decision, origin, today, email)
             actions |= action
             reached |= action.state == "done"
         if "letter" in channels:
-            action = self._make_letter(partner, policy, level, decision, origin, today)
+            action = announcing._make_letter(partner, policy, level, decision, origin, today)
             actions |= action
             reached |= action.state == "done"
+        if fees and reached:
+            actions |= self._charge_fees(partner, policy, fees, origin, today)
         if "call" in channels:
             actions |= self._create_call(partner, policy, level, decision, origin, today)
         if level.credit_hold and not partner.with_company(self.env.company).collections_credit_hold:
@@ -151,6 +168,136 @@ class CollectionsRun(models.AbstractModel):
         elif "email" in channels:
             self._ask_contact_fix(partner, policy, actions.filtered(lambda a: a.state == "failed")[:1], today)
         return actions
+
+    # --- late fees ----------------------------------------------------
+
+    def _fees_due(self, partner, policy, level, decision, origin, today):
+        """Fees for the invoices reaching a level that charges them today.
+
+        Nothing is written. Each invoice pays a level's fee once; statutory
+        interest charged at a later level is only what accrued since (the
+        interest from the due date to today, less the interest already
+        charged); the fixed compensation is charged once per invoice."""
+        targets = {}
+        if origin == "scheduler":
+            targets = {item.move_id: item.target_level_id for item in decision.items if item.target_level_id}
+        else:
+            targets = dict.fromkeys(decision.listed_move_ids, level.id)
+        levels = self.env["collections.level"].sudo().browse(set(targets.values()))
+        charging = {lvl.id: lvl for lvl in levels if lvl._charges_fees()}
+        if not charging:
+            return []
+        company = self.env.company
+        moves = self.env["account.move"].sudo().browse(
+            sorted(mid for mid, lid in targets.items() if lid in charging)
+        ).filtered(lambda m: m.move_type == "out_invoice" and not m.collections_fee_source and m.invoice_date_due)
+        previous = self.env["collections.fee"].sudo().search([("move_id", "in", moves.ids)])
+        charged = {(fee.move_id.id, fee.level_id.id) for fee in previous}
+        interest_charged = defaultdict(Decimal)
+        compensated = set()
+        for fee in previous:
+            interest_charged[fee.move_id.id] += Decimal(str(fee.interest))
+            if fee.compensation:
+                compensated.add(fee.move_id.id)
+        digits = company.currency_id.decimal_places
+        rates = None
+        fees = []
+        for move in moves:
+            lvl = charging[targets[move.id]]
+            if (move.id, lvl.id) in charged:
+                continue
+            overdue = Decimal(str(move.amount_residual_signed))
+            interest = Decimal(0)
+            if lvl.fee_type == "interest":
+                if rates is None:
+                    rates = self.env["collections.interest.rate"]._periods(company)
+                try:
+                    accrued = statutory_interest(
+                        move.invoice_date_due, today, self._balance_history(move), rates,
+                        Decimal(str(policy.interest_margin)), digits,
+                    )
+                except FeeError as error:
+                    raise UserError(self.env._(
+                        "No reference interest rate is in force on %(day)s: add it under Collections > "
+                        "Configuration > Reference Rates before charging interest on %(invoice)s.",
+                        day=error.values.get("day"), invoice=move.name,
+                    )) from error
+                interest = max(accrued - interest_charged[move.id], Decimal(0))
+            compensation = Decimal(0)
+            if lvl.fee_compensation and partner.commercial_partner_id.is_company and move.id not in compensated:
+                compensation = Decimal(str(lvl.fee_compensation))
+            amount = late_fee(
+                lvl.fee_type, overdue, digits, fixed=lvl.fee_fixed, percent=lvl.fee_percent,
+                interest=interest, cap=lvl.fee_cap, compensation=compensation,
+            )
+            if amount > 0:
+                fees.append({
+                    "move": move, "level": lvl, "amount": amount, "interest": min(interest, amount),
+                    "compensation": compensation, "days_late": (today - move.invoice_date_due).days,
+                })
+        return fees
+
+    def _balance_history(self, move):
+        """BalanceChange list of an invoice's receivable: its total, then what each
+        reconciliation (payment, credit note) left, from the reconciliation's date."""
+        lines = move.line_ids.filtered(lambda line: line.account_id.account_type == "asset_receivable")
+        running = Decimal(str(sum(lines.mapped("balance"))))
+        changes = [BalanceChange(date.min, running)]
+        for partial in lines.matched_credit_ids.sorted(lambda p: (p.max_date, p.id)):
+            running -= Decimal(str(partial.amount))
+            changes.append(BalanceChange(partial.max_date, running))
+        return changes
+
+    def _charge_fees(self, partner, policy, fees, origin, today):
+        """One customer invoice for today's fees, posted, and one log entry."""
+        if not policy.fee_product_id:
+            raise UserError(self.env._(
+                "Policy '%s' charges late fees: choose its Late Fee Product first.", policy.name,
+            ))
+        company = self.env.company
+        journal = policy.fee_journal_id or self.env["account.journal"].search([
+            ("company_id", "=", company.id), ("type", "=", "sale"),
+        ], limit=1)
+        lines = []
+        for fee in fees:
+            label = self.env._(
+                "Late payment charges on %(invoice)s (%(days)s days late, %(level)s)",
+                invoice=fee["move"].name, days=fee["days_late"], level=fee["level"].name,
+            )
+            lines.append((0, 0, {
+                "product_id": policy.fee_product_id.id, "name": label, "quantity": 1,
+                "price_unit": float(fee["amount"]),
+            }))
+        invoice = self.env["account.move"].sudo().with_company(company).create({
+            "move_type": "out_invoice",
+            "partner_id": partner.commercial_partner_id.id,
+            "journal_id": journal.id,
+            "currency_id": company.currency_id.id,
+            "invoice_date": today,
+            "invoice_origin": self.env._("Late payment charges"),
+            "collections_fee_source": True,
+            "invoice_line_ids": lines,
+        })
+        invoice.action_post()
+        self.env["collections.fee"].sudo().create([{
+            "move_id": fee["move"].id,
+            "level_id": fee["level"].id,
+            "partner_id": partner.commercial_partner_id.id,
+            "company_id": company.id,
+            "date": today,
+            "days_late": fee["days_late"],
+            "amount": float(fee["amount"]),
+            "interest": float(fee["interest"]),
+            "compensation": float(fee["compensation"]),
+            "fee_move_id": invoice.id,
+        } for fee in fees])
+        return self._log(
+            partner, policy, fees[0]["level"], "fee", origin, today, [fee["move"].id for fee in fees],
+            note=self.env._(
+                "Late payment charges of %(amount)s invoiced on %(invoice)s",
+                amount=company.currency_id.format(float(sum(fee["amount"] for fee in fees))), invoice=invoice.name,
+            ),
+        )
 
     def _advance(self, decision, level, today, origin):
         """Record on the invoices the level the customer was just reminded at."""
@@ -226,7 +373,10 @@ class CollectionsRun(models.AbstractModel):
 
     def _render_email(self, partner, level, move_ids):
         """(subject, body) of the level's template for this customer, in its language."""
-        template = level.mail_template_id.sudo().with_context(collections_move_ids=list(move_ids))
+        template = level.mail_template_id.sudo().with_context(
+            collections_move_ids=list(move_ids),
+            collections_fee_lines=self.env.context.get("collections_fee_lines"),
+        )
         subject = template._render_field("subject", partner.ids, compute_lang=True)[partner.id]
         body = template._render_field("body_html", partner.ids, compute_lang=True)[partner.id]
         return subject, body
@@ -300,6 +450,7 @@ class CollectionsRun(models.AbstractModel):
         report = self.env.ref("collections_followup.action_report_followup_letter").sudo()
         content, _kind = report.with_context(
             collections_level_id=level.id, collections_move_ids=list(decision.listed_move_ids),
+            collections_fee_lines=self.env.context.get("collections_fee_lines"),
         )._render_qweb_pdf(report.report_name, partner.ids)
         name = self.env._(
             "Follow-up letter %(customer)s %(date)s.pdf", customer=partner.display_name, date=today,

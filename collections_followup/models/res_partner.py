@@ -421,7 +421,7 @@ class ResPartner(models.Model):
     def _compute_collections_company_id(self):
         self.collections_company_id = self.env.company
 
-    @api.depends_context("company", "collections_move_ids", "lang")
+    @api.depends_context("company", "collections_move_ids", "collections_fee_lines", "lang")
     def _compute_collections_mail_table(self):
         move_ids = self.env.context.get("collections_move_ids")
         for partner in self:
@@ -430,6 +430,8 @@ class ResPartner(models.Model):
                 "partner": partner,
                 "lines": lines,
                 "totals": partner._collections_totals(lines),
+                "fees": self.env.context.get("collections_fee_lines") or (),
+                "company_currency": self.env.company.currency_id,
             })
 
     def _collections_letter_data(self):
@@ -442,6 +444,7 @@ class ResPartner(models.Model):
             "level": level or self.collections_next_level_id or self.collections_level_id,
             "lines": lines,
             "totals": self._collections_totals(lines),
+            "fees": context.get("collections_fee_lines") or (),
             "today": fields.Date.context_today(self),
         }
 

@@ -9,3 +9,4 @@ from . import test_payment_plan
 from . import test_promise_settlement
 from . import test_portal
 from . import test_dispute
+from . import test_fees
