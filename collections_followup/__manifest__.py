@@ -32,6 +32,7 @@
         "wizard/collections_postpone_wizard_views.xml",
         "wizard/collections_credit_wizard_views.xml",
         "wizard/collections_defer_wizard_views.xml",
+        "wizard/collections_writeoff_wizard_views.xml",
         "views/collections_menus.xml",
     ],
     "demo": [

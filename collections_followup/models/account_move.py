@@ -70,6 +70,49 @@ class AccountMove(models.Model):
             ])._resolve_if_credited()
         return posted
 
+    def _collections_write_off(self, journal, account, label, date):
+        """Post one entry moving what these invoices still owe to ``account``
+        and reconcile it with each of them; returns it (empty when nothing is owed).
+
+        Foreign-currency invoices are written off in their currency, so that
+        they end fully reconciled without exchange differences."""
+        receivables = self.line_ids.filtered(
+            lambda line: line.account_id.account_type == "asset_receivable" and not line.reconciled
+            and not line.company_currency_id.is_zero(line.amount_residual)
+        )
+        if not receivables:
+            return self.browse()
+        lines = []
+        for line in receivables:
+            lines.append((0, 0, {
+                "name": self.env._("%(label)s: %(invoice)s", label=label, invoice=line.move_id.name),
+                "account_id": line.account_id.id,
+                "partner_id": line.partner_id.id,
+                "currency_id": line.currency_id.id,
+                "amount_currency": -line.amount_residual_currency,
+                "balance": -line.amount_residual,
+            }))
+            lines.append((0, 0, {
+                "name": self.env._("%(label)s: written off", label=label),
+                "account_id": account.id,
+                "partner_id": line.partner_id.id,
+                "currency_id": line.currency_id.id,
+                "amount_currency": line.amount_residual_currency,
+                "balance": line.amount_residual,
+            }))
+        entry = self.create({
+            "move_type": "entry",
+            "journal_id": journal.id,
+            "date": date,
+            "ref": label,
+            "line_ids": lines,
+        })
+        entry.action_post()
+        credits = entry.line_ids.filtered(lambda item: item.account_id.account_type == "asset_receivable")
+        for line, counterpart in zip(receivables, credits.sorted("id"), strict=True):
+            (line | counterpart).reconcile()
+        return entry
+
     def action_collections_defer(self):
         return {
             "type": "ir.actions.act_window",

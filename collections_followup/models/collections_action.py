@@ -17,6 +17,7 @@ CHANNELS = [
     ("defer", "Deferral"),
     ("dispute", "Dispute"),
     ("fee", "Late Fee"),
+    ("writeoff", "Write-off"),
 ]
 
 

@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import float_compare, float_is_zero
+from odoo.tools import float_compare
 
 SETTLEMENT_STATES = [
     ("draft", "Draft"),
@@ -178,43 +178,12 @@ class CollectionsSettlement(models.Model):
         policy = self.partner_id.with_company(self.company_id)._collections_policy(self.company_id)
         journal, account = policy._writeoff_accounting()
         # Accounting entries are the company's: the approval was the manager's decision.
-        receivables = self.sudo().move_ids.line_ids.filtered(
-            lambda line: line.account_id.account_type == "asset_receivable" and not line.reconciled
+        entry = self.sudo().move_ids._collections_write_off(
+            journal, account, self.env._("Settlement %s", self.name), fields.Date.context_today(self),
         )
-        receivables = receivables.filtered(lambda line: not float_is_zero(
-            line.amount_residual, precision_rounding=self.currency_id.rounding))
-        if not receivables:
+        if not entry:
             self.state = "done"
             return
-        lines = []
-        for line in receivables:
-            lines.append((0, 0, {
-                "name": self.env._("Settlement %(name)s: %(invoice)s", name=self.name, invoice=line.move_id.name),
-                "account_id": line.account_id.id,
-                "partner_id": line.partner_id.id,
-                "currency_id": line.currency_id.id,
-                "amount_currency": -line.amount_residual_currency,
-                "balance": -line.amount_residual,
-            }))
-            lines.append((0, 0, {
-                "name": self.env._("Settlement %(name)s: written off", name=self.name),
-                "account_id": account.id,
-                "partner_id": line.partner_id.id,
-                "currency_id": line.currency_id.id,
-                "amount_currency": line.amount_residual_currency,
-                "balance": line.amount_residual,
-            }))
-        entry = self.env["account.move"].sudo().with_company(self.company_id).create({
-            "move_type": "entry",
-            "journal_id": journal.id,
-            "date": fields.Date.context_today(self),
-            "ref": self.env._("Settlement %s", self.name),
-            "line_ids": lines,
-        })
-        entry.action_post()
-        credits = entry.line_ids.filtered(lambda item: item.account_id.account_type == "asset_receivable")
-        for line, counterpart in zip(receivables, credits.sorted("id"), strict=True):
-            (line | counterpart).reconcile()
         forgiven = sum(entry.line_ids.filtered(lambda item: item.account_id == account).mapped("balance"))
         self.write({"state": "done", "writeoff_move_id": entry.id})
         self._log(self.env._(

@@ -10,3 +10,4 @@ from . import test_promise_settlement
 from . import test_portal
 from . import test_dispute
 from . import test_fees
+from . import test_writeoff

@@ -6,3 +6,4 @@ from . import collections_hold_wizard
 from . import collections_override_wizard
 from . import collections_defer_wizard
 from . import account_move_reversal
+from . import collections_writeoff_wizard
