@@ -68,7 +68,7 @@ class CollectionsWriteoffWizard(models.TransientModel):
                 "channel": "writeoff",
                 "move_ids": [(6, 0, group.ids)],
                 "amount_due": sum(entry.line_ids.filtered(
-                    lambda line, group=group: line.account_id == self.account_id
+                    lambda line, partner=partner: line.account_id == self.account_id
                     and line.partner_id.commercial_partner_id == partner
                 ).mapped("balance")),
                 "note": self.env._("Written off to %(account)s in %(entry)s: %(reason)s",
