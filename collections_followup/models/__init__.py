@@ -2,6 +2,7 @@ from . import (
     account_move,
     collections_action,
     collections_arrangement_mixin,
+    collections_case,
     collections_credit_limit_history,
     collections_demo,
     collections_dispute,

@@ -18,6 +18,7 @@ CHANNELS = [
     ("dispute", "Dispute"),
     ("fee", "Late Fee"),
     ("writeoff", "Write-off"),
+    ("case", "Escalation"),
 ]
 
 

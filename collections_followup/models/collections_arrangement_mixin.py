@@ -82,6 +82,18 @@ class CollectionsArrangementMixin(models.AbstractModel):
         partner = partner.commercial_partner_id.sudo().with_company(company)
         return partner.collections_user_id or partner._collections_policy(company).user_id
 
+    @api.model
+    def _approver_for(self, policy, company):
+        """A Collections Manager of the company to ask for an approval: the
+        policy's collector when they are one, else the first manager by name."""
+        group = self.env.ref("collections_followup.group_collections_manager")
+        if policy.user_id and group in policy.user_id.all_group_ids:
+            return policy.user_id
+        return self.env["res.users"].sudo().search([
+            ("all_group_ids", "in", group.id), ("company_ids", "in", company.id), ("share", "=", False),
+            ("id", "!=", self.env.ref("base.user_root").id),
+        ], order="name", limit=1)
+
     def _log(self, note, channel, state="done"):
         return self.env["collections.action"].sudo().create([{
             "partner_id": record.partner_id.commercial_partner_id.id,

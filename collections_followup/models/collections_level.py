@@ -68,6 +68,11 @@ class CollectionsLevel(models.Model):
         string="Fixed Compensation",
         help="Added once per invoice, to business customers only (e.g. 40 EUR under the EU Late Payment Directive).",
     )
+    escalate = fields.Boolean(
+        string="Escalate to Agency",
+        help="Propose a collection case (agency) for the invoices reaching this level; the policy says "
+             "whether a manager approves it first.",
+    )
     manual_review = fields.Boolean(
         help="The scheduler does not execute this level: it asks the collector to review "
              "the customer and send the follow-up by hand.",

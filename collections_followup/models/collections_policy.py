@@ -76,6 +76,15 @@ class CollectionsPolicy(models.Model):
         help="Added to the reference rate in force (Collections > Configuration > Reference Rates) "
              "for statutory interest: 8 points under the EU Late Payment Directive.",
     )
+    # Escalation
+    escalation_mode = fields.Selection(
+        [("approval", "Proposed to a manager"), ("automatic", "Placed automatically")], default="approval",
+        required=True, help="What an 'Escalate' level does with the invoices reaching it.",
+    )
+    agency_id = fields.Many2one(
+        "res.partner", string="Default Agency", domain="[('collections_is_agency', '=', True)]",
+        help="Agency of the cases escalated by a level. Required to place them automatically.",
+    )
     level_ids = fields.One2many("collections.level", "policy_id", string="Levels", copy=True)
     level_count = fields.Integer(compute="_compute_level_count")
     note = fields.Html(string="Internal Notes")

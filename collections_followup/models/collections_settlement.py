@@ -102,17 +102,9 @@ class CollectionsSettlement(models.Model):
         return True
 
     def _approver(self):
-        """A Collections Manager of the company: the policy's collector when
-        they are one, else the first manager (by name)."""
         self.ensure_one()
         policy = self.partner_id.with_company(self.company_id)._collections_policy(self.company_id)
-        group = self.env.ref("collections_followup.group_collections_manager")
-        if policy.user_id and group in policy.user_id.all_group_ids:
-            return policy.user_id
-        return self.env["res.users"].sudo().search([
-            ("all_group_ids", "in", group.id), ("company_ids", "in", self.company_id.id), ("share", "=", False),
-            ("id", "!=", self.env.ref("base.user_root").id),
-        ], order="name", limit=1)
+        return self._approver_for(policy, self.company_id)
 
     def action_approve(self):
         if not self.env.user.has_group("collections_followup.group_collections_manager"):

@@ -103,6 +103,14 @@ class ResPartner(models.Model):
         help="Days since the due date of the oldest overdue invoice.",
     )
     collections_action_count = fields.Integer(compute="_compute_collections_action_count")
+    # A collection agency (a partner the company places debts with).
+    collections_is_agency = fields.Boolean(string="Collection Agency")
+    collections_agency_commission = fields.Float(
+        string="Agency Commission (%)", digits=(16, 2), help="Share of the amounts recovered the agency keeps.",
+    )
+    collections_agency_fixed_fee = fields.Monetary(
+        string="Agency Fee per Case", currency_field="collections_currency_id",
+    )
     collections_plan_count = fields.Integer(compute="_compute_collections_arrangements")
     collections_promise_count = fields.Integer(compute="_compute_collections_arrangements")
     collections_promise_kept_rate = fields.Float(
@@ -208,11 +216,11 @@ class ResPartner(models.Model):
     def _collections_pauses(self, company):
         """{move_id: date} until which invoices under an arrangement are not chased.
 
-        Active payment plans and open disputes pause until further notice
-        (date.max), open promises until the promised date plus grace,
+        Active payment plans, open disputes and invoices placed with an agency
+        or a lawyer pause until further notice (date.max), open promises until the promised date plus grace,
         approved settlements until their deadline. One query over the (small) arrangement tables."""
         for model in ("collections.payment.plan", "collections.promise", "collections.settlement",
-                      "collections.dispute"):
+                      "collections.dispute", "collections.case"):
             self.env[model].flush_model()
         rows = self.env.execute_query(SQL(
             """
@@ -230,6 +238,11 @@ class ResPartner(models.Model):
               FROM collections_dispute_account_move_rel rel
               JOIN collections_dispute dispute ON dispute.id = rel.dispute_id
              WHERE dispute.state IN ('open', 'review') AND dispute.company_id = %(company)s
+             UNION ALL
+            SELECT rel.move_id, DATE '9999-12-31'
+              FROM collections_case_account_move_rel rel
+              JOIN collections_case ccase ON ccase.id = rel.case_id
+             WHERE ccase.state = 'open' AND ccase.company_id = %(company)s
              UNION ALL
             SELECT rel.move_id, settlement.deadline
               FROM collections_settlement_account_move_rel rel

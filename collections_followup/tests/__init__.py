@@ -11,3 +11,4 @@ from . import test_portal
 from . import test_dispute
 from . import test_fees
 from . import test_writeoff
+from . import test_case

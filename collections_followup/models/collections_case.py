@@ -1,0 +1,243 @@
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import float_compare
+
+CASE_STATES = [
+    ("proposed", "To Approve"),
+    ("open", "Placed"),
+    ("recovered", "Recovered"),
+    ("partial", "Partly Recovered"),
+    ("uncollectable", "Uncollectable"),
+    ("cancelled", "Cancelled"),
+]
+OPEN_STATES = ("proposed", "open")
+LEGAL_STAGES = [
+    ("notice", "Letter Before Action"),
+    ("claim", "Claim Filed"),
+    ("hearing", "Hearing"),
+    ("judgment", "Judgment"),
+    ("enforcement", "Enforcement"),
+]
+
+
+class CollectionsCase(models.Model):
+    """Invoices escalated to a collection agency or to legal action.
+
+    While a case is placed, the addon sends no reminder about its invoices:
+    the agency or the lawyer deals with the customer."""
+
+    _name = "collections.case"
+    _description = "Collection Case"
+    _inherit = ["collections.arrangement.mixin", "mail.thread", "mail.activity.mixin"]
+    _order = "id desc"
+    _check_company_auto = True
+
+    name = fields.Char(string="Reference", required=True, readonly=True, copy=False, default="/")
+    case_type = fields.Selection(
+        [("agency", "Collection Agency"), ("legal", "Legal Action")], string="Type", required=True,
+        default="agency", tracking=True,
+    )
+    state = fields.Selection(CASE_STATES, default="proposed", required=True, readonly=True, tracking=True)
+    move_ids = fields.Many2many(
+        "account.move", "collections_case_account_move_rel", "case_id", "move_id",
+        string="Placed Invoices", check_company=True, required=True,
+        domain="[('commercial_partner_id', '=', partner_id), ('move_type', '=', 'out_invoice'), "
+               "('state', '=', 'posted'), ('payment_state', 'in', ('not_paid', 'partial'))]",
+    )
+    origin = fields.Selection(
+        [("manual", "Opened by Hand"), ("level", "Follow-up Level")], default="manual", required=True, readonly=True,
+    )
+    level_id = fields.Many2one("collections.level", string="Escalated at Level", readonly=True)
+    placed_date = fields.Date(readonly=True, copy=False)
+    closed_date = fields.Date(readonly=True, copy=False)
+    approved_by_id = fields.Many2one("res.users", string="Approver", readonly=True, copy=False)
+    note = fields.Text()
+    # Agency
+    agency_id = fields.Many2one(
+        "res.partner", string="Collection Agency", domain="[('collections_is_agency', '=', True)]", tracking=True,
+    )
+    commission_rate = fields.Float(string="Commission (%)", digits=(16, 2), tracking=True)
+    fixed_fee = fields.Monetary(string="Fixed Fee per Case")
+    amount_reported = fields.Monetary(
+        string="Reported by Agency", tracking=True,
+        help="Collected by the agency and not yet received by us (from the agency's statements).",
+    )
+    amount_recovered = fields.Monetary(compute="_compute_recovery")
+    commission = fields.Monetary(string="Commission Owed", compute="_compute_recovery")
+    bill_ids = fields.Many2many(
+        "account.move", "collections_case_bill_rel", "case_id", "move_id", string="Agency Bills", readonly=True,
+        copy=False,
+    )
+    amount_billed = fields.Monetary(compute="_compute_recovery")
+    # Legal
+    counsel_id = fields.Many2one("res.partner", string="Lawyer", tracking=True)
+    court_reference = fields.Char(tracking=True)
+    legal_stage = fields.Selection(LEGAL_STAGES, tracking=True)
+    legal_costs = fields.Monetary(tracking=True)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("name", "/") == "/":
+                vals["name"] = self.env["ir.sequence"].next_by_code("collections.case") or "/"
+        cases = super().create(vals_list)
+        cases._check_moves_belong()
+        cases._check_not_placed_twice()
+        for case in cases:
+            case.write({"amount_basis": case._open_residual()})
+            case._log(self.env._("Case %(name)s (%(type)s) proposed for %(invoices)s", name=case.name,
+                                 type=dict(case._fields["case_type"]._description_selection(self.env))[case.case_type],
+                                 invoices=", ".join(case.move_ids.mapped("name"))), "case")
+        return cases
+
+    def write(self, vals):
+        if {"move_ids", "partner_id", "case_type"} & set(vals) and any(c.state != "proposed" for c in self):
+            raise UserError(self.env._("Invoices and type of a placed case cannot change; close it and open another."))
+        result = super().write(vals)
+        if "move_ids" in vals:
+            self._check_moves_belong()
+            self._check_not_placed_twice()
+        return result
+
+    def _check_not_placed_twice(self):
+        for case in self:
+            other = self.sudo().search([
+                ("id", "!=", case.id), ("state", "in", OPEN_STATES), ("move_ids", "in", case.move_ids.ids),
+            ], limit=1)
+            if other:
+                raise ValidationError(self.env._(
+                    "These invoices are already in case %s: close it first.", other.name,
+                ))
+
+    @api.onchange("agency_id")
+    def _onchange_agency_id(self):
+        if self.agency_id:
+            self.commission_rate = self.agency_id.collections_agency_commission
+            self.fixed_fee = self.agency_id.collections_agency_fixed_fee
+
+    @api.depends("move_ids.amount_residual_signed", "amount_basis", "amount_reported", "commission_rate",
+                 "fixed_fee", "bill_ids.amount_total_signed")
+    def _compute_recovery(self):
+        for case in self:
+            paid = max(case.amount_basis - case._open_residual(), 0.0) if case.amount_basis else 0.0
+            case.amount_recovered = paid + case.amount_reported
+            if case.case_type == "agency" and case.state != "proposed":
+                case.commission = case.currency_id.round(
+                    case.amount_recovered * case.commission_rate / 100 + case.fixed_fee
+                )
+            else:
+                case.commission = 0.0
+            case.amount_billed = -sum(case.bill_ids.filtered(lambda b: b.state == "posted").mapped(
+                "amount_total_signed"))
+
+    # ------------------------------------------------------------------
+    # Life cycle
+    # ------------------------------------------------------------------
+
+    def _check_manager(self):
+        if not self.env.user.has_group("collections_followup.group_collections_manager"):
+            raise AccessError(self.env._("Only a Collections Manager can place invoices with an agency or a lawyer."))
+
+    def action_approve(self):
+        """Place the invoices: internal reminders stop."""
+        self._check_manager()
+        return self._place()
+
+    def _place(self):
+        for case in self:
+            if case.state != "proposed":
+                raise UserError(self.env._("Case %s is not waiting for approval.", case.name))
+            if case.case_type == "agency" and not case.agency_id:
+                raise UserError(self.env._("Choose the collection agency of case %s.", case.name))
+            if case.case_type == "legal" and not case.counsel_id:
+                raise UserError(self.env._("Choose the counsel of case %s.", case.name))
+        for case in self:
+            case.sudo().activity_feedback(["mail.mail_activity_data_todo"], feedback=self.env._("Approved"))
+            case.write({
+                "state": "open",
+                "placed_date": fields.Date.context_today(self),
+                "approved_by_id": False if self.env.context.get("collections_policy_approval") else self.env.user.id,
+                "amount_basis": case._open_residual(),
+            })
+            with_whom = case.agency_id if case.case_type == "agency" else case.counsel_id
+            case._log(self.env._("Case %(name)s: %(amount)s placed with %(who)s", name=case.name,
+                                 amount=case.currency_id.format(case.amount_basis), who=with_whom.display_name), "case")
+        return True
+
+    def _close(self, state):
+        self._check_manager()
+        for case in self:
+            if case.state != "open":
+                raise UserError(self.env._("Only a placed case can be closed."))
+        labels = dict(CASE_STATES)
+        for case in self:
+            case.write({"state": state, "closed_date": fields.Date.context_today(self)})
+            case._log(self.env._("Case %(name)s closed: %(result)s; %(recovered)s recovered, commission %(fee)s",
+                                 name=case.name, result=labels[state],
+                                 recovered=case.currency_id.format(case.amount_recovered),
+                                 fee=case.currency_id.format(case.commission)), "case")
+        return True
+
+    def action_close_recovered(self):
+        return self._close("recovered")
+
+    def action_close_partial(self):
+        return self._close("partial")
+
+    def action_close_uncollectable(self):
+        """Close as uncollectable and offer to write the rest off."""
+        self._close("uncollectable")
+        moves = self.move_ids.filtered(lambda m: m.payment_state in ("not_paid", "partial"))
+        if not moves:
+            return True
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "collections_followup.action_collections_writeoff_wizard")
+        action["context"] = {
+            "default_move_ids": moves.ids,
+            "default_reason": self.env._("Case %s closed as uncollectable.", ", ".join(self.mapped("name"))),
+        }
+        return action
+
+    def action_cancel(self):
+        for case in self:
+            if case.state not in OPEN_STATES:
+                raise UserError(self.env._("Case %s is already closed.", case.name))
+            if case.state == "open":
+                self._check_manager()
+        self.write({"state": "cancelled", "closed_date": fields.Date.context_today(self)})
+        for case in self:
+            case._log(self.env._("Case %s cancelled; internal follow-up resumes", case.name), "case")
+        return True
+
+    def action_create_bill(self):
+        """The agency's vendor bill for the commission not billed yet."""
+        self.ensure_one()
+        self._check_manager()
+        if self.case_type != "agency" or self.state == "proposed":
+            raise UserError(self.env._("Only a placed agency case has a commission to bill."))
+        due = self.commission - self.amount_billed
+        if float_compare(due, 0.0, precision_rounding=self.currency_id.rounding) <= 0:
+            raise UserError(self.env._("The commission of case %s is already billed.", self.name))
+        bill = self.env["account.move"].sudo().with_company(self.company_id).create({
+            "move_type": "in_invoice",
+            "partner_id": self.agency_id.id,
+            "invoice_date": fields.Date.context_today(self),
+            "ref": self.name,
+            "invoice_line_ids": [(0, 0, {
+                "name": self.env._(
+                    "Collection commission, case %(case)s (%(rate)s%% of %(recovered)s)", case=self.name,
+                    rate=self.commission_rate, recovered=self.currency_id.format(self.amount_recovered),
+                ),
+                "quantity": 1,
+                "price_unit": due,
+                "tax_ids": [(5, 0, 0)],
+            })],
+        })
+        self.bill_ids = [(4, bill.id)]
+        self._log(self.env._("Commission of %(amount)s billed by %(agency)s (%(bill)s, draft)",
+                             amount=self.currency_id.format(due), agency=self.agency_id.display_name,
+                             bill=bill.display_name), "case")
+        return {"type": "ir.actions.act_window", "res_model": "account.move", "res_id": bill.id, "view_mode": "form"}
+
+    def action_print_placement(self):
+        return self.env.ref("collections_followup.action_report_collections_case").report_action(self)
