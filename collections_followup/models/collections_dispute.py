@@ -48,6 +48,12 @@ class CollectionsDispute(models.Model):
         domain="[('commercial_partner_id', '=', partner_id), ('move_type', '=', 'out_invoice'), "
                "('state', '=', 'posted')]",
     )
+    line_ids = fields.Many2many(
+        "account.move.line", "collections_dispute_account_move_line_rel", "dispute_id", "line_id",
+        string="Disputed Lines",
+        domain="[('move_id', 'in', move_ids), ('display_type', '=', 'product')]",
+        help="Leave empty when the whole invoice is disputed.",
+    )
     reason_id = fields.Many2one("collections.dispute.reason", required=True, tracking=True)
     description = fields.Text(required=True)
     user_id = fields.Many2one(
@@ -91,6 +97,7 @@ class CollectionsDispute(models.Model):
                 vals["deadline"] = today + timedelta(days=Reason.browse(reason_id).sla_days or 14)
         disputes = super().create(vals_list)
         disputes._check_moves_belong()
+        disputes._check_lines()
         for dispute in disputes:
             dispute._log(self.env._(
                 "Dispute %(name)s opened (%(reason)s) on %(invoices)s: %(text)s",
@@ -113,7 +120,14 @@ class CollectionsDispute(models.Model):
         result = super().write(vals)
         if "move_ids" in vals:
             self._check_moves_belong()
+        if {"move_ids", "line_ids"} & set(vals):
+            self._check_lines()
         return result
+
+    def _check_lines(self):
+        for dispute in self.sudo():
+            if dispute.line_ids.move_id - dispute.move_ids:
+                raise ValidationError(self.env._("Disputed lines must belong to the disputed invoices."))
 
     @api.depends("state")
     def _compute_state_sequence(self):
@@ -141,10 +155,19 @@ class CollectionsDispute(models.Model):
         positive = (operator == "=") == value
         return domain if positive else ["!", "&", *domain]
 
-    @api.depends("move_ids.amount_residual_signed")
+    @api.depends("move_ids.amount_residual_signed", "line_ids.price_total")
     def _compute_amount_disputed(self):
         for dispute in self:
-            dispute.amount_disputed = sum(dispute.move_ids.mapped("amount_residual_signed"))
+            if dispute.line_ids:
+                # The contested lines, in company currency, never more than what is still owed.
+                lines = sum(
+                    line.currency_id._convert(line.price_total, dispute.currency_id, dispute.company_id,
+                                              line.move_id.invoice_date or fields.Date.context_today(self))
+                    for line in dispute.line_ids
+                )
+                dispute.amount_disputed = min(lines, sum(dispute.move_ids.mapped("amount_residual_signed")))
+            else:
+                dispute.amount_disputed = sum(dispute.move_ids.mapped("amount_residual_signed"))
 
     # ------------------------------------------------------------------
     # Life cycle

@@ -83,6 +83,21 @@ class TestDispute(CollectionsCommon):
             self.assertTrue(dispute.is_overdue)
             self.assertIn(dispute, Dispute.search([("is_overdue", "=", True)]))
 
+    def test_dispute_on_some_lines_counts_those_lines(self):
+        invoice = self.env["account.move"].create({
+            "move_type": "out_invoice", "partner_id": self.customer.id, "invoice_date": TODAY,
+            "invoice_line_ids": [
+                (0, 0, {"name": "Pallets", "quantity": 1, "price_unit": 700.0, "tax_ids": [(6, 0, [])]}),
+                (0, 0, {"name": "Transport", "quantity": 1, "price_unit": 300.0, "tax_ids": [(6, 0, [])]}),
+            ],
+        })
+        invoice.action_post()
+        transport = invoice.invoice_line_ids.filtered(lambda line: line.name == "Transport")
+        dispute = self._dispute(moves=invoice, line_ids=[(6, 0, transport.ids)])
+        self.assertEqual(dispute.amount_disputed, 300.0)
+        with self.assertRaisesRegex(ValidationError, "must belong to the disputed invoices"):
+            self._dispute(line_ids=[(6, 0, transport.ids)])
+
     def test_invoices_of_another_customer_are_refused(self):
         other = self._customer("Other Co", "other@example.com")
         foreign = self._invoice(other, 50.0, 10)

@@ -27,6 +27,11 @@ class TestWriteoff(CollectionsCommon):
             "reason_id": self.env.ref("collections_followup.dispute_reason_other").id,
             "description": "Says the service was never used",
         })
+        agency = self.env["res.partner"].create({"name": "Agency", "collections_is_agency": True})
+        case = self.env["collections.case"].with_user(self.collector).create({
+            "partner_id": self.customer.id, "move_ids": [(6, 0, self.invoice.ids)], "agency_id": agency.id,
+        })
+        case.with_user(self.manager).action_approve()
         wizard = self._wizard(self.manager)
         self.assertEqual(wizard.account_id, self.bad_debt, "the policy's write-off account by default")
         self.assertEqual(wizard.amount, 750.0)
@@ -44,6 +49,7 @@ class TestWriteoff(CollectionsCommon):
         self.assertIn("insolvent", log.note)
         self.assertEqual(log.amount_due, 750.0)
         self.assertEqual(dispute.state, "resolved", "the dispute closes with the write-off")
+        self.assertEqual(case.state, "uncollectable", "and so does the agency case")
 
     def test_only_managers_write_off(self):
         for user in (self.collector, self.billing):

@@ -81,7 +81,13 @@ class CollectionsWriteoffWizard(models.TransientModel):
         for dispute in disputes:
             dispute.resolution = (dispute.resolution or "") + "\n" + self.env._(
                 "Written off as bad debt (%s).", entry.name)
-        disputes.with_context(collections_writeoff=True).action_resolve()
+        disputes.action_resolve()
+        # A placed case whose invoices are all written off is over: uncollectable.
+        cases = self.env["collections.case"].sudo().search([("move_ids", "in", moves.ids), ("state", "=", "open")])
+        for case in cases.filtered(lambda c: all(m.payment_state in ("paid", "reversed") for m in c.move_ids)):
+            case.write({"state": "uncollectable", "closed_date": fields.Date.context_today(self)})
+            case._log(self.env._("Case %(name)s closed as uncollectable: written off in %(entry)s",
+                                 name=case.name, entry=entry.name), "case")
         return {
             "type": "ir.actions.act_window",
             "res_model": "account.move",
