@@ -39,6 +39,8 @@ class CollectionsDemo(models.AbstractModel):
     @api.model
     def _populate(self):
         company = self.env.company
+        # Demo data loads before the post-init hook: create the default policy now.
+        company._collections_ensure_default_policy()
         journal = self.env["account.journal"].search(
             [("type", "=", "sale"), ("company_id", "=", company.id)], limit=1,
         )
@@ -100,6 +102,7 @@ class CollectionsDemo(models.AbstractModel):
                     move.no_followup = True
         self._populate_credit(company)
         self._populate_arrangements(company, collector, today)
+        self._populate_escalations(company, collector, today)
 
     @api.model
     def _populate_credit(self, company):
@@ -185,3 +188,60 @@ class CollectionsDemo(models.AbstractModel):
             "name": contact.name, "login": "bluefjord", "password": "bluefjord", "partner_id": contact.id,
             "group_ids": [(6, 0, [self.env.ref("base.group_portal").id])],
         })
+
+    @api.model
+    def _populate_escalations(self, company, collector, today):
+        """A dispute, an agency with a placed case, reference rates and late
+        fees on the last two levels, so that the daily run shows them."""
+        partners = {p.name: p for p in self.env["res.partner"].search([("name", "in", [
+            "Pinecrest Dental", "Quartz Medical Supplies", "Greenleaf Landscaping",
+        ])])}
+        Move = self.env["account.move"]
+        pinecrest_late = Move.search([
+            ("partner_id", "=", partners["Pinecrest Dental"].id), ("invoice_date_due", "<", today),
+            ("move_type", "=", "out_invoice"),
+        ], limit=1)
+        self.env["collections.dispute"].with_user(collector).create({
+            "partner_id": partners["Pinecrest Dental"].id,
+            "move_ids": [(6, 0, pinecrest_late.ids)],
+            "reason_id": self.env.ref("collections_followup.dispute_reason_price").id,
+            "description": "The clinic says the maintenance contract price was 10% lower.",
+        })
+        agency = self.env["res.partner"].create({
+            "name": "Northstar Recovery Services", "is_company": True, "email": "placements@northstar.example.com",
+            "collections_is_agency": True, "collections_agency_commission": 18.0,
+            "collections_agency_fixed_fee": 25.0,
+        })
+        quartz_old = Move.search([
+            ("partner_id", "=", partners["Quartz Medical Supplies"].id), ("move_type", "=", "out_invoice"),
+            ("invoice_date_due", "<", today - timedelta(days=100)),
+        ])
+        case = self.env["collections.case"].with_user(collector).create({
+            "partner_id": partners["Quartz Medical Supplies"].id,
+            "move_ids": [(6, 0, quartz_old.ids)],
+            "agency_id": agency.id,
+            "commission_rate": 18.0,
+            "fixed_fee": 25.0,
+            "note": "No answer to calls or letters since the summer.",
+        })
+        case.with_user(self.env.ref("base.user_admin")).action_approve()  # the administrator is a manager
+        self.env["collections.case"].with_user(collector).create({
+            "partner_id": partners["Greenleaf Landscaping"].id,
+            "move_ids": [(6, 0, Move.search([("partner_id", "=", partners["Greenleaf Landscaping"].id),
+                                            ("move_type", "=", "out_invoice")]).ids)],
+            "agency_id": agency.id,
+            "commission_rate": 18.0,
+        })
+        # Statutory interest: reference rate + 8 points; the final notice charges it.
+        self.env["collections.interest.rate"].create([
+            {"name": "Central bank reference rate", "date_from": "2025-01-01", "rate": 3.15, "company_id": company.id},
+            {"name": "Central bank reference rate", "date_from": "2026-01-01", "rate": 2.15, "company_id": company.id},
+        ])
+        fee_product = self.env["product.product"].create({
+            "name": "Late payment charges", "type": "service", "taxes_id": [(6, 0, [])], "sale_ok": False,
+        })
+        policy = self.env["collections.policy"]._get_default_policy(company)
+        policy.write({"fee_product_id": fee_product.id, "agency_id": agency.id})
+        levels = policy.level_ids.sorted("delay")
+        levels[-2].write({"fee_type": "fixed", "fee_fixed": 15.0})
+        levels[-1].write({"fee_type": "interest", "fee_compensation": 40.0})
