@@ -16,17 +16,16 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
 
+from .errors import RuleError
+
 FEE_NONE = "none"
 FEE_FIXED = "fixed"
 FEE_PERCENT = "percent"
 FEE_INTEREST = "interest"
 
 
-class FeeError(ValueError):
-    def __init__(self, code, message, **values):
-        super().__init__(message)
-        self.code = code
-        self.values = values
+class FeeError(RuleError):
+    """A fee cannot be computed as asked."""
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from .aging import days_late
+from .errors import RuleError
 
 STATUS_NONE = "none"
 STATUS_ACTION = "action"
@@ -86,16 +87,8 @@ class PartnerDecision:
     reason: str = ""
 
 
-class LevelConfigError(ValueError):
-    """The levels of a policy cannot be used as configured.
-
-    ``code`` says which rule is broken and ``args`` hold its values, so the
-    caller can word the message in the user's language."""
-
-    def __init__(self, code, message, **values):
-        super().__init__(message)
-        self.code = code
-        self.values = values
+class LevelConfigError(RuleError):
+    """The levels of a policy cannot be used as configured."""
 
 
 def validate_levels(levels) -> None:

@@ -22,6 +22,8 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from dateutil.relativedelta import relativedelta
 
+from .errors import RuleError
+
 FREQUENCIES = {
     "weekly": relativedelta(weeks=1),
     "biweekly": relativedelta(weeks=2),
@@ -37,14 +39,8 @@ PROMISE_KEPT = "kept"
 PROMISE_BROKEN = "broken"
 
 
-class PlanError(ValueError):
-    """A plan cannot be built as asked; ``code`` and ``values`` let the caller
-    word the message in the user's language."""
-
-    def __init__(self, code, message, **values):
-        super().__init__(message)
-        self.code = code
-        self.values = values
+class PlanError(RuleError):
+    """A plan cannot be built as asked."""
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,9 @@ class CollectionsArrangementMixin(models.AbstractModel):
     _name = "collections.arrangement.mixin"
     _description = "Collections Arrangement"
 
+    # ir.sequence code numbering the records' ``name`` (None: no name field).
+    _sequence_code = None
+
     partner_id = fields.Many2one(
         "res.partner", string="Customer", required=True, index=True, tracking=True,
         domain="[('parent_id', '=', False)]",
@@ -35,6 +38,16 @@ class CollectionsArrangementMixin(models.AbstractModel):
             open_now = sum(record.sudo().move_ids.mapped("amount_residual_signed"))
             record.amount_open = open_now
             record.amount_paid = max(record.amount_basis - open_now, 0.0) if record.amount_basis else 0.0
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if self._sequence_code:
+            for vals in vals_list:
+                if vals.get("name", "/") == "/":
+                    vals["name"] = self.env["ir.sequence"].next_by_code(self._sequence_code) or "/"
+        records = super().create(vals_list)
+        records._check_moves_belong()
+        return records
 
     @api.onchange("partner_id")
     def _onchange_partner_id_moves(self):

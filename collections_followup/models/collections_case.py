@@ -31,6 +31,7 @@ class CollectionsCase(models.Model):
     _inherit = ["collections.arrangement.mixin", "mail.thread", "mail.activity.mixin"]
     _order = "id desc"
     _check_company_auto = True
+    _sequence_code = "collections.case"
 
     name = fields.Char(string="Reference", required=True, readonly=True, copy=False, default="/")
     case_type = fields.Selection(
@@ -77,11 +78,7 @@ class CollectionsCase(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        for vals in vals_list:
-            if vals.get("name", "/") == "/":
-                vals["name"] = self.env["ir.sequence"].next_by_code("collections.case") or "/"
         cases = super().create(vals_list)
-        cases._check_moves_belong()
         cases._check_not_placed_twice()
         for case in cases:
             case.write({"amount_basis": case._open_residual()})

@@ -40,6 +40,7 @@ class CollectionsDispute(models.Model):
     _inherit = ["collections.arrangement.mixin", "mail.thread", "mail.activity.mixin"]
     _order = "state_sequence, deadline, id desc"
     _check_company_auto = True
+    _sequence_code = "collections.dispute"
 
     name = fields.Char(string="Reference", required=True, readonly=True, copy=False, default="/")
     move_ids = fields.Many2many(
@@ -84,8 +85,6 @@ class CollectionsDispute(models.Model):
         today = fields.Date.context_today(self)
         Reason = self.env["collections.dispute.reason"]
         for vals in vals_list:
-            if vals.get("name", "/") == "/":
-                vals["name"] = self.env["ir.sequence"].next_by_code("collections.dispute") or "/"
             context = self.env.context
             partner_id = vals.get("partner_id") or context.get("default_partner_id")
             reason_id = vals.get("reason_id") or context.get("default_reason_id")
@@ -96,7 +95,6 @@ class CollectionsDispute(models.Model):
             if not vals.get("deadline") and reason_id:
                 vals["deadline"] = today + timedelta(days=Reason.browse(reason_id).sla_days or 14)
         disputes = super().create(vals_list)
-        disputes._check_moves_belong()
         disputes._check_lines()
         for dispute in disputes:
             dispute._log(self.env._(

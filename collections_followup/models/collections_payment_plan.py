@@ -35,6 +35,7 @@ class CollectionsPaymentPlan(models.Model):
     _inherit = ["collections.arrangement.mixin", "mail.thread", "mail.activity.mixin", "portal.mixin"]
     _order = "id desc"
     _check_company_auto = True
+    _sequence_code = "collections.payment.plan"
 
     name = fields.Char(string="Reference", required=True, readonly=True, copy=False, default="/")
     state = fields.Selection(PLAN_STATES, default="draft", required=True, tracking=True, copy=False)
@@ -96,15 +97,6 @@ class CollectionsPaymentPlan(models.Model):
         "AND interest_rate >= 0)",
         "A plan needs at least one instalment; amounts, rate and grace days cannot be negative.",
     )
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        for vals in vals_list:
-            if vals.get("name", "/") == "/":
-                vals["name"] = self.env["ir.sequence"].next_by_code("collections.payment.plan") or "/"
-        plans = super().create(vals_list)
-        plans._check_moves_belong()
-        return plans
 
     def write(self, vals):
         locked = {"move_ids", "amount_covered", "down_payment", "down_payment_date", "instalment_count",

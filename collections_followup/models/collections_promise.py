@@ -79,7 +79,7 @@ class CollectionsPromise(models.Model):
                 "grace_days": policy.promise_grace_days if policy else 3,
                 "amount_basis": promise._open_residual(),
             })
-        promises._check_moves_belong()
+        promises._check_moves_belong()  # again: invoices may have been added above
         promises._log_taken()
         return promises
 

@@ -23,6 +23,7 @@ class CollectionsSettlement(models.Model):
     _inherit = ["collections.arrangement.mixin", "mail.thread", "mail.activity.mixin"]
     _order = "id desc"
     _check_company_auto = True
+    _sequence_code = "collections.settlement"
 
     name = fields.Char(string="Reference", required=True, readonly=True, copy=False, default="/")
     state = fields.Selection(SETTLEMENT_STATES, default="draft", required=True, readonly=True, tracking=True)
@@ -42,15 +43,6 @@ class CollectionsSettlement(models.Model):
     writeoff_move_id = fields.Many2one("account.move", string="Write-off Entry", readonly=True, copy=False)
 
     _check_amount = models.Constraint("CHECK (amount_agreed > 0)", "The settlement amount must be positive.")
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        for vals in vals_list:
-            if vals.get("name", "/") == "/":
-                vals["name"] = self.env["ir.sequence"].next_by_code("collections.settlement") or "/"
-        settlements = super().create(vals_list)
-        settlements._check_moves_belong()
-        return settlements
 
     def write(self, vals):
         if {"move_ids", "amount_agreed", "deadline", "partner_id"} & set(vals) and any(
