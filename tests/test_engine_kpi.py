@@ -1,0 +1,66 @@
+"""KPI formulas (engine/kpi.py) on a small book computed by hand."""
+from decimal import Decimal
+
+from collections_followup.engine.kpi import (
+    average,
+    average_days_delinquent,
+    best_possible_dso,
+    cei,
+    dso_count_back,
+    dso_standard,
+    share,
+    success_rate,
+    trend,
+)
+
+D = Decimal
+
+# A quarter (90 days): 300,000 invoiced; 120,000 owed at the end, 80,000 of it not yet due;
+# 100,000 owed at the start.
+SALES, DAYS, ENDING, CURRENT, BEGINNING = D(300000), 90, D(120000), D(80000), D(100000)
+
+
+def test_dso_standard():
+    # 120000 / 300000 * 90 = 36.0
+    assert dso_standard(ENDING, SALES, DAYS) == D("36.0")
+
+
+def test_best_possible_dso_and_add():
+    # 80000 / 300000 * 90 = 24.0 ; ADD = 36 - 24 = 12
+    best = best_possible_dso(CURRENT, SALES, DAYS)
+    assert best == D("24.0")
+    assert average_days_delinquent(dso_standard(ENDING, SALES, DAYS), best) == D("12.0")
+
+
+def test_cei():
+    # (100000 + 300000 - 120000) / (100000 + 300000 - 80000) = 280000 / 320000 = 87.5 %
+    assert cei(BEGINNING, SALES, ENDING, CURRENT) == D("87.5")
+
+
+def test_dso_count_back():
+    # AR 120,000; last month (30 days) 90,000 of sales, the month before (31 days) 100,000.
+    # 30 days fully + 30,000 / 100,000 of 31 days = 30 + 9.3 = 39.3
+    assert dso_count_back(ENDING, [(30, D(90000)), (31, D(100000)), (30, D(110000))]) == D("39.3")
+    assert dso_count_back(D(45000), [(30, D(90000))]) == D("15.0")
+    assert dso_count_back(D(0), [(30, D(90000))]) == D("0.0")
+    # A month without sales counts whole.
+    assert dso_count_back(D(50000), [(31, D(0)), (30, D(100000))]) == D("46.0")
+
+
+def test_share_current_and_rates():
+    assert share(CURRENT, ENDING) == D("66.7")
+    assert success_rate(3, 1) == D("75.0")
+    assert success_rate(0, 0) is None
+
+
+def test_no_sales_no_dso():
+    assert dso_standard(ENDING, 0, DAYS) is None
+    assert cei(0, 0, 0, 0) is None
+    assert share(1, 0) is None
+
+
+def test_average_and_trend():
+    assert average([3, 4, 8]) == D("5.0")
+    assert average([]) is None
+    assert trend(D("36.0"), D("40.5")) == D("-4.5")
+    assert trend(None, D("1")) is None
