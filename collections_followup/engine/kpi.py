@@ -42,8 +42,8 @@ def dso_count_back(ending_ar, months):
     if left <= 0:
         return Decimal("0.0")
     total = Decimal(0)
-    for days, sales in months:
-        sales = _dec(sales)
+    for days, month_sales in months:
+        sales = _dec(month_sales)
         if sales <= 0:
             total += days
             continue

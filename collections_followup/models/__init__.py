@@ -7,6 +7,7 @@ from . import (
     collections_demo,
     collections_dispute,
     collections_fee,
+    collections_kpi_snapshot,
     collections_level,
     collections_payment_plan,
     collections_policy,

@@ -65,6 +65,9 @@ class CollectionsDispute(models.Model):
         [("collector", "Collections"), ("sales", "Sales"), ("portal", "Customer Portal")],
         required=True, default="collector", readonly=True,
     )
+    opened_date = fields.Date(
+        string="Opened On", required=True, readonly=True, default=fields.Date.context_today, copy=False,
+    )
     state = fields.Selection(DISPUTE_STATES, default="open", required=True, readonly=True, tracking=True)
     state_sequence = fields.Integer(compute="_compute_state_sequence", store=True)
     deadline = fields.Date(

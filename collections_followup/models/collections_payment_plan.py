@@ -85,6 +85,7 @@ class CollectionsPaymentPlan(models.Model):
     signed_document = fields.Binary(string="Signed Agreement", copy=False, attachment=True)
     signed_document_name = fields.Char(copy=False)
     end_reason = fields.Char(readonly=True, copy=False, tracking=True)
+    closed_date = fields.Date(readonly=True, copy=False, help="Day the plan was completed, broken or cancelled.")
     # Read by the mail templates (which may not call private methods).
     schedule_html = fields.Html(compute="_compute_schedule_html", sanitize=False)
     reminder_line_id = fields.Many2one(
@@ -341,7 +342,10 @@ class CollectionsPaymentPlan(models.Model):
             if plan.state in ("completed", "cancelled"):
                 raise UserError(self.env._("Plan %s is already closed.", plan.name))
         was_active = self.filtered(lambda p: p.state == "active")
-        self.write({"state": "cancelled", "end_reason": self.env._("Cancelled by %s", self.env.user.name)})
+        self.write({
+            "state": "cancelled", "end_reason": self.env._("Cancelled by %s", self.env.user.name),
+            "closed_date": fields.Date.context_today(self),
+        })
         for plan in self:
             plan._log(self.env._("Payment plan %s cancelled", plan.name), "plan")
         if was_active:
@@ -352,7 +356,7 @@ class CollectionsPaymentPlan(models.Model):
         for plan in self:
             if plan.state not in ("proposed", "cancelled"):
                 raise UserError(self.env._("Only a proposed or cancelled plan can go back to draft."))
-        self.write({"state": "draft", "end_reason": False})
+        self.write({"state": "draft", "end_reason": False, "closed_date": False})
         return True
 
     def _send_template(self, xmlid, attach_agreement=False):
@@ -409,7 +413,7 @@ class CollectionsPaymentPlan(models.Model):
         states = allocate(self._engine_instalments(), Decimal(str(self.amount_paid)), today, self.grace_days)
         status = plan_status(states, today, self.grace_days)
         if status == PLAN_COMPLETED:
-            self.write({"state": "completed", "end_reason": self.env._("Paid in full")})
+            self.write({"state": "completed", "end_reason": self.env._("Paid in full"), "closed_date": today})
             self._log(self.env._("Payment plan %s completed", self.name), "plan")
             self.message_post(body=self.env._("All instalments are paid: the plan is completed."))
             return status
@@ -434,7 +438,7 @@ class CollectionsPaymentPlan(models.Model):
         """``late``: the engine's state of the first late instalment."""
         reason = self.env._("Instalment %(seq)s due on %(date)s unpaid after %(days)s grace days",
                             seq=late.sequence, date=late.due_date, days=self.grace_days)
-        self.write({"state": "broken", "end_reason": reason})
+        self.write({"state": "broken", "end_reason": reason, "closed_date": fields.Date.context_today(self)})
         self._resume_followup()
         self._log(self.env._("Payment plan %(plan)s broken: %(reason)s", plan=self.name, reason=reason), "plan")
         self._send_template("collections_followup.mail_template_plan_broken")

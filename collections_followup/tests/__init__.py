@@ -12,3 +12,4 @@ from . import test_dispute
 from . import test_fees
 from . import test_writeoff
 from . import test_case
+from . import test_kpi

@@ -1,0 +1,68 @@
+from datetime import date
+
+from odoo.tests import freeze_time, tagged
+
+from .common import TODAY, CollectionsCommon
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestKpiSnapshot(CollectionsCommon):
+    """A small book whose KPIs were computed by hand (period: the 90 days to 31 March 2026).
+
+    A: 1,000 dated 1 Dec 2025, due 31 Dec, paid 15 Jan.     (owed at the start of the period)
+    B: 3,000 dated 10 Jan 2026, due 9 Feb, 1,000 paid 20 Feb.
+    C: 2,000 dated 20 Mar 2026, due 19 Apr (not yet due at the end).
+    Beginning AR 1,000; sales 5,000; ending AR 4,000 of which 2,000 not yet due.
+    DSO 4000/5000*90 = 72.0; best 2000/5000*90 = 36.0; ADD 36.0;
+    CEI (1000+5000-4000)/(1000+5000-2000) = 50.0 %; current 50.0 %;
+    count-back: March (31 d) 2,000 covered, February (28 d) no sales, then 2,000 of
+    January's 3,000: 31 + 28 + 2/3 * 31 = 79.7 days."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.inv_a = cls._invoice(cls.customer, 1000.0, 90)
+        cls._pay(cls.inv_a, 1000.0, date(2026, 1, 15))
+        cls.inv_b = cls._invoice(cls.customer, 3000.0, 50)
+        cls._pay(cls.inv_b, 1000.0, date(2026, 2, 20))
+        cls.inv_c = cls._invoice(cls.customer, 2000.0, -19)
+
+    def test_ledger_kpis_equal_the_hand_computed_values(self):
+        snapshot = self.env["collections.kpi.snapshot"].sudo()._take(self.company, TODAY)
+        self.assertRecordValues(snapshot, [{
+            "ar_beginning": 1000.0, "credit_sales": 5000.0, "ar_total": 4000.0, "ar_current": 2000.0,
+            "ar_overdue": 2000.0, "dso": 72.0, "best_dso": 36.0, "add": 36.0, "cei": 50.0,
+            "share_current": 50.0, "dso_count_back": 79.7,
+        }])
+
+    def test_figures_as_of_an_earlier_day(self):
+        # On 31 January: A paid, B not yet due (due 9 Feb): everything current.
+        snapshot = self.env["collections.kpi.snapshot"].sudo()._take(self.company, date(2026, 1, 31))
+        self.assertRecordValues(snapshot, [{"ar_total": 3000.0, "ar_current": 3000.0, "share_current": 100.0}])
+
+    def test_activity_kpis_and_one_snapshot_a_day(self):
+        Promise = self.env["collections.promise"].with_user(self.collector)
+        kept = Promise.create({"partner_id": self.customer.id, "amount": 100.0, "promised_date": TODAY,
+                               "move_ids": [(6, 0, self.inv_b.ids)]})
+        broken = Promise.create({"partner_id": self.customer.id, "amount": 100.0, "promised_date": TODAY,
+                                 "move_ids": [(6, 0, self.inv_c.ids)]})
+        (kept | broken).sudo().write({"state": "kept", "closed_date": TODAY})
+        broken.sudo().write({"state": "broken"})
+        self.env["collections.dispute"].with_user(self.collector).create({
+            "partner_id": self.customer.id, "move_ids": [(6, 0, self.inv_b.ids)],
+            "reason_id": self.env.ref("collections_followup.dispute_reason_price").id,
+            "description": "Wrong unit price",
+        })
+        Snapshot = self.env["collections.kpi.snapshot"].sudo()
+        snapshot = Snapshot._take(self.company, TODAY)
+        self.assertRecordValues(snapshot, [{"promise_kept_rate": 50.0, "disputes_opened": 1, "disputes_open": 1}])
+        Snapshot._cron_snapshot()
+        self.assertEqual(Snapshot.search_count([("company_id", "=", self.company.id), ("date", "=", TODAY)]), 1)
+
+    def test_companies_are_measured_separately(self):
+        other = self.setup_other_company(name="KPI Second Co")
+        self._invoice(self._customer("Elsewhere Ltd", "e@example.com"), 9000.0, 10, company_data=other)
+        Snapshot = self.env["collections.kpi.snapshot"].sudo()
+        self.assertEqual(Snapshot._take(self.company, TODAY).ar_total, 4000.0)
+        self.assertEqual(Snapshot._take(other["company"], TODAY).ar_total, 9000.0)
