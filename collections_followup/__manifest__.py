@@ -30,6 +30,7 @@
         "views/collections_fee_views.xml",
         "views/collections_case_views.xml",
         "views/collections_kpi_views.xml",
+        "views/collections_cash_forecast_views.xml",
         "views/collections_portal_templates.xml",
         "wizard/collections_send_wizard_views.xml",
         "wizard/collections_postpone_wizard_views.xml",

@@ -64,3 +64,26 @@ def test_average_and_trend():
     assert average([]) is None
     assert trend(D("36.0"), D("40.5")) == D("-4.5")
     assert trend(None, D("1")) is None
+
+
+def test_cash_expectation_by_week():
+    from datetime import date
+
+    from collections_followup.engine.kpi import cash_expectation
+
+    today = date(2026, 3, 31)  # a Tuesday; its week starts on Monday 30 March
+    result = cash_expectation(
+        today,
+        invoices=[(date(2026, 3, 1), 100), (date(2026, 4, 2), 200), (date(2026, 4, 8), 300), (date(2027, 1, 1), 9)],
+        instalments=[(date(2026, 4, 10), 50), (date(2026, 3, 20), 25)],
+        promises=[(date(2026, 4, 3), 70)],
+        weeks=4,
+    )
+    assert result == {
+        (date(2026, 3, 30), "overdue"): D(100),
+        (date(2026, 3, 30), "invoice"): D(200),
+        (date(2026, 4, 6), "invoice"): D(300),
+        (date(2026, 4, 6), "plan"): D(50),
+        (date(2026, 3, 30), "plan"): D(25),  # a late instalment is expected now
+        (date(2026, 3, 30), "promise"): D(70),
+    }

@@ -12,10 +12,14 @@ company currency, ``days`` the length of the period in days:
         / (beginning AR + credit sales - ending current AR) x 100.
 * Share current = current AR / ending AR x 100.
 * Rates (promises kept, plans completed) = good / (good + bad) x 100.
+* Cash expectation: open invoices at their due date, plan instalments at
+  theirs, promises at the promised date, per week (Monday); what is late
+  is expected in the current week.
 
 Results are rounded to one decimal; None when the figure has no meaning
 (no sales, nothing owed).
 """
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 ONE_PLACE = Decimal("0.1")
@@ -97,3 +101,41 @@ def trend(current, previous):
     if current is None or previous is None:
         return None
     return _round(_dec(current) - _dec(previous))
+
+
+def week_start(day):
+    """Monday of the day's week."""
+    return day - timedelta(days=day.weekday())
+
+
+def cash_expectation(today, invoices=(), instalments=(), promises=(), weeks=12):
+    """Expected receipts per week: {(monday, source): amount}.
+
+    ``invoices``: (due date, amount) of open invoices under no plan or promise;
+    ``instalments``: (due date, amount still to pay) of active plans;
+    ``promises``: (promised date, amount still to pay) of open promises.
+    What is already late is expected this week (source 'overdue'); what
+    falls after the horizon of ``weeks`` weeks is left out."""
+    first = week_start(today)
+    horizon = first + timedelta(weeks=weeks)
+    result = {}
+
+    def add(day, source, amount):
+        amount = _dec(amount)
+        if amount <= 0:
+            return
+        if day < today:
+            day, source = today, "overdue" if source == "invoice" else source
+        monday = week_start(day)
+        if monday >= horizon:
+            return
+        key = (monday, source)
+        result[key] = result.get(key, Decimal(0)) + amount
+
+    for day, amount in invoices:
+        add(day, "invoice", amount)
+    for day, amount in instalments:
+        add(day, "plan", amount)
+    for day, amount in promises:
+        add(day, "promise", amount)
+    return result

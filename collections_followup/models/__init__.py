@@ -3,6 +3,7 @@ from . import (
     collections_action,
     collections_arrangement_mixin,
     collections_case,
+    collections_cash_forecast,
     collections_credit_limit_history,
     collections_demo,
     collections_dispute,

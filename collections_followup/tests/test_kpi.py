@@ -1,4 +1,5 @@
-from datetime import date
+import base64
+from datetime import date, timedelta
 
 from odoo.tests import freeze_time, tagged
 
@@ -66,3 +67,37 @@ class TestKpiSnapshot(CollectionsCommon):
         Snapshot = self.env["collections.kpi.snapshot"].sudo()
         self.assertEqual(Snapshot._take(self.company, TODAY).ar_total, 4000.0)
         self.assertEqual(Snapshot._take(other["company"], TODAY).ar_total, 9000.0)
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestCashExpectation(CollectionsCommon):
+
+    def test_weeks_from_invoices_plans_and_promises(self):
+        late = self._invoice(self.customer, 400.0, 10)
+        soon = self._invoice(self.customer, 250.0, -8)  # due Wednesday 8 April
+        planned = self._invoice(self.customer, 300.0, 40)
+        plan = self.env["collections.payment.plan"].with_user(self.collector).create({
+            "partner_id": self.customer.id, "move_ids": [(6, 0, planned.ids)], "instalment_count": 3,
+            "frequency": "weekly", "first_date": TODAY + timedelta(days=1),
+            "signed_document": base64.b64encode(b"%PDF-1.4 signed"),
+        })
+        plan.action_compute_schedule()
+        plan.action_accept_paper()
+        promised = self._invoice(self._customer("Promiser", "p@example.com"), 500.0, 20)
+        self.env["collections.promise"].with_user(self.collector).create({
+            "partner_id": promised.partner_id.id, "amount": 500.0, "promised_date": TODAY + timedelta(days=3),
+        })
+        action = self.env["collections.cash.forecast"].with_user(self.collector).action_open()
+        rows = self.env["collections.cash.forecast"].with_user(self.collector).search(action["domain"])
+        got = {(row.week, row.source, row.partner_id.name): row.amount for row in rows}
+        this_week, next_week = date(2026, 3, 30), date(2026, 4, 6)
+        self.assertEqual(got, {
+            (this_week, "overdue", "Acme Corp"): late.amount_total,
+            (next_week, "invoice", "Acme Corp"): soon.amount_total,
+            (this_week, "plan", "Acme Corp"): 100.0,  # 1 April
+            (next_week, "plan", "Acme Corp"): 100.0,
+            (date(2026, 4, 13), "plan", "Acme Corp"): 100.0,
+            (this_week, "promise", "Promiser"): 500.0,  # 3 April
+        })
+        self.assertEqual(sum(rows.mapped("amount")), 400.0 + 250.0 + 300.0 + 500.0, "each amount expected once")
