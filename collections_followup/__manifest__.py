@@ -31,6 +31,7 @@
         "views/collections_case_views.xml",
         "views/collections_kpi_views.xml",
         "views/collections_cash_forecast_views.xml",
+        "views/collections_dashboard_views.xml",
         "views/collections_portal_templates.xml",
         "wizard/collections_send_wizard_views.xml",
         "wizard/collections_postpone_wizard_views.xml",
@@ -43,6 +44,9 @@
         "demo/collections_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "collections_followup/static/src/dashboard/*",
+        ],
         "web.assets_tests": [
             "collections_followup/static/tests/tours/*.js",
         ],

@@ -5,6 +5,7 @@ from . import (
     collections_case,
     collections_cash_forecast,
     collections_credit_limit_history,
+    collections_dashboard,
     collections_demo,
     collections_dispute,
     collections_fee,

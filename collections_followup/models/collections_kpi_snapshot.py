@@ -78,18 +78,25 @@ class CollectionsKpiSnapshot(models.Model):
 
     @api.model
     def _ledger(self, company, day):
-        """(AR total, AR not yet due) as of ``day`` end, company currency."""
+        """(AR total, AR not yet due) as of ``day`` end, company currency.
+
+        Like the aging report, each journal item counts in its own age with
+        what it still owed that day: an unallocated credit note not yet due
+        lowers the current part, a late one the overdue part."""
         self.env["account.move.line"].flush_model()
         self.env["account.partial.reconcile"].flush_model()
         self.env["account.account"].flush_model(["account_type"])
         [(total, current)] = self.env.execute_query(SQL(
             """
             SELECT COALESCE(SUM(line.balance), 0),
-                   COALESCE(SUM(CASE WHEN line.balance > 0
-                                      AND COALESCE(line.date_maturity, line.date) >= %(day)s
-                                     THEN line.balance - COALESCE((
-                                          SELECT SUM(part.amount) FROM account_partial_reconcile part
-                                           WHERE part.debit_move_id = line.id AND part.max_date <= %(day)s), 0)
+                   COALESCE(SUM(CASE WHEN COALESCE(line.date_maturity, line.date) >= %(day)s
+                                     THEN line.balance
+                                          - COALESCE((SELECT SUM(part.amount) FROM account_partial_reconcile part
+                                                       WHERE part.debit_move_id = line.id
+                                                         AND part.max_date <= %(day)s), 0)
+                                          + COALESCE((SELECT SUM(part.amount) FROM account_partial_reconcile part
+                                                       WHERE part.credit_move_id = line.id
+                                                         AND part.max_date <= %(day)s), 0)
                                      ELSE 0 END), 0)
               FROM account_move_line line
               JOIN account_account account ON account.id = line.account_id

@@ -13,3 +13,4 @@ from . import test_fees
 from . import test_writeoff
 from . import test_case
 from . import test_kpi
+from . import test_dashboard

@@ -37,6 +37,18 @@ class TestKpiSnapshot(CollectionsCommon):
             "share_current": 50.0, "dso_count_back": 79.7,
         }])
 
+    def test_unallocated_credit_note_counts_where_it_falls_due(self):
+        refund = self.env["account.move"].create({
+            "move_type": "out_refund", "partner_id": self.customer.id, "invoice_date": TODAY,
+            "invoice_date_due": TODAY + timedelta(days=10),
+            "invoice_line_ids": [(0, 0, {"name": "Goodwill", "quantity": 1, "price_unit": 500.0,
+                                         "tax_ids": [(6, 0, [])]})],
+        })
+        refund.action_post()
+        snapshot = self.env["collections.kpi.snapshot"].sudo()._take(self.company, TODAY)
+        # 4,000 - 500; not yet due 2,000 - 500; overdue still B's 2,000.
+        self.assertRecordValues(snapshot, [{"ar_total": 3500.0, "ar_current": 1500.0, "ar_overdue": 2000.0}])
+
     def test_figures_as_of_an_earlier_day(self):
         # On 31 January: A paid, B not yet due (due 9 Feb): everything current.
         snapshot = self.env["collections.kpi.snapshot"].sudo()._take(self.company, date(2026, 1, 31))

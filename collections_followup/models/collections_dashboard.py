@@ -1,0 +1,99 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError
+
+from .collections_kpi_snapshot import PERIOD_DAYS
+
+# (snapshot field, unit, better when): the dashboard's tiles (labels in the client).
+TILES = [
+    ("dso", "days", "down"),
+    ("best_dso", "days", "down"),
+    ("add", "days", "down"),
+    ("cei", "%", "up"),
+    ("share_current", "%", "up"),
+    ("ar_overdue", "amount", "down"),
+    ("promise_kept_rate", "%", "up"),
+    ("disputes_open", "count", "down"),
+]
+TOP_CUSTOMERS = 10
+
+
+class CollectionsDashboard(models.AbstractModel):
+    """Figures of the Collections dashboard (client action), one call."""
+
+    _name = "collections.dashboard"
+    _description = "Collections Dashboard"
+
+    @api.model
+    def get_data(self):
+        if not self.env.user.has_group("collections_followup.group_collections_user"):
+            raise AccessError(self.env._("The collections dashboard is for collectors and their managers."))
+        company = self.env.company
+        today = fields.Date.context_today(self)
+        # Figures are the company's (read as the scheduler would); the user sees only their company.
+        Snapshot = self.env["collections.kpi.snapshot"].sudo()
+        now = Snapshot._figures(company, today)
+        before = Snapshot._figures(company, today - timedelta(days=PERIOD_DAYS))
+        tiles = [{
+            "key": key,
+            "unit": unit,
+            "better": better,
+            "value": now[key],
+            "trend": round(now[key] - before[key], 1),
+        } for key, unit, better in TILES]
+        return {
+            "company": company.name,
+            "currency": {"symbol": company.currency_id.symbol, "position": company.currency_id.position,
+                         "digits": company.currency_id.decimal_places},
+            "period_days": PERIOD_DAYS,
+            "tiles": tiles,
+            "aging": self._aging(company),
+            "customers": self._top_customers(company, today),
+            "collectors": self._collectors(company, today),
+        }
+
+    @api.model
+    def _aging(self, company):
+        Aging = self.env["collections.aging.report"].sudo()
+        groups = dict(Aging._read_group([("company_id", "=", company.id)], ["bucket"], ["amount_residual:sum"]))
+        selection = dict(Aging._fields["bucket"]._description_selection(self.env))
+        return [{"bucket": key, "label": selection[key], "amount": groups.get(key, 0.0)} for key in selection]
+
+    @api.model
+    def _top_customers(self, company, today):
+        Partner = self.env["res.partner"].sudo().with_company(company)
+        items = Partner._collections_open_items(company, pauses=False)
+        overdue = []
+        for partner_id, partner_items in items.items():
+            late = [item for item in partner_items if item.due_date < today and item.residual > 0]
+            amount = sum(item.residual for item in late)
+            if amount > 0:
+                overdue.append((amount, partner_id, max((today - item.due_date).days for item in late)))
+        overdue.sort(reverse=True)
+        top = overdue[:TOP_CUSTOMERS]
+        partners = Partner.browse([partner_id for _amount, partner_id, _days in top])
+        return [{
+            "id": partner.id, "name": partner.display_name, "overdue": float(amount), "days": days,
+            "collector": partner.collections_user_id.name or "",
+        } for (amount, _pid, days), partner in zip(top, partners, strict=True)]
+
+    @api.model
+    def _collectors(self, company, today):
+        Aging = self.env["collections.aging.report"].sudo()
+        rows = Aging._read_group(
+            [("company_id", "=", company.id), ("days_late", ">", 0)],
+            ["collector_id"], ["amount_residual:sum", "partner_id:count_distinct"],
+        )
+        actions = dict(self.env["collections.action"].sudo()._read_group(
+            [("company_id", "=", company.id), ("origin", "=", "manual"),
+             ("action_date", ">", today - timedelta(days=30)), ("state", "=", "done")],
+            ["user_id"], ["__count"],
+        ))
+        return sorted(({
+            "id": user.id or False,
+            "name": user.name or self.env._("No collector"),
+            "overdue": amount,
+            "customers": customers,
+            "actions": actions.get(user, 0) if user else 0,
+        } for user, amount, customers in rows), key=lambda row: -row["overdue"])
