@@ -20,6 +20,7 @@
         "report/collections_aging_report_views.xml",
         "report/collections_payment_plan_report.xml",
         "report/collections_case_report.xml",
+        "report/collections_management_report.xml",
         "views/collections_policy_views.xml",
         "views/collections_action_views.xml",
         "views/res_partner_views.xml",
@@ -38,6 +39,7 @@
         "wizard/collections_credit_wizard_views.xml",
         "wizard/collections_defer_wizard_views.xml",
         "wizard/collections_writeoff_wizard_views.xml",
+        "wizard/collections_management_report_wizard_views.xml",
         "views/collections_menus.xml",
     ],
     "demo": [

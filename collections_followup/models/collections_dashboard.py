@@ -29,12 +29,19 @@ class CollectionsDashboard(models.AbstractModel):
     def get_data(self):
         if not self.env.user.has_group("collections_followup.group_collections_user"):
             raise AccessError(self.env._("The collections dashboard is for collectors and their managers."))
-        company = self.env.company
-        today = fields.Date.context_today(self)
-        # Figures are the company's (read as the scheduler would); the user sees only their company.
+        return self._data(self.env.company, fields.Date.context_today(self))
+
+    @api.model
+    def _data(self, company, day, days=PERIOD_DAYS):
+        """The dashboard's numbers as of ``day``, trends against ``days`` before.
+
+        Shared by the dashboard, the management report and the weekly digest,
+        so that they always show the same figures."""
+        # Figures are the company's (read as the scheduler would); callers check who asks.
         Snapshot = self.env["collections.kpi.snapshot"].sudo()
-        now = Snapshot._figures(company, today)
-        before = Snapshot._figures(company, today - timedelta(days=PERIOD_DAYS))
+        now = Snapshot._figures(company, day, days)
+        before = Snapshot._figures(company, day - timedelta(days=days), days)
+        today = day
         tiles = [{
             "key": key,
             "unit": unit,
@@ -46,7 +53,8 @@ class CollectionsDashboard(models.AbstractModel):
             "company": company.name,
             "currency": {"symbol": company.currency_id.symbol, "position": company.currency_id.position,
                          "digits": company.currency_id.decimal_places},
-            "period_days": PERIOD_DAYS,
+            "period_days": days,
+            "date": fields.Date.to_string(day),
             "tiles": tiles,
             "aging": self._aging(company),
             "customers": self._top_customers(company, today),
@@ -97,3 +105,29 @@ class CollectionsDashboard(models.AbstractModel):
             "customers": customers,
             "actions": actions.get(user, 0) if user else 0,
         } for user, amount, customers in rows), key=lambda row: -row["overdue"])
+
+    @api.model
+    def _cron_weekly_digest(self):
+        """Monday morning: the dashboard's numbers to each company's Collections Managers."""
+        today = fields.Date.context_today(self)
+        group = self.env.ref("collections_followup.group_collections_manager")
+        policies = self.env["collections.policy"].sudo().search([("is_default", "=", True)])
+        for company in policies.company_id:
+            managers = self.env["res.users"].sudo().search([
+                ("all_group_ids", "in", group.id), ("company_ids", "in", company.id), ("share", "=", False),
+                ("email", "!=", False), ("id", "!=", self.env.ref("base.user_root").id),
+            ])
+            if not managers:
+                continue
+            data = self._data(company, today)
+            body = self.env["ir.qweb"]._render("collections_followup.mail_weekly_digest", {
+                "data": data, "company": company,
+            })
+            self.env["mail.mail"].sudo().create({
+                "subject": self.env._("%(company)s: collections this week (DSO %(dso)s days)",
+                                      company=company.name, dso=data["tiles"][0]["value"]),
+                "body_html": body,
+                "email_from": company.email_formatted or self.env.user.email_formatted,
+                "recipient_ids": [(6, 0, managers.partner_id.ids)],
+                "auto_delete": True,
+            })

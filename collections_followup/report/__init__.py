@@ -1,1 +1,2 @@
 from . import collections_aging_report
+from . import collections_management_report

@@ -1,14 +1,13 @@
 import base64
 from datetime import date, timedelta
 
+from odoo.exceptions import AccessError
 from odoo.tests import freeze_time, tagged
 
 from .common import TODAY, CollectionsCommon
 
 
-@tagged("post_install", "-at_install")
-@freeze_time(TODAY)
-class TestKpiSnapshot(CollectionsCommon):
+class KpiBook(CollectionsCommon):
     """A small book whose KPIs were computed by hand (period: the 90 days to 31 March 2026).
 
     A: 1,000 dated 1 Dec 2025, due 31 Dec, paid 15 Jan.     (owed at the start of the period)
@@ -28,6 +27,11 @@ class TestKpiSnapshot(CollectionsCommon):
         cls.inv_b = cls._invoice(cls.customer, 3000.0, 50)
         cls._pay(cls.inv_b, 1000.0, date(2026, 2, 20))
         cls.inv_c = cls._invoice(cls.customer, 2000.0, -19)
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestKpiSnapshot(KpiBook):
 
     def test_ledger_kpis_equal_the_hand_computed_values(self):
         snapshot = self.env["collections.kpi.snapshot"].sudo()._take(self.company, TODAY)
@@ -113,3 +117,31 @@ class TestCashExpectation(CollectionsCommon):
             (this_week, "promise", "Promiser"): 500.0,  # 3 April
         })
         self.assertEqual(sum(rows.mapped("amount")), 400.0 + 250.0 + 300.0 + 500.0, "each amount expected once")
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestManagementReport(KpiBook):
+    """The PDF and the weekly digest show the dashboard's figures (same book)."""
+
+    def test_report_renders_the_figures_for_managers_only(self):
+        wizard = self.env["collections.management.report.wizard"].with_user(self.manager).create({})
+        action = wizard.action_print()
+        report = self.env.ref("collections_followup.action_report_collections_management")
+        html, _kind = report.with_user(self.manager)._render_qweb_html(
+            report.report_name, self.company.ids, data=action["data"])
+        page = html.decode()
+        self.assertRegex(page, r'data-kpi="dso">\s*72\.0\s*<')
+        self.assertIn("Acme Corp", page)
+        with self.assertRaises(AccessError):
+            report.with_user(self.collector)._render_qweb_html(
+                report.report_name, self.company.ids, data=action["data"])
+
+    def test_weekly_digest_to_managers(self):
+        with self.mock_mail_gateway():
+            self.env["collections.dashboard"]._cron_weekly_digest()
+        mails = [mail for mail in self._new_mails if self.manager.partner_id in mail.recipient_ids]
+        self.assertEqual(len(mails), 1)
+        self.assertIn("DSO 72.0 days", mails[0].subject)
+        self.assertIn("50.0", mails[0].body_html)  # CEI
+        self.assertNotIn(self.collector.partner_id, mails[0].recipient_ids)
