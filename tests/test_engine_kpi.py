@@ -87,3 +87,18 @@ def test_cash_expectation_by_week():
         (date(2026, 3, 30), "plan"): D(25),  # a late instalment is expected now
         (date(2026, 3, 30), "promise"): D(70),
     }
+
+
+def test_paid_after_contact_counts_each_payment_once():
+    from datetime import date
+
+    from collections_followup.engine.kpi import paid_after_contact
+
+    contacts = [date(2026, 3, 1), date(2026, 3, 10)]
+    payments = [
+        (date(2026, 2, 28), 100),  # before any contact
+        (date(2026, 3, 12), 200),  # within both windows: once
+        (date(2026, 3, 24), 300),  # 14 days after the second contact: counted
+        (date(2026, 3, 25), 400),  # 15 days: not
+    ]
+    assert paid_after_contact(contacts, payments) == D(500)

@@ -139,3 +139,15 @@ def cash_expectation(today, invoices=(), instalments=(), promises=(), weeks=12):
     for day, amount in promises:
         add(day, "promise", amount)
     return result
+
+
+def paid_after_contact(contacts, payments, window_days=14):
+    """Payments received within ``window_days`` after any contact (each payment once).
+
+    ``contacts``: dates the customer was contacted; ``payments``: (date, amount)."""
+    total = Decimal(0)
+    window = timedelta(days=window_days)
+    for day, amount in payments:
+        if any(contact <= day <= contact + window for contact in contacts):
+            total += _dec(amount)
+    return total

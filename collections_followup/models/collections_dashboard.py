@@ -1,9 +1,14 @@
+from collections import defaultdict
 from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
 
+from ..engine.kpi import paid_after_contact
 from .collections_kpi_snapshot import PERIOD_DAYS
+
+PRODUCTIVITY_DAYS = 30
+PAID_WINDOW_DAYS = 14
 
 # (snapshot field, unit, better when): the dashboard's tiles (labels in the client).
 TILES = [
@@ -88,23 +93,58 @@ class CollectionsDashboard(models.AbstractModel):
 
     @api.model
     def _collectors(self, company, today):
+        """Per collector: customers late, overdue, manual actions and, over the
+        last 30 days, what customers paid within 14 days after being contacted."""
         Aging = self.env["collections.aging.report"].sudo()
         rows = Aging._read_group(
             [("company_id", "=", company.id), ("days_late", ">", 0)],
             ["collector_id"], ["amount_residual:sum", "partner_id:count_distinct"],
         )
-        actions = dict(self.env["collections.action"].sudo()._read_group(
+        since = today - timedelta(days=PRODUCTIVITY_DAYS)
+        Action = self.env["collections.action"].sudo()
+        actions = dict(Action._read_group(
             [("company_id", "=", company.id), ("origin", "=", "manual"),
-             ("action_date", ">", today - timedelta(days=30)), ("state", "=", "done")],
+             ("action_date", ">", since), ("state", "=", "done")],
             ["user_id"], ["__count"],
         ))
-        return sorted(({
+        paid = self._paid_after_contact(company, since, today)
+        result = [{
             "id": user.id or False,
             "name": user.name or self.env._("No collector"),
             "overdue": amount,
             "customers": customers,
             "actions": actions.get(user, 0) if user else 0,
-        } for user, amount, customers in rows), key=lambda row: -row["overdue"])
+            "paid_after_contact": float(paid.get(user.id or False, 0)),
+        } for user, amount, customers in rows]
+        return sorted(result, key=lambda row: -row["overdue"])
+
+    @api.model
+    def _paid_after_contact(self, company, since, today):
+        """{collector id: amount} paid within 14 days after a reminder, letter or call."""
+        contacts = self.env["collections.action"].sudo()._read_group(
+            [("company_id", "=", company.id), ("state", "=", "done"), ("action_date", ">", since),
+             ("channel", "in", ("email", "letter", "call"))],
+            ["partner_id", "action_date:day"],
+        )
+        by_partner = defaultdict(list)
+        for partner, day in contacts:
+            by_partner[partner].append(fields.Date.to_date(day))
+        if not by_partner:
+            return {}
+        partners = self.env["res.partner"].browse([p.id for p in by_partner]).sudo().with_company(company)
+        payments = defaultdict(list)
+        for payment in self.env["account.payment"].sudo().search([
+            ("company_id", "=", company.id), ("payment_type", "=", "inbound"), ("partner_type", "=", "customer"),
+            ("state", "in", ("in_process", "paid")), ("date", ">", since),
+            ("partner_id", "child_of", partners.ids),
+        ]):
+            payments[payment.partner_id.commercial_partner_id].append(
+                (payment.date, payment.amount_company_currency_signed))
+        result = defaultdict(float)
+        for partner in partners:
+            amount = paid_after_contact(by_partner[partner], payments.get(partner, []), PAID_WINDOW_DAYS)
+            result[partner.collections_user_id.id or False] += float(amount)
+        return result
 
     @api.model
     def _cron_weekly_digest(self):

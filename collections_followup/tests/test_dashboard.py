@@ -36,6 +36,8 @@ class TestDashboard(CollectionsCommon, HttpCase):
         self.assertEqual(sum(row["amount"] for row in data["aging"]), 4000.0, "aging totals equal the ledger")
         self.assertEqual([c["name"] for c in data["customers"]], ["Dashboard Customer Ltd"])
         self.assertEqual(data["collectors"][0]["name"], "Colin Collector")
+        # B's 1,000 was paid 11 days after its due date: no contact then, nothing counted yet.
+        self.assertEqual(data["collectors"][0]["paid_after_contact"], 0.0)
         with self.assertRaises(AccessError):
             self.env["collections.dashboard"].with_user(self.salesman).get_data()
 

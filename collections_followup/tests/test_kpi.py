@@ -145,3 +145,18 @@ class TestManagementReport(KpiBook):
         self.assertIn("DSO 72.0 days", mails[0].subject)
         self.assertIn("50.0", mails[0].body_html)  # CEI
         self.assertNotIn(self.collector.partner_id, mails[0].recipient_ids)
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestCollectorProductivity(CollectionsCommon):
+
+    def test_paid_within_14_days_after_a_reminder(self):
+        invoice = self._invoice(self.customer, 1000.0, 10)
+        with self.mock_mail_gateway():
+            self._run()  # the first reminder: a contact on TODAY
+        self._pay(invoice, 400.0, TODAY + timedelta(days=5))
+        self._pay(invoice, 250.0, TODAY + timedelta(days=20))  # too late to count
+        paid = self.env["collections.dashboard"]._paid_after_contact(
+            self.company, TODAY - timedelta(days=1), TODAY + timedelta(days=25))
+        self.assertEqual(paid, {self.collector.id: 400.0})
