@@ -53,5 +53,6 @@
             "collections_followup/static/tests/tours/*.js",
         ],
     },
+    "external_dependencies": {"python": ["phonenumbers"]},
     "post_init_hook": "_post_init_create_policies",
 }
