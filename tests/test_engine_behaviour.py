@@ -2,7 +2,15 @@
 from datetime import date, timedelta
 from decimal import Decimal
 
-from collections_followup.engine.behaviour import Invoice, payment_behaviour, propose_limit
+from collections_followup.engine.behaviour import (
+    Behaviour,
+    Invoice,
+    behaviour_score,
+    payment_behaviour,
+    predicted_payment_date,
+    propose_limit,
+    segment_for,
+)
 
 TODAY = date(2026, 6, 30)
 
@@ -52,3 +60,24 @@ def test_worsening_trend_moves_one_row_down():
     assert behaviour.trend == Decimal("20.0")
     # 80 % on time, weighted 4 days: two months, one row down for the trend: one month.
     assert propose_limit(behaviour) == Decimal(900)  # 10000 / 12 = 833.3 -> 900
+
+
+def test_score_and_segment_by_hand():
+    good = Behaviour(12, Decimal(12000), Decimal("2.0"), Decimal("0.95"), 5, Decimal("-1.0"))
+    # 100 - 40*0.05 - 30*2/60 = 100 - 2 - 1 = 97
+    assert behaviour_score(good) == 97
+    assert segment_for(97) == "reliable"
+    bad = Behaviour(12, Decimal(12000), Decimal("45.0"), Decimal("0.40"), 120, Decimal("12.0"))
+    # 100 - 40*0.6 - 30*45/60 - 10*12/30 - 5*2 - 2.5*1 = 100 - 24 - 22.5 - 4 - 10 - 2.5 = 37
+    assert behaviour_score(bad, broken_promises=2, disputes=1) == 37
+    assert segment_for(37) == "chronically_late"
+    worst = Behaviour(3, Decimal(900), Decimal("200"), Decimal("0"), 200, Decimal("60"))
+    # 100 - 40 - 30 - 10 - 10 - 10 = 0, never below
+    assert behaviour_score(worst, broken_promises=5, disputes=9) == 0
+    assert segment_for(0) == "high_risk"
+    assert behaviour_score(None) is None and segment_for(None) is None
+    assert segment_for(70, ((90, "gold"), (50, "silver"))) == "silver"
+    today = date(2026, 3, 31)
+    assert predicted_payment_date(date(2026, 3, 20), good, today) == today  # 22 March is past: today
+    assert predicted_payment_date(date(2026, 4, 20), bad, today) == date(2026, 6, 4)  # + 45 days
+    assert predicted_payment_date(date(2026, 4, 20), None, today) == date(2026, 4, 20)

@@ -1,13 +1,16 @@
 """KPI formulas (engine/kpi.py) on a small book computed by hand."""
+from datetime import date
 from decimal import Decimal
 
 from collections_followup.engine.kpi import (
     average,
     average_days_delinquent,
     best_possible_dso,
+    cash_expectation,
     cei,
     dso_count_back,
     dso_standard,
+    paid_after_contact,
     share,
     success_rate,
     trend,
@@ -67,10 +70,6 @@ def test_average_and_trend():
 
 
 def test_cash_expectation_by_week():
-    from datetime import date
-
-    from collections_followup.engine.kpi import cash_expectation
-
     today = date(2026, 3, 31)  # a Tuesday; its week starts on Monday 30 March
     result = cash_expectation(
         today,
@@ -90,10 +89,6 @@ def test_cash_expectation_by_week():
 
 
 def test_paid_after_contact_counts_each_payment_once():
-    from datetime import date
-
-    from collections_followup.engine.kpi import paid_after_contact
-
     contacts = [date(2026, 3, 1), date(2026, 3, 10)]
     payments = [
         (date(2026, 2, 28), 100),  # before any contact

@@ -102,3 +102,47 @@ def propose_limit(behaviour: Behaviour | None) -> Decimal | None:
     monthly = behaviour.amount / 12
     limit = monthly * STEPS[step]
     return (limit / 100).to_integral_value(rounding=ROUND_CEILING) * 100
+
+
+# ---------------------------------------------------------------------------
+# Score and segment (README.md, "Segments")
+#
+# score = 100
+#         - 40 x (1 - on-time share)
+#         - 30 x min(weighted days late, 60) / 60
+#         - 10 x min(trend, 30) / 30          (only when getting worse)
+#         - 5 per broken promise, at most 10
+#         - 2.5 per dispute, at most 10
+# clamped to 0..100 and rounded; no invoice in the last 12 months: no score.
+# ---------------------------------------------------------------------------
+
+DEFAULT_SEGMENTS = ((80, "reliable"), (60, "occasionally_late"), (35, "chronically_late"), (0, "high_risk"))
+
+
+def behaviour_score(behaviour: Behaviour | None, broken_promises=0, disputes=0) -> int | None:
+    if behaviour is None:
+        return None
+    score = Decimal(100)
+    score -= 40 * (1 - _dec(behaviour.on_time_share))
+    score -= 30 * min(_dec(behaviour.weighted_days_late), Decimal(60)) / 60
+    if behaviour.trend > 0:
+        score -= 10 * min(_dec(behaviour.trend), Decimal(30)) / 30
+    score -= min(Decimal(5) * broken_promises, Decimal(10))
+    score -= min(Decimal("2.5") * disputes, Decimal(10))
+    return int(max(Decimal(0), min(Decimal(100), score)).to_integral_value())
+
+
+def segment_for(score, thresholds=DEFAULT_SEGMENTS):
+    """Name of the first segment whose minimum score the score reaches (None: no score)."""
+    if score is None:
+        return None
+    for minimum, name in sorted(thresholds, reverse=True):
+        if score >= minimum:
+            return name
+    return None
+
+
+def predicted_payment_date(due_date, behaviour: Behaviour | None, today):
+    """Due date plus the customer's usual (weighted) delay, never before today."""
+    delay = int(_dec(behaviour.weighted_days_late).to_integral_value()) if behaviour else 0
+    return max(due_date + timedelta(days=delay), today)
