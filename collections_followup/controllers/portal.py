@@ -60,7 +60,7 @@ class CollectionsPortal(PortalAccount):
             "disputes": disputes,
             "disputed": disputes.move_ids,
             "disputable": invoices - disputes.move_ids,
-            "dispute_reasons": request.env["collections.dispute.reason"].sudo().search([]),
+            "dispute_reasons": request.env["collections.dispute.reason"].search([]),
             "message": kwargs.get("message"),
             "error": kwargs.get("error"),
         })

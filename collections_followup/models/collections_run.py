@@ -221,7 +221,6 @@ class CollectionsRun(models.AbstractModel):
         interest charged at a later level is only what accrued since (the
         interest from the due date to today, less the interest already
         charged); the fixed compensation is charged once per invoice."""
-        targets = {}
         if origin == "scheduler":
             targets = {item.move_id: item.target_level_id for item in decision.items if item.target_level_id}
         else:
