@@ -15,6 +15,7 @@ from . import (
     collections_policy,
     collections_promise,
     collections_run,
+    collections_segment,
     collections_settlement,
     res_company,
     res_partner,

@@ -69,6 +69,16 @@ class ResPartner(models.Model):
         string="Postponement Reason", company_dependent=True, copy=False,
     )
 
+    # Set every night from the payment behaviour (collections.segment).
+    collections_score = fields.Integer(
+        string="Payment Score", company_dependent=True, copy=False, readonly=True,
+        help="0 (worst) to 100 (best), from the last 12 months: share paid on time, days late weighted by "
+             "amount, trend, broken promises and disputes.",
+    )
+    collections_segment_id = fields.Many2one(
+        "collections.segment", string="Segment", company_dependent=True, copy=False, readonly=True,
+    )
+
     # Computed from the ledger each time they are read, for the current company.
     collections_status = fields.Selection(
         STATUSES, string="Follow-up Status", compute="_compute_collections",
@@ -263,11 +273,21 @@ class ResPartner(models.Model):
         items = self._collections_open_items(company, self.ids)
         partners = self.with_company(company)
         default_policy = self.env["collections.policy"].sudo()._get_default_policy(company)
-        policies = partners.sudo().collections_policy_id | default_policy
+        # Chosen by hand, else the segment's, else the default: read in batch (constant queries).
+        segment_policy = {
+            segment.id: segment.policy_id
+            for segment in partners.sudo().collections_segment_id.with_company(company)
+            if segment.policy_id.company_id == company
+        }
+        chosen = {
+            partner.id: partner.collections_policy_id or segment_policy.get(partner.collections_segment_id.id)
+            for partner in partners.sudo()
+        }
+        policies = self.env["collections.policy"].sudo().union(*filter(None, chosen.values())) | default_policy
         levels = {policy: policy.level_ids._to_engine() for policy in policies}
         result = {}
         for partner in partners.sudo():
-            policy = partner.collections_policy_id or default_policy
+            policy = chosen[partner.id] or default_policy  # same rule as _collections_policy()
             decision = decide_partner(
                 levels.get(policy, []),
                 items.get(partner.id, []),

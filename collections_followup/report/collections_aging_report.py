@@ -37,7 +37,7 @@ class CollectionsAgingReport(models.Model):
         ],
         "account.move": ["collections_level_id"],
         "account.account": ["account_type"],
-        "res.partner": ["commercial_partner_id", "collections_user_id"],
+        "res.partner": ["commercial_partner_id", "collections_user_id", "collections_segment_id"],
     }
 
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
@@ -47,6 +47,7 @@ class CollectionsAgingReport(models.Model):
     move_id = fields.Many2one("account.move", string="Document", readonly=True)
     account_id = fields.Many2one("account.account", readonly=True)
     collector_id = fields.Many2one("res.users", readonly=True)
+    segment_id = fields.Many2one("collections.segment", readonly=True)
     level_id = fields.Many2one("collections.level", string="Follow-up Level", readonly=True)
     date_due = fields.Date(string="Due Date", readonly=True)
     days_late = fields.Integer(readonly=True, aggregator="max")
@@ -69,6 +70,7 @@ class CollectionsAgingReport(models.Model):
                    line.move_id,
                    line.account_id,
                    (commercial.collections_user_id ->> line.company_id::text)::int AS collector_id,
+                   (commercial.collections_segment_id ->> line.company_id::text)::int AS segment_id,
                    move.collections_level_id AS level_id,
                    COALESCE(line.date_maturity, line.date) AS date_due,
                    GREATEST(%(days_late)s, 0) AS days_late,

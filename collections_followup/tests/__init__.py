@@ -14,3 +14,4 @@ from . import test_writeoff
 from . import test_case
 from . import test_kpi
 from . import test_dashboard
+from . import test_segment
