@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
@@ -54,13 +56,14 @@ class CollectionsSegment(models.Model):
         ))
         segments = self.search([], limit=100)  # a handful by nature
         thresholds = [(segment.min_score, segment.id) for segment in segments]
+        groups = defaultdict(list)
         for partner in partners:
             score = behaviour_score(
                 payment_behaviour(history.get(partner.id, []), today),
                 broken_promises=broken.get(partner, 0), disputes=disputes.get(partner, 0),
             )
             segment_id = segment_for(score, thresholds) if thresholds else None
-            partner.write({
-                "collections_score": score if score is not None else 0,
-                "collections_segment_id": segment_id or False,
-            })
+            groups[score if score is not None else 0, segment_id or False].append(partner.id)
+        # One write per (score, segment): a few dozen writes for any number of customers.
+        for (score, segment_id), ids in groups.items():
+            Partner.browse(ids).write({"collections_score": score, "collections_segment_id": segment_id})
