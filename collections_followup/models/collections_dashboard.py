@@ -4,7 +4,6 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
 
-from ..engine import kpi
 from ..engine.kpi import paid_after_contact
 from .collections_kpi_snapshot import PERIOD_DAYS
 
@@ -53,7 +52,7 @@ class CollectionsDashboard(models.AbstractModel):
             "unit": unit,
             "better": better,
             "value": now[key],
-            "trend": float(kpi.trend(now[key], before[key])),
+            "trend": round(now[key] - before[key], 1),
         } for key, unit, better in TILES]
         return {
             "company": company.name,

@@ -272,12 +272,22 @@ class ResPartner(models.Model):
         today = today or fields.Date.context_today(self)
         items = self._collections_open_items(company, self.ids)
         partners = self.with_company(company)
-        chosen = self._collections_policies(company)
-        policies = self.env["collections.policy"].sudo().union(*chosen.values())
+        default_policy = self.env["collections.policy"].sudo()._get_default_policy(company)
+        # Chosen by hand, else the segment's, else the default: read in batch (constant queries).
+        segment_policy = {
+            segment.id: segment.policy_id
+            for segment in partners.sudo().collections_segment_id.with_company(company)
+            if segment.policy_id.company_id == company
+        }
+        chosen = {
+            partner.id: partner.collections_policy_id or segment_policy.get(partner.collections_segment_id.id)
+            for partner in partners.sudo()
+        }
+        policies = self.env["collections.policy"].sudo().union(*filter(None, chosen.values())) | default_policy
         levels = {policy: policy.level_ids._to_engine() for policy in policies}
         result = {}
         for partner in partners.sudo():
-            policy = chosen[partner.commercial_partner_id.id]
+            policy = chosen[partner.id] or default_policy  # same rule as _collections_policy()
             decision = decide_partner(
                 levels.get(policy, []),
                 items.get(partner.id, []),

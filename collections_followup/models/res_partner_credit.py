@@ -267,26 +267,14 @@ class ResPartner(models.Model):
             block_over_limit=policy.credit_limit_mode == "block",
         )
 
-    def _collections_policies(self, company):
-        """{commercial partner id: policy} in a fixed number of queries: the policy
-        chosen on the customer, else its segment's, else the company's default."""
-        partners = self.commercial_partner_id.sudo().with_company(company)
-        default = self.env["collections.policy"].sudo()._get_default_policy(company)
-        segment_policy = {
-            segment.id: segment.policy_id
-            for segment in partners.collections_segment_id.with_company(company)
-            if segment.policy_id.company_id == company
-        }
-        return {
-            partner.id: (partner.collections_policy_id or segment_policy.get(partner.collections_segment_id.id)
-                         or default)
-            for partner in partners
-        }
-
     def _collections_policy(self, company):
-        """The customer's policy (see _collections_policies)."""
-        self.ensure_one()
-        return self._collections_policies(company)[self.commercial_partner_id.id]
+        """The customer's policy: chosen by hand, else its segment's, else the company's default."""
+        main = self.commercial_partner_id.sudo().with_company(company)
+        segment_policy = main.collections_segment_id.with_company(company).policy_id
+        if segment_policy.company_id != company:
+            segment_policy = segment_policy.browse()
+        return (main.collections_policy_id or segment_policy
+                or self.env["collections.policy"].sudo()._get_default_policy(company))
 
     def _collections_credit_error(self, company, check, document):
         """The sentence a blocked user reads: what, how much, why, who can release it."""
@@ -414,7 +402,6 @@ class ResPartner(models.Model):
         exposures = self._collections_exposures(company, candidates)
         decisions = candidates._collections_decide(company, today)
         for partner in candidates:
-            policy = decisions[partner.id][0]
             exposure = exposures[partner.id].total
             limit = partner._collections_credit_limit(company)
             over = bool(limit) and exposure > limit
@@ -424,7 +411,7 @@ class ResPartner(models.Model):
                     partner._collections_release_hold(self.env._("no overdue invoice left"), company)
                 elif origin == "limit" and not over:
                     partner._collections_release_hold(self.env._("back under the credit limit"), company)
-            elif over and policy.credit_limit_mode == "block":
+            elif over and partner._collections_policy(company).credit_limit_mode == "block":
                 partner._collections_set_hold(
                     self.env._("exposure %(exposure)s over the credit limit %(limit)s",
                                exposure=format_amount(self.env, float(exposure), company.currency_id),

@@ -262,7 +262,6 @@ class TestFollowupRun(CollectionsCommon):
                 self._invoice(partner, 100.0 + index, days)
             many |= partner
         counts = []
-        few._collections_decide(self.company, TODAY)  # warm the registry caches (field defaults, ...)
         for partners in (few, many):
             self.env.invalidate_all()
             self.env.flush_all()
