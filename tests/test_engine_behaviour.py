@@ -10,6 +10,7 @@ from collections_followup.engine.behaviour import (
     predicted_payment_date,
     propose_limit,
     segment_for,
+    usual_delay,
 )
 
 TODAY = date(2026, 6, 30)
@@ -81,3 +82,5 @@ def test_score_and_segment_by_hand():
     assert predicted_payment_date(date(2026, 3, 20), good, today) == today  # 22 March is past: today
     assert predicted_payment_date(date(2026, 4, 20), bad, today) == date(2026, 6, 4)  # + 45 days
     assert predicted_payment_date(date(2026, 4, 20), None, today) == date(2026, 4, 20)
+    assert predicted_payment_date(date(2026, 4, 20), 45, today) == date(2026, 6, 4)  # delay stored on the customer
+    assert usual_delay(bad) == 45 and usual_delay(None) == 0

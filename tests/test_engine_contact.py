@@ -4,7 +4,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from collections_followup.engine.contact import ContactRules, next_contact, normalize_phone
+from collections_followup.engine.contact import (
+    ContactPolicy,
+    ContactRules,
+    next_contact,
+    next_step_contact,
+    normalize_phone,
+)
 from collections_followup.engine.errors import RuleError
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -97,3 +103,37 @@ def test_bad_rules_are_refused():
 ])
 def test_phone_numbers(number, country, expected):
     assert normalize_phone(number, country) == expected
+
+
+POLICY = ContactPolicy(caps=(("sms", 2), ("call", 7)), window_days=7, min_gap_hours=24)
+
+
+def test_step_goes_now_when_every_channel_allows_it():
+    # Tuesday 10:00 in Brussels, nothing sent before.
+    assert next_step_contact(utc(2026, 3, 31, 8, 0), "Europe/Brussels", POLICY, {"email", "sms"}) == (
+        utc(2026, 3, 31, 8, 0), (),
+    )
+
+
+def test_step_waits_for_its_most_constrained_channel():
+    # Two SMS this week (cap 2): the step (email + SMS) waits until the older one
+    # leaves the 7-day window, Thursday 2 April 11:00 local; the email alone could go now.
+    history = [("sms", utc(2026, 3, 26, 9, 0)), ("sms", utc(2026, 3, 27, 9, 0))]
+    moment, reasons = next_step_contact(utc(2026, 3, 31, 8, 0), "Europe/Brussels", POLICY, {"email", "sms"}, history)
+    assert moment == utc(2026, 4, 2, 9, 0)
+    assert ("sms", "cap") in reasons
+    moment, reasons = next_step_contact(utc(2026, 3, 31, 8, 0), "Europe/Brussels", POLICY, {"email"}, history)
+    assert (moment, reasons) == (utc(2026, 3, 31, 8, 0), ())
+
+
+def test_step_gap_counts_reminders_of_every_channel():
+    # An email yesterday at 17:00 local: 24 hours later is 17:00 today, inside the hours.
+    history = [("email", utc(2026, 3, 30, 15, 0))]
+    moment, reasons = next_step_contact(utc(2026, 3, 31, 8, 0), "Europe/Brussels", POLICY, {"sms"}, history)
+    assert moment == utc(2026, 3, 31, 15, 0)
+    assert reasons == (("all", "gap"),)
+    # The gap ends at 19:00 local: after hours, so the next morning.
+    history = [("email", utc(2026, 3, 30, 17, 0))]
+    moment, reasons = next_step_contact(utc(2026, 3, 31, 8, 0), "Europe/Brussels", POLICY, {"sms"}, history)
+    assert moment == utc(2026, 4, 1, 7, 0)
+    assert reasons == (("all", "gap"), ("all", "hours"))

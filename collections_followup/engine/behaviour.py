@@ -142,7 +142,17 @@ def segment_for(score, thresholds=DEFAULT_SEGMENTS):
     return None
 
 
-def predicted_payment_date(due_date, behaviour: Behaviour | None, today):
-    """Due date plus the customer's usual (weighted) delay, never before today."""
-    delay = int(_dec(behaviour.weighted_days_late).to_integral_value()) if behaviour else 0
+def usual_delay(behaviour: Behaviour | None) -> int:
+    """Days late the customer usually pays (amount-weighted, rounded); 0 without history."""
+    return int(_dec(behaviour.weighted_days_late).to_integral_value()) if behaviour else 0
+
+
+def predicted_payment_date(due_date, behaviour_or_delay, today):
+    """Due date plus the customer's usual (weighted) delay, never before today.
+
+    ``behaviour_or_delay``: a Behaviour, or the usual delay in days already worked out."""
+    if isinstance(behaviour_or_delay, Behaviour) or behaviour_or_delay is None:
+        delay = usual_delay(behaviour_or_delay)
+    else:
+        delay = int(behaviour_or_delay)
     return max(due_date + timedelta(days=delay), today)

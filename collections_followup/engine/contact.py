@@ -120,3 +120,51 @@ def normalize_phone(number, country_code=None):
     if not phonenumbers.is_valid_number(parsed):
         return None, "invalid"
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), None
+
+
+@dataclass(frozen=True)
+class ContactPolicy:
+    """A follow-up policy's contact rules for all channels.
+
+    ``caps``: {channel: most contacts in ``window_days``} (0 or absent: no cap).
+    ``min_gap_hours``: least time between two reminders, whatever their channel."""
+
+    weekdays: frozenset = field(default_factory=lambda: frozenset(range(5)))
+    start: time = time(9, 0)
+    end: time = time(18, 0)
+    caps: tuple = ()  # ((channel, cap), ...): hashable, so the policy can be cached
+    window_days: int = 7
+    min_gap_hours: float = 0
+
+    def rules(self, channel=None, gap=False):
+        return ContactRules(
+            weekdays=self.weekdays, start=self.start, end=self.end,
+            cap=dict(self.caps).get(channel, 0) if channel else 0, window_days=self.window_days,
+            min_gap_hours=self.min_gap_hours if gap else 0,
+        )
+
+
+def next_step_contact(moment, tz_name, policy, channels, history=()):
+    """(instant, reasons) at which every channel of one follow-up step may be used.
+
+    A step (say an email and an SMS of the same level) goes out together: the
+    instant is the first one at which each channel's cap, the gap since the
+    last reminder on any channel, and the contact hours all allow it.
+    ``history``: (channel, aware datetime) of earlier reminders. ``reasons``:
+    ((channel, reason), ...) of what postponed the step, empty when it may go now."""
+    by_channel = {}
+    for channel, instant in history:
+        by_channel.setdefault(channel, []).append(instant)
+    everything = [instant for _channel, instant in history]
+    candidate = moment.astimezone(UTC)
+    reasons = []
+    for _round in range(20):
+        start = candidate
+        for channel in sorted(channels):
+            candidate, found = next_contact(candidate, tz_name, policy.rules(channel), by_channel.get(channel, ()))
+            reasons.extend((channel, reason) for reason in found)
+        candidate, found = next_contact(candidate, tz_name, policy.rules(gap=True), everything)
+        reasons.extend(("all", reason) for reason in found)
+        if candidate == start:
+            return candidate, tuple(dict.fromkeys(reasons))
+    raise RuleError("no_slot", "No moment satisfies the contact rules.")

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..engine.behaviour import predicted_payment_date
+
 
 class AccountMove(models.Model):
     _inherit = "account.move"
@@ -39,6 +41,23 @@ class AccountMove(models.Model):
     collections_credit_hold = fields.Boolean(
         string="Customer on Credit Hold", compute="_compute_collections_credit_hold",
     )
+
+    collections_predicted_date = fields.Date(
+        string="Expected Payment", compute="_compute_collections_predicted_date",
+        help="Due date plus the customer's usual delay (amount-weighted days late over 12 months, refreshed "
+             "nightly with the segments), never before today. Empty when the invoice is paid.",
+    )
+
+    @api.depends("invoice_date_due", "payment_state", "commercial_partner_id")
+    def _compute_collections_predicted_date(self):
+        today = fields.Date.context_today(self)
+        for move in self:
+            if move.state != "posted" or move.payment_state not in ("not_paid", "partial") \
+                    or not move.invoice_date_due or not move.is_sale_document():
+                move.collections_predicted_date = False
+                continue
+            delay = move.commercial_partner_id.sudo().with_company(move.company_id).collections_usual_delay
+            move.collections_predicted_date = predicted_payment_date(move.invoice_date_due, delay, today)
 
     @api.depends_context("company")
     @api.depends("commercial_partner_id")

@@ -1,10 +1,25 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+CALL_OUTCOMES = [
+    ("reached", "Reached"),
+    ("no_answer", "No Answer"),
+    ("promise", "Promise to Pay"),
+    ("dispute", "Dispute"),
+    ("wrong_number", "Wrong Number"),
+    ("call_back", "Call Back Later"),
+]
+
+# Channels the scheduler uses at most once per customer and day.
+SCHEDULER_CHANNELS = ("email", "sms", "letter", "call", "review")
+
 CHANNELS = [
     ("email", "Email"),
+    ("sms", "SMS"),
     ("letter", "Letter"),
     ("call", "Call Task"),
+    ("phone", "Phone Call"),
+    ("contact_wait", "Waiting for Contact Rules"),
     ("review", "Review Request"),
     ("postpone", "Postponement"),
     ("contact_fix", "Contact Fix Task"),
@@ -60,8 +75,13 @@ class CollectionsAction(models.Model):
         "res.users", string="Done By", readonly=True, default=lambda self: self.env.user,
     )
     state = fields.Selection(
-        [("done", "Done"), ("failed", "Failed")], required=True, readonly=True, default="done",
+        [("done", "Done"), ("failed", "Failed"), ("blocked", "Not Allowed")], required=True, readonly=True,
+        default="done", help="Not Allowed: the customer asked not to be contacted on this channel.",
     )
+    postponed_until = fields.Datetime(
+        readonly=True, help="Waiting for Contact Rules: the first moment the rules allow the follow-up.",
+    )
+    call_outcome = fields.Selection(CALL_OUTCOMES, readonly=True)
     failure_reason = fields.Text(readonly=True)
     amount_overdue = fields.Monetary(readonly=True, currency_field="currency_id")
     amount_due = fields.Monetary(string="Total Due", readonly=True, currency_field="currency_id")
@@ -75,7 +95,7 @@ class CollectionsAction(models.Model):
     # Follow-up channels only: holds and releases may legitimately alternate within a day.
     _scheduler_once_a_day = models.UniqueIndex(
         "(partner_id, company_id, action_date, channel) "
-        "WHERE origin = 'scheduler' AND channel IN ('email', 'letter', 'call', 'review')",
+        "WHERE origin = 'scheduler' AND channel IN ('email', 'sms', 'letter', 'call', 'review')",
         "The scheduler already handled this customer on this channel today.",
     )
 

@@ -35,6 +35,15 @@ class CollectionsLevel(models.Model):
         default=True,
         help="Attach the PDF of every invoice listed in the reminder.",
     )
+    send_sms = fields.Boolean(
+        string="Send SMS",
+        help="Also send a short text message to the customer's phone (Odoo SMS, normalised to the international "
+             "format with the customer's country).",
+    )
+    sms_template_id = fields.Many2one(
+        "sms.template", string="SMS Template", domain=[("model", "=", "res.partner")],
+        default=lambda self: self.env.ref("collections_followup.sms_template_reminder", raise_if_not_found=False),
+    )
     print_letter = fields.Boolean(
         help="Produce the follow-up letter PDF, kept on the action log for printing and posting.",
     )
@@ -107,6 +116,15 @@ class CollectionsLevel(models.Model):
                 raise ValidationError(self.env._(
                     "Level '%(level)s' sends an email: choose the email template it uses, "
                     "or untick 'Send Email'.", level=level.name,
+                ))
+
+    @api.constrains("send_sms", "sms_template_id")
+    def _check_sms_template(self):
+        for level in self:
+            if level.send_sms and not level.sms_template_id:
+                raise ValidationError(self.env._(
+                    "Level '%(level)s' sends an SMS: choose the SMS template it uses, or untick 'Send SMS'.",
+                    level=level.name,
                 ))
 
     @api.constrains("create_activity", "activity_type_id")

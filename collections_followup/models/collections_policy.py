@@ -1,5 +1,19 @@
+from datetime import time
+
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
+
+from ..engine.contact import ContactPolicy
+
+WEEKDAY_FIELDS = (
+    "contact_mon", "contact_tue", "contact_wed", "contact_thu", "contact_fri", "contact_sat", "contact_sun",
+)
+
+
+def _float_time(value):
+    """9.5 -> time(9, 30); 24.0 -> the last minute of the day."""
+    minutes = min(round(value * 60), 24 * 60 - 1)
+    return time(minutes // 60, minutes % 60)
 
 
 class CollectionsPolicy(models.Model):
@@ -85,6 +99,30 @@ class CollectionsPolicy(models.Model):
         "res.partner", string="Default Agency", domain="[('collections_is_agency', '=', True)]",
         help="Agency of the cases escalated by a level. Required to place them automatically.",
     )
+    # Contact rules (README.md, "Contact rules")
+    contact_rules = fields.Boolean(
+        string="Apply Contact Rules", default=True,
+        help="The scheduler sends emails and SMS only on the allowed days and hours in the customer's time "
+             "zone, within the caps and gap below; a reminder that breaks a rule waits for the first allowed "
+             "moment (and says why in the log). Collectors sending by hand see the rules but decide.",
+    )
+    contact_mon = fields.Boolean(string="Monday", default=True)
+    contact_tue = fields.Boolean(string="Tuesday", default=True)
+    contact_wed = fields.Boolean(string="Wednesday", default=True)
+    contact_thu = fields.Boolean(string="Thursday", default=True)
+    contact_fri = fields.Boolean(string="Friday", default=True)
+    contact_sat = fields.Boolean(string="Saturday")
+    contact_sun = fields.Boolean(string="Sunday")
+    contact_hour_from = fields.Float(string="From", default=9.0, help="Customer's local time.")
+    contact_hour_to = fields.Float(string="To", default=18.0, help="Customer's local time.")
+    contact_min_gap_hours = fields.Integer(
+        string="Minimum Gap (hours)", default=24,
+        help="Least time between two reminders (email, SMS or letter) to the same customer.",
+    )
+    contact_window_days = fields.Integer(string="Caps Over (days)", default=7)
+    contact_cap_email = fields.Integer(string="Emails", default=3, help="Most emails in the window; 0: no cap.")
+    contact_cap_sms = fields.Integer(string="SMS", default=2, help="Most SMS in the window; 0: no cap.")
+    contact_cap_call = fields.Integer(string="Calls", default=7, help="Most calls in the window; 0: no cap.")
     level_ids = fields.One2many("collections.level", "policy_id", string="Levels", copy=True)
     level_count = fields.Integer(compute="_compute_level_count")
     note = fields.Html(string="Internal Notes")
@@ -98,6 +136,38 @@ class CollectionsPolicy(models.Model):
         "CHECK (plan_grace_days >= 0 AND plan_reminder_days >= 0 AND promise_grace_days >= 0)",
         "Grace and reminder days cannot be negative.",
     )
+
+    _check_contact_numbers = models.Constraint(
+        "CHECK (contact_min_gap_hours >= 0 AND contact_window_days > 0 AND contact_cap_email >= 0 "
+        "AND contact_cap_sms >= 0 AND contact_cap_call >= 0)",
+        "Contact caps and the minimum gap cannot be negative, and caps count over at least one day.",
+    )
+
+    @api.constrains("contact_rules", "contact_hour_from", "contact_hour_to", *WEEKDAY_FIELDS)
+    def _check_contact_rules(self):
+        for policy in self.filtered("contact_rules"):
+            if not any(policy[name] for name in WEEKDAY_FIELDS):
+                raise ValidationError(self.env._(
+                    "Policy '%s': allow at least one day of the week for contacting customers.", policy.name,
+                ))
+            if not 0 <= policy.contact_hour_from < policy.contact_hour_to <= 24:
+                raise ValidationError(self.env._(
+                    "Policy '%s': the contact hours must be within the day and end after they start.", policy.name,
+                ))
+
+    def _contact_policy(self):
+        """The engine's ContactPolicy of this policy (None: no contact rules)."""
+        self.ensure_one()
+        if not self.contact_rules:
+            return None
+        return ContactPolicy(
+            weekdays=frozenset(day for day, name in enumerate(WEEKDAY_FIELDS) if self[name]),
+            start=_float_time(self.contact_hour_from),
+            end=_float_time(self.contact_hour_to),
+            caps=(("email", self.contact_cap_email), ("sms", self.contact_cap_sms), ("call", self.contact_cap_call)),
+            window_days=self.contact_window_days,
+            min_gap_hours=self.contact_min_gap_hours,
+        )
 
     @api.depends("level_ids")
     def _compute_level_count(self):

@@ -1,19 +1,30 @@
 import logging
 from collections import defaultdict
-from datetime import date
+from datetime import UTC, date, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, split_every
 
+from ..engine.contact import next_contact, next_step_contact, normalize_phone
+from ..engine.errors import RuleError
 from ..engine.fees import BalanceChange, FeeError, late_fee, statutory_interest
+from .collections_action import SCHEDULER_CHANNELS
 
 _logger = logging.getLogger(__name__)
 
 # Advisory lock namespace of the follow-up run: a customer being handled by
 # one worker is skipped by the others (pg_try_advisory_xact_lock).
 LOCK_NAMESPACE = 712_1001
+
+# Channels that reach the customer: the level counts as sent once one of them went out.
+REMINDER_CHANNELS = {"email", "sms", "letter"}
+# Channels sent at a moment, under the contact rules (letters go by post, calls are tasks).
+TIMED_CHANNELS = {"email", "sms"}
+# Contact history channels as the engine names them.
+HISTORY_CHANNELS = {"email": "email", "sms": "sms", "letter": "letter", "phone": "call"}
 
 
 class CollectionsRun(models.AbstractModel):
@@ -37,14 +48,55 @@ class CollectionsRun(models.AbstractModel):
             self.with_company(company)._run_company(company, today)
 
     @api.model
-    def _run_company(self, company, today):
+    def _cron_run_waiting(self):
+        """Hourly: send the follow-ups whose contact-rule wait is over."""
+        now = fields.Datetime.now()
+        today = fields.Date.context_today(self)
+        policies = self.env["collections.policy"].search([("is_default", "=", True)])
+        for company in policies.company_id:
+            partner_ids = self._wait_over(company, now)
+            if partner_ids:
+                self.with_company(company)._run_company(company, today, now=now, partner_ids=partner_ids)
+
+    def _wait_over(self, company, now):
+        """Customers whose latest scheduler entry is a contact-rule wait that has ended."""
+        Action = self.env["collections.action"].sudo()
+        waits = Action.search([
+            ("company_id", "=", company.id), ("channel", "=", "contact_wait"),
+            ("postponed_until", "<=", now), ("date", ">=", now - timedelta(days=15)),
+        ])
+        if not waits:
+            return set()
+        latest = dict(Action._read_group(
+            [("company_id", "=", company.id), ("partner_id", "in", waits.partner_id.ids), ("origin", "=", "scheduler"),
+             ("channel", "in", (*SCHEDULER_CHANNELS, "contact_wait"))],
+            ["partner_id"], ["id:max"],
+        ))
+        return {wait.partner_id.id for wait in waits if latest.get(wait.partner_id) == wait.id}
+
+    def _waiting(self, company, now):
+        """Customers whose follow-up waits for the contact rules beyond ``now`` (skipped by the run)."""
+        groups = self.env["collections.action"].sudo()._read_group(
+            [("company_id", "=", company.id), ("channel", "=", "contact_wait"), ("postponed_until", ">", now)],
+            ["partner_id"],
+        )
+        return {partner.id for (partner,) in groups}
+
+    @api.model
+    def _run_company(self, company, today, now=None, partner_ids=None):
         """Send today's due follow-ups of one company, in committed batches.
 
         Idempotent: a customer handled by the scheduler today has a log entry
         dated today and is skipped; the log entry, the queued email and the
-        invoices' new levels are written in the same transaction."""
+        invoices' new levels are written in the same transaction. ``now``: the
+        moment the contact rules are checked against (default: now).
+        ``partner_ids``: only these customers (the hourly run of the waits)."""
+        now = now or fields.Datetime.now()
         Partner = self.env["res.partner"].with_company(company)
         candidates = set(Partner._collections_open_items(company, pauses=False)) - self._handled_today(company, today)
+        candidates -= self._waiting(company, now)
+        if partner_ids is not None:
+            candidates &= set(partner_ids)
         decisions = Partner.browse(sorted(candidates))._collections_decide(company, today)
         due = [pid for pid, (_policy, decision) in decisions.items() if decision.status == "action"]
         in_cron = bool(self.env.context.get("cron_id"))
@@ -56,7 +108,7 @@ class CollectionsRun(models.AbstractModel):
             mine -= self._handled_today(company, today, mine)
             for partner in Partner.browse(sorted(mine)):
                 policy, decision = decisions[partner.id]
-                self._execute_safely(partner, policy, decision, "scheduler", today)
+                self._execute_safely(partner, policy, decision, "scheduler", today, now=now)
                 sent += 1
             if in_cron and not self.env["ir.cron"]._commit_progress(len(batch)):
                 break
@@ -84,7 +136,7 @@ class CollectionsRun(models.AbstractModel):
             ("company_id", "=", company.id),
             ("action_date", "=", today),
             ("origin", "=", "scheduler"),
-            ("channel", "in", ("email", "letter", "call", "review")),
+            ("channel", "in", SCHEDULER_CHANNELS),
         ]
         if partner_ids is not None:
             domain.append(("partner_id", "in", list(partner_ids)))
@@ -99,12 +151,12 @@ class CollectionsRun(models.AbstractModel):
         ))
         return {row[0] for row in rows}
 
-    def _execute_safely(self, partner, policy, decision, origin, today):
+    def _execute_safely(self, partner, policy, decision, origin, today, now=None):
         """Execute one customer's follow-up; a failure is logged, never fatal to the run."""
         level = self.env["collections.level"].browse(decision.level_id)
         try:
             with self.env.cr.savepoint():
-                return self._execute(partner, policy, level, decision, origin, today)
+                return self._execute(partner, policy, level, decision, origin, today, now=now)
         except Exception as error:
             if isinstance(error, UserError):
                 # A configuration the users can fix; the log entry says what to do.
@@ -121,23 +173,41 @@ class CollectionsRun(models.AbstractModel):
     # Execution of one customer's follow-up
     # ------------------------------------------------------------------
 
-    def _execute(self, partner, policy, level, decision, origin, today, email=None, channels=None):
+    def _execute(self, partner, policy, level, decision, origin, today, email=None, channels=None, now=None):
         """Execute ``level`` for ``partner``: the only place that contacts customers.
 
         ``email``: optional {'subject', 'body'} edited by a collector.
-        ``channels``: subset of {'email', 'letter', 'call'} to execute (default: the level's).
+        ``channels``: subset of {'email', 'sms', 'letter', 'call'} to execute (default: the level's).
+        ``now``: the moment of the scheduler's contact rules (collectors sending by hand decide themselves).
         Returns the collections.action records created."""
         partner = partner.sudo()  # scheduler and collectors act on behalf of the company
         level = level.sudo()
         if channels is None:
             channels = {
                 name for name, flag in (
-                    ("email", level.send_email), ("letter", level.print_letter), ("call", level.create_activity),
+                    ("email", level.send_email), ("sms", level.send_sms), ("letter", level.print_letter),
+                    ("call", level.create_activity),
                 ) if flag
             }
         if origin == "scheduler" and level.manual_review:
             return self._request_review(partner, policy, level, decision, today)
         actions = self.env["collections.action"]
+        # The customer's own choice first: an opted-out channel is never used (and logged as such).
+        blocked = self._blocked_channels(partner, channels)
+        for channel, reason in blocked.items():
+            actions |= self._log(
+                partner, policy, level, channel, origin, today, decision.listed_move_ids, decision,
+                state="blocked", failure_reason=reason,
+            )
+        channels = set(channels) - set(blocked)
+        if origin == "scheduler" and channels & TIMED_CHANNELS:
+            wait = self._contact_wait(partner, policy, level, decision, today, now, channels & TIMED_CHANNELS)
+            if wait:
+                return actions | wait
+        if blocked and not channels & REMINDER_CHANNELS and set(blocked) & REMINDER_CHANNELS:
+            # Nothing can reach the customer: the collector decides what to do.
+            self._ask_contact_fix(partner, policy, actions[:1], today, kind="opted_out")
+            return actions
         reached = False
         # Late fees are worked out first so that the reminder announces them,
         # and charged only once the reminder has gone out.
@@ -149,6 +219,10 @@ class CollectionsRun(models.AbstractModel):
             action = announcing._send_email(partner, policy, level, decision, origin, today, email)
             actions |= action
             reached |= action.state == "done"
+        if "sms" in channels:
+            action = self._send_sms(partner, policy, level, decision, origin, today)
+            actions |= action
+            reached |= action.state == "done"
         if "letter" in channels:
             action = announcing._make_letter(partner, policy, level, decision, origin, today)
             actions |= action
@@ -156,20 +230,119 @@ class CollectionsRun(models.AbstractModel):
         if fees and reached:
             actions |= self._charge_fees(partner, policy, fees, origin, today)
         if "call" in channels:
-            actions |= self._create_call(partner, policy, level, decision, origin, today)
+            actions |= self._create_call(partner, policy, level, decision, origin, today, now=now)
         if level.escalate:
             actions |= self._escalate(partner, policy, level, decision, origin, today)
         if level.credit_hold and not partner.with_company(self.env.company).collections_credit_hold:
             partner._collections_set_hold(
                 self.env._("follow-up level '%s' reached", level.name), "level", self.env.company, level,
             )
-        if not channels & {"email", "letter"}:
+        if not channels & REMINDER_CHANNELS and not set(blocked) & REMINDER_CHANNELS:
             reached = True
         if reached:
             self._advance(decision, level, today, origin)
-        elif "email" in channels:
-            self._ask_contact_fix(partner, policy, actions.filtered(lambda a: a.state == "failed")[:1], today)
+        elif channels & {"email", "sms"}:
+            failed = actions.filtered(lambda a: a.state == "failed")
+            self._ask_contact_fix(partner, policy, failed[:1], today, kind="sms" if "sms" in failed.mapped("channel")
+                                  and "email" not in failed.mapped("channel") else "email")
         return actions
+
+    # --- contact rules ----------------------------------------------------
+
+    def _blocked_channels(self, partner, channels):
+        """{channel: reason} of the channels the customer opted out of."""
+        commercial = partner.commercial_partner_id
+        blocked = {}
+        if "email" in channels:
+            if commercial.collections_no_email:
+                blocked["email"] = self.env._("The customer asked not to receive payment reminders by email.")
+            elif commercial.email_normalized and commercial.is_blacklisted and not partner._collections_recipients():
+                blocked["email"] = self.env._("The customer's email address is on the email blacklist (opted out).")
+        if "sms" in channels:
+            if commercial.collections_no_sms:
+                blocked["sms"] = self.env._("The customer asked not to receive text messages.")
+            else:
+                number, _error = self._sms_number(commercial)
+                if number and self.env["phone.blacklist"].sudo().search_count([("number", "=", number)], limit=1):
+                    blocked["sms"] = self.env._("The customer's phone number is on the phone blacklist (opted out).")
+        if "call" in channels and commercial.collections_no_call:
+            blocked["call"] = self.env._("The customer asked not to be called about payments.")
+        if "letter" in channels and commercial.collections_no_letter:
+            blocked["letter"] = self.env._("The customer asked not to receive reminder letters.")
+        return blocked
+
+    def _customer_tz(self, partner):
+        return partner.commercial_partner_id.tz or partner.tz or self.env.company.partner_id.tz or "UTC"
+
+    def _contact_history(self, partner, since):
+        """[(engine channel, aware datetime)] of the reminders and calls that reached the customer since ``since``."""
+        actions = self.env["collections.action"].sudo().search_fetch([
+            ("partner_id", "=", partner.commercial_partner_id.id), ("company_id", "=", self.env.company.id),
+            ("state", "=", "done"), ("channel", "in", list(HISTORY_CHANNELS)), ("date", ">=", since),
+        ], ["channel", "date"])
+        return [(HISTORY_CHANNELS[action.channel], action.date.replace(tzinfo=UTC)) for action in actions]
+
+    def _rules_wait(self, partner, policy, channels, now=None):
+        """None when the policy's contact rules allow ``channels`` at ``now``, else
+        (allowed instant, local time string, tz, reasons as text)."""
+        rules = policy._contact_policy()
+        if not rules:
+            return None
+        moment = (now or fields.Datetime.now()).replace(tzinfo=UTC)
+        tz = self._customer_tz(partner)
+        since = (moment - timedelta(days=max(rules.window_days, 2))).replace(tzinfo=None)
+        try:
+            allowed, reasons = next_step_contact(moment, tz, rules, channels, self._contact_history(partner, since))
+        except RuleError as error:
+            raise UserError(self.env._(
+                "The contact rules of policy '%(policy)s' cannot be applied: %(error)s", policy=policy.name,
+                error=error,
+            )) from error
+        if allowed <= moment:
+            return None
+        local = allowed.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
+        why = "; ".join(self._reason_text(channel, reason, rules) for channel, reason in reasons)
+        return allowed, local, tz, why
+
+    def _contact_wait(self, partner, policy, level, decision, today, now, channels):
+        """A 'waiting for contact rules' log entry when the rules do not allow ``channels`` at ``now``."""
+        wait = self._rules_wait(partner, policy, channels, now)
+        if not wait:
+            return None
+        allowed, local, tz, why = wait
+        return self._log(
+            partner, policy, level, "contact_wait", "scheduler", today, decision.listed_move_ids, decision,
+            postponed_until=allowed.replace(tzinfo=None),
+            note=self.env._(
+                "%(channels)s postponed to %(when)s (%(tz)s, customer's time): %(reasons)s",
+                channels=", ".join(sorted(channels)), when=local, tz=tz, reasons=why,
+            ),
+        )
+
+    def _contact_rules_say(self, partner, policy, channels, now=None):
+        """A sentence for collectors when the scheduler's contact rules would make ``channels`` wait now."""
+        try:
+            wait = self._rules_wait(partner, policy, channels, now)
+        except UserError as error:
+            return str(error)
+        if not wait:
+            return False
+        _allowed, local, tz, why = wait
+        return self.env._(
+            "Contact rules: the scheduler would wait until %(when)s (customer's time, %(tz)s): %(reasons)s.",
+            when=local, tz=tz, reasons=why,
+        )
+
+    def _reason_text(self, channel, reason, rules):
+        texts = {
+            "day": self.env._("not a contact day"),
+            "hours": self.env._("outside the contact hours (%(start)s-%(end)s)",
+                                start=rules.start.strftime("%H:%M"), end=rules.end.strftime("%H:%M")),
+            "cap": self.env._("%(channel)s cap of %(cap)s in %(days)s days reached", channel=channel,
+                              cap=dict(rules.caps).get(channel, 0), days=rules.window_days),
+            "gap": self.env._("less than %s hours since the last reminder", rules.min_gap_hours),
+        }
+        return texts.get(reason, reason)
 
     # --- escalation ---------------------------------------------------
 
@@ -486,6 +659,38 @@ class CollectionsRun(models.AbstractModel):
             )
         return fail
 
+    # --- SMS ------------------------------------------------------------
+
+    def _sms_number(self, partner):
+        """(E.164 number, error code) of the customer's phone, read with its country (else the company's)."""
+        commercial = partner.commercial_partner_id
+        contact = commercial.child_ids.filtered(lambda c: c.type == "invoice" and c.phone and c.active)[:1]
+        number = commercial.phone or contact.phone
+        country = commercial.country_id or self.env.company.country_id
+        return normalize_phone(number, country.code)
+
+    def _send_sms(self, partner, policy, level, decision, origin, today):
+        fail = self._failure_logger(partner, policy, level, "sms", origin, today, decision)
+        if not level.sms_template_id:
+            return fail(self.env._("Level '%s' has no SMS template.", level.name))
+        commercial = partner.commercial_partner_id
+        number, error = self._sms_number(commercial)
+        if error == "empty":
+            return fail(self.env._("The customer has no phone number for text messages."))
+        if error:
+            return fail(self.env._(
+                "The customer's phone number %(number)s is not a valid number for %(country)s.",
+                number=commercial.phone, country=(commercial.country_id or self.env.company.country_id).name or "-",
+            ))
+        body = level.sms_template_id.sudo()._render_field("body", commercial.ids, compute_lang=True)[commercial.id]
+        message = commercial._message_sms(
+            body, partner_ids=commercial.ids, sms_pid_to_number={commercial.id: number}, put_in_queue=True,
+        )
+        return self._log(
+            partner, policy, level, "sms", origin, today, decision.listed_move_ids, decision,
+            message_id=message.id, recipients=number,
+        )
+
     # --- letter ---------------------------------------------------------
 
     def _make_letter(self, partner, policy, level, decision, origin, today):
@@ -517,19 +722,49 @@ class CollectionsRun(models.AbstractModel):
 
     # --- tasks ----------------------------------------------------------
 
-    def _create_call(self, partner, policy, level, decision, origin, today):
+    def _create_call(self, partner, policy, level, decision, origin, today, now=None):
+        """The collector's call task, due on the first day the contact rules allow a call, with its script."""
         user = self._collector(partner, policy)
+        when, reasons = self._next_call(partner, policy, now)
+        tz = self._customer_tz(partner)
+        local = when.astimezone(ZoneInfo(tz))
+        script = self.env["ir.qweb"]._render("collections_followup.call_script", {
+            "partner": partner.commercial_partner_id,
+            "lines": partner._collections_lines(move_ids=decision.listed_move_ids),
+            "overdue": float(decision.total_overdue),
+            "due": float(decision.total_due),
+            "currency": self.env.company.currency_id,
+            "days_late": decision.oldest_days_late,
+            "phone": self._sms_number(partner)[0] or partner.commercial_partner_id.phone,
+            "tz": tz,
+            "local": local,
+            "wait": reasons,
+            "level": level,
+        })
         activity = partner.activity_schedule(
             activity_type_id=level.activity_type_id.id,
             summary=level.activity_summary or level.name,
-            note=level.activity_note or False,
+            note=script,
             user_id=user.id,
-            date_deadline=today,
+            date_deadline=max(local.date(), today),
         )
         return self._log(
             partner, policy, level, "call", origin, today, decision.listed_move_ids, decision,
             activity_id=activity.id, note=level.activity_summary or level.name,
         )
+
+    def _next_call(self, partner, policy, now=None):
+        """(aware instant, reasons) of the first moment the contact rules allow calling the customer."""
+        moment = (now or fields.Datetime.now()).replace(tzinfo=UTC)
+        rules = policy._contact_policy() if policy else None
+        if not rules:
+            return moment, ()
+        since = (moment - timedelta(days=rules.window_days)).replace(tzinfo=None)
+        calls = [instant for channel, instant in self._contact_history(partner, since) if channel == "call"]
+        try:
+            return next_contact(moment, self._customer_tz(partner), rules.rules("call"), calls)
+        except RuleError:
+            return moment, ()
 
     def _open_activity(self, partner, xmlid):
         activity_type = self.env.ref(xmlid)
@@ -551,13 +786,19 @@ class CollectionsRun(models.AbstractModel):
             note=self.env._("Level '%s' needs a manual review before it is sent.", level.name),
         )
 
-    def _ask_contact_fix(self, partner, policy, failed_action, today):
+    def _ask_contact_fix(self, partner, policy, failed_action, today, kind="email"):
         existing, activity_type = self._open_activity(partner, "collections_followup.mail_activity_type_contact_fix")
         if existing:
             return
+        summaries = {
+            "email": self.env._("Fix the customer's email address"),
+            "sms": self.env._("Fix the customer's phone number"),
+            "phone": self.env._("Find the customer's right phone number"),
+            "opted_out": self.env._("The customer opted out of every reminder channel: decide how to reach it"),
+        }
         partner.activity_schedule(
             activity_type_id=activity_type.id,
-            summary=self.env._("Fix the customer's email address"),
+            summary=summaries[kind],
             note=failed_action.failure_reason or False,
             user_id=self._collector(partner, policy).id,
             date_deadline=today,

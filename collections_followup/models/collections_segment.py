@@ -4,7 +4,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 
-from ..engine.behaviour import behaviour_score, payment_behaviour, segment_for
+from ..engine.behaviour import behaviour_score, payment_behaviour, segment_for, usual_delay
 
 
 class CollectionsSegment(models.Model):
@@ -58,12 +58,15 @@ class CollectionsSegment(models.Model):
         thresholds = [(segment.min_score, segment.id) for segment in segments]
         groups = defaultdict(list)
         for partner in partners:
+            behaviour = payment_behaviour(history.get(partner.id, []), today)
             score = behaviour_score(
-                payment_behaviour(history.get(partner.id, []), today),
-                broken_promises=broken.get(partner, 0), disputes=disputes.get(partner, 0),
+                behaviour, broken_promises=broken.get(partner, 0), disputes=disputes.get(partner, 0),
             )
             segment_id = segment_for(score, thresholds) if thresholds else None
-            groups[score if score is not None else 0, segment_id or False].append(partner.id)
-        # One write per (score, segment): a few dozen writes for any number of customers.
-        for (score, segment_id), ids in groups.items():
-            Partner.browse(ids).write({"collections_score": score, "collections_segment_id": segment_id})
+            delay = usual_delay(behaviour)
+            groups[score if score is not None else 0, segment_id or False, delay].append(partner.id)
+        # One write per (score, segment, delay): a few hundred writes at most for any number of customers.
+        for (score, segment_id, delay), ids in groups.items():
+            Partner.browse(ids).write({
+                "collections_score": score, "collections_segment_id": segment_id, "collections_usual_delay": delay,
+            })

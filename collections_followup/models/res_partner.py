@@ -69,6 +69,22 @@ class ResPartner(models.Model):
         string="Postponement Reason", company_dependent=True, copy=False,
     )
 
+    # The customer's own choice, whatever the company: never contacted on these channels.
+    collections_no_email = fields.Boolean(
+        string="No Reminder Emails", copy=False,
+        help="The customer asked not to receive payment reminders by email (Odoo's email blacklist is respected too).",
+    )
+    collections_no_sms = fields.Boolean(
+        string="No SMS", copy=False,
+        help="The customer asked not to receive text messages (Odoo's phone blacklist is respected too).",
+    )
+    collections_no_call = fields.Boolean(
+        string="No Calls", copy=False, help="The customer asked not to be called about payments.",
+    )
+    collections_no_letter = fields.Boolean(
+        string="No Letters", copy=False, help="The customer asked not to receive reminder letters by post.",
+    )
+
     # Set every night from the payment behaviour (collections.segment).
     collections_score = fields.Integer(
         string="Payment Score", company_dependent=True, copy=False, readonly=True,
@@ -77,6 +93,11 @@ class ResPartner(models.Model):
     )
     collections_segment_id = fields.Many2one(
         "collections.segment", string="Segment", company_dependent=True, copy=False, readonly=True,
+    )
+    collections_usual_delay = fields.Integer(
+        string="Usual Delay (days)", company_dependent=True, copy=False, readonly=True,
+        help="Days late the customer usually pays, weighted by amount (last 12 months); gives the predicted "
+             "payment date of its open invoices.",
     )
 
     # Computed from the ledger each time they are read, for the current company.
@@ -582,6 +603,12 @@ class ResPartner(models.Model):
     def action_collections_send(self):
         action = self.env["ir.actions.act_window"]._for_xml_id("collections_followup.action_collections_send_wizard")
         action["context"] = {"active_model": "res.partner", "active_ids": self.commercial_partner_id.ids}
+        return action
+
+    def action_collections_log_call(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("collections_followup.action_collections_call_wizard")
+        action["context"] = {"default_partner_id": self.commercial_partner_id.id}
         return action
 
     def action_collections_postpone(self):

@@ -15,3 +15,5 @@ from . import test_case
 from . import test_kpi
 from . import test_dashboard
 from . import test_segment
+from . import test_contact_rules
+from . import test_channels

@@ -41,6 +41,9 @@ class CollectionsCommon(AccountTestInvoicingCommon, MailCommon):
             groups="account.group_account_invoice",
             company_id=cls.company.id, company_ids=[cls.company.id],
         )
+        # Tests run at midnight (freeze_time): the contact hours are tested on their own
+        # (test_contact_rules), the other tests are about what is sent, not when.
+        cls.env["collections.policy"].sudo().search([]).contact_rules = False
         cls.customer = cls._customer("Acme Corp", "acme@example.com")
         # The test environment's user is an accountant, not a collector.
         cls.customer.with_company(cls.company).sudo().collections_user_id = cls.collector

@@ -8,3 +8,4 @@ from . import collections_defer_wizard
 from . import account_move_reversal
 from . import collections_writeoff_wizard
 from . import collections_management_report_wizard
+from . import collections_call_wizard

@@ -18,6 +18,7 @@ class CollectionsSendMixin(models.AbstractModel):
     currency_id = fields.Many2one("res.currency", readonly=True)
     amount_overdue = fields.Monetary(readonly=True, currency_field="currency_id")
     send_email = fields.Boolean(string="Email")
+    send_sms = fields.Boolean(string="SMS")
     print_letter = fields.Boolean(string="Letter")
     create_activity = fields.Boolean(string="Call Task")
     recipients = fields.Char(compute="_compute_recipients")
@@ -25,6 +26,10 @@ class CollectionsSendMixin(models.AbstractModel):
     subject = fields.Char()
     body = fields.Html(sanitize_style=True)
     warning = fields.Char(readonly=True)
+    contact_warning = fields.Char(
+        compute="_compute_contact_warning",
+        help="What the customer's contact rules and opt-outs say about contacting it now.",
+    )
     result = fields.Selection(
         [("sent", "Sent"), ("failed", "Failed"), ("skipped", "Skipped")], readonly=True,
     )
@@ -47,6 +52,7 @@ class CollectionsSendMixin(models.AbstractModel):
             "currency_id": self.env.company.currency_id.id,
             "amount_overdue": float(decision.total_overdue),
             "send_email": level.send_email,
+            "send_sms": level.send_sms,
             "print_letter": level.print_letter,
             "create_activity": level.create_activity,
         }
@@ -70,6 +76,7 @@ class CollectionsSendMixin(models.AbstractModel):
     def _onchange_level_id(self):
         for line in self.filtered("level_id"):
             line.send_email = line.level_id.send_email
+            line.send_sms = line.level_id.send_sms
             line.print_letter = line.level_id.print_letter
             line.create_activity = line.level_id.create_activity
             if line.level_id.mail_template_id and line.move_ids:
@@ -87,6 +94,25 @@ class CollectionsSendMixin(models.AbstractModel):
                 names = line.move_ids.filtered(lambda m: m.is_invoice()).mapped("name")
             line.attachment_names = ", ".join(f"{name}.pdf" for name in names) or False
 
+    @api.depends("partner_id", "policy_id", "send_email", "send_sms", "print_letter", "create_activity")
+    def _compute_contact_warning(self):
+        Run = self.env["collections.run"]
+        for line in self:
+            partner = line.partner_id._origin.sudo()
+            if not partner:
+                line.contact_warning = False
+                continue
+            channels = {name for name in ("email", "sms", "letter", "call") if line[self._channel_fields[name]]}
+            notes = list(Run._blocked_channels(partner, channels).values())
+            timed = channels & {"email", "sms"}
+            if timed and line.policy_id._origin:
+                wait = Run._contact_rules_say(partner, line.policy_id._origin, timed)
+                if wait:
+                    notes.append(wait)
+            line.contact_warning = " ".join(notes) or False
+
+    _channel_fields = {"email": "send_email", "sms": "send_sms", "letter": "print_letter", "call": "create_activity"}
+
     def action_preview_letter(self):
         """The follow-up letter PDF exactly as it would be printed, without logging anything."""
         self.ensure_one()
@@ -102,11 +128,7 @@ class CollectionsSendMixin(models.AbstractModel):
         if self.warning:
             self.write({"result": "skipped", "result_message": self.warning})
             return "skipped"
-        channels = {
-            name for name, flag in (
-                ("email", self.send_email), ("letter", self.print_letter), ("call", self.create_activity),
-            ) if flag
-        }
+        channels = {name for name, field in self._channel_fields.items() if self[field]}
         if not channels:
             self.write({"result": "skipped", "result_message": self.env._("No channel chosen.")})
             return "skipped"
@@ -119,7 +141,7 @@ class CollectionsSendMixin(models.AbstractModel):
         actions = self.env["collections.run"]._execute(
             self.partner_id, policy, self.level_id, decision, "manual", today, email=email, channels=channels,
         )
-        failures = actions.filtered(lambda a: a.state == "failed")
+        failures = actions.filtered(lambda a: a.state in ("failed", "blocked"))
         if failures:
             self.write({"result": "failed", "result_message": "; ".join(failures.mapped("failure_reason"))})
             return "failed"
