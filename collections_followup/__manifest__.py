@@ -34,6 +34,7 @@
         "views/collections_kpi_views.xml",
         "views/collections_cash_forecast_views.xml",
         "views/collections_dashboard_views.xml",
+        "views/collections_my_worklist_views.xml",
         "data/collections_segment_data.xml",
         "views/collections_portal_templates.xml",
         "wizard/collections_send_wizard_views.xml",

@@ -17,6 +17,7 @@ from . import (
     collections_run,
     collections_segment,
     collections_settlement,
+    collections_worklist,
     res_company,
     res_partner,
     res_partner_credit,

@@ -23,6 +23,26 @@ DEMO_CUSTOMERS = [
     ("Copperline Electric", "billing@copperline.example.com", "US", [(20, 980.0, 0.25), (75, 1500.0, 0)]),
     ("Maple & Finch Bakery", "hello@maplefinch.example.com", "CA", [(5, 145.0, 0)]),
 ]
+# Phone (as customers write it, read with their country) and time zone.
+DEMO_CONTACTS = {
+    "Harbor Logistics": ("(206) 555-0173", "America/Los_Angeles"),
+    "Pinecrest Dental": ("(303) 555-0126", "America/Denver"),
+    "Blue Fjord Seafood": ("22 12 34 56", "Europe/Oslo"),
+    "Cobalt Print Works": ("(312) 555-0110", "America/Chicago"),
+    "Meridian Architects": ("020 7946 0958", "Europe/London"),
+    "Sunvale Grocers": ("(415) 555-0199", "America/Los_Angeles"),
+    "Northwind Traders": ("(212) 555-0142", "America/New_York"),
+    "Atlas Fitness Clubs": ("(305) 555-0188", "America/New_York"),
+    "Greenleaf Landscaping": ("(512) 555-0131", "America/Chicago"),
+    "Orion Software GmbH": ("030 12345678", "Europe/Berlin"),
+    "Redwood Furniture": ("555 12", "America/Los_Angeles"),  # invalid: the SMS fails, a task asks to fix it
+    "Quartz Medical Supplies": ("(617) 555-0164", "America/New_York"),
+    "Lakeside Hotel Group": ("(406) 555-0177", "America/Denver"),
+    "Vertex Engineering": ("(713) 555-0102", "America/Chicago"),
+    "Copperline Electric": ("(602) 555-0155", "America/Phoenix"),
+    "Maple & Finch Bakery": ("(416) 555-0123", "America/Toronto"),
+}
+NO_SMS = "Maple & Finch Bakery"
 FOREIGN_CURRENCY_CUSTOMER = "Orion Software GmbH"
 # Harbor well within its limit, Cobalt at 90 % of it, Northwind over it.
 DEMO_LIMITS = {"Harbor Logistics": 5000.0, "Cobalt Print Works": 4000.0, "Northwind Traders": 1000.0}
@@ -68,7 +88,9 @@ class CollectionsDemo(models.AbstractModel):
                 "is_company": True,
                 "email": email or False,
                 "country_id": self.env["res.country"].search([("code", "=", country)], limit=1).id,
-                "phone": "+1 555 0100",
+                "phone": DEMO_CONTACTS[name][0],
+                "tz": DEMO_CONTACTS[name][1],
+                "collections_no_sms": name == NO_SMS,
             })
             partner.with_company(company).collections_user_id = collector
             currency = eur if name == FOREIGN_CURRENCY_CUSTOMER and company.currency_id != eur else company.currency_id
@@ -101,8 +123,20 @@ class CollectionsDemo(models.AbstractModel):
                 if name == EXCLUDED_INVOICE_CUSTOMER:
                     move.no_followup = True
         self._populate_credit(company)
+        self._populate_contact(company, collector, today)
         self._populate_arrangements(company, collector, today)
         self._populate_escalations(company, collector, today)
+
+    @api.model
+    def _populate_contact(self, company, collector, today):
+        """SMS with the second reminder, and a call already planned for one customer."""
+        policy = self.env["collections.policy"]._get_default_policy(company)
+        policy.level_ids.filtered(lambda level: level.delay == 21).send_sms = True
+        cobalt = self.env["res.partner"].search([("name", "=", "Cobalt Print Works")], limit=1)
+        cobalt.activity_schedule(
+            "mail.mail_activity_data_call", user_id=collector.id, date_deadline=today,
+            summary="Call about the two overdue invoices",
+        )
 
     @api.model
     def _populate_credit(self, company):

@@ -93,10 +93,9 @@ class CollectionsRun(models.AbstractModel):
         ``partner_ids``: only these customers (the hourly run of the waits)."""
         now = now or fields.Datetime.now()
         Partner = self.env["res.partner"].with_company(company)
-        candidates = set(Partner._collections_open_items(company, pauses=False)) - self._handled_today(company, today)
-        candidates -= self._waiting(company, now)
-        if partner_ids is not None:
-            candidates &= set(partner_ids)
+        ids = sorted(partner_ids) if partner_ids is not None else None
+        candidates = set(Partner._collections_open_items(company, ids, pauses=False))
+        candidates -= self._handled_today(company, today) | self._waiting(company, now)
         decisions = Partner.browse(sorted(candidates))._collections_decide(company, today)
         due = [pid for pid, (_policy, decision) in decisions.items() if decision.status == "action"]
         in_cron = bool(self.env.context.get("cron_id"))

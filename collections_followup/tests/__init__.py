@@ -17,3 +17,4 @@ from . import test_dashboard
 from . import test_segment
 from . import test_contact_rules
 from . import test_channels
+from . import test_worklist

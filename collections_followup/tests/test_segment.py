@@ -51,3 +51,17 @@ class TestSegments(CollectionsCommon):
         self.assertEqual(partner.collections_segment_id, self.env.ref("collections_followup.segment_reliable"))
         self.assertEqual(partner.collections_score, 100)
         self.assertEqual(partner.collections_effective_policy_id, self.policy)
+
+    def test_usual_delay_gives_the_expected_payment_date(self):
+        paid = self.env["account.move"]
+        for days in (60, 90, 120):
+            invoice = self._invoice(self.customer, 1000.0, days)
+            self._pay(invoice, 1000.0, invoice.invoice_date_due + timedelta(days=20))
+            paid |= invoice
+        upcoming = self._invoice(self.customer, 1000.0, -10)
+        self._segment()
+        # (3 x 1000 x 20 days + 1000 x 0 days, still not due) / 4000 = 15 days.
+        self.assertEqual(self.customer.with_company(self.company).collections_usual_delay, 15)
+        upcoming = upcoming.with_user(self.billing)
+        self.assertEqual(upcoming.collections_predicted_date, TODAY + timedelta(days=25), "due in 10 days + 15")
+        self.assertFalse(paid[0].with_user(self.billing).collections_predicted_date, "paid: nothing to expect")
