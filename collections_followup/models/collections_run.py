@@ -59,11 +59,12 @@ class CollectionsRun(models.AbstractModel):
                 self.with_company(company)._run_company(company, today, now=now, partner_ids=partner_ids)
 
     def _wait_over(self, company, now):
-        """Customers whose latest scheduler entry is a contact-rule wait that has ended."""
+        """Customers whose latest scheduler entry is a contact-rule wait that ended in the last day
+        (older ones are the daily run's again: it skips only the waits still running)."""
         Action = self.env["collections.action"].sudo()
         waits = Action.search([
             ("company_id", "=", company.id), ("channel", "=", "contact_wait"),
-            ("postponed_until", "<=", now), ("date", ">=", now - timedelta(days=15)),
+            ("postponed_until", "<=", now), ("postponed_until", ">", now - timedelta(days=1)),
         ])
         if not waits:
             return set()
@@ -111,7 +112,9 @@ class CollectionsRun(models.AbstractModel):
                 sent += 1
             if in_cron and not self.env["ir.cron"]._commit_progress(len(batch)):
                 break
-        self.env["res.partner"]._collections_refresh_holds(company, today)
+        if partner_ids is None:
+            # The daily run reviews every hold; the hourly run of the waits only sends.
+            self.env["res.partner"]._collections_refresh_holds(company, today)
         _logger.info("Follow-up run for %s: %d customers due, %d handled", company.name, len(due), sent)
         return sent
 
