@@ -75,8 +75,10 @@ class CollectionsAction(models.Model):
         "res.users", string="Done By", readonly=True, default=lambda self: self.env.user,
     )
     state = fields.Selection(
-        [("done", "Done"), ("failed", "Failed"), ("blocked", "Not Allowed")], required=True, readonly=True,
-        default="done", help="Not Allowed: the customer asked not to be contacted on this channel.",
+        [("done", "Done"), ("failed", "Failed"), ("blocked", "Not Allowed"), ("waiting", "Waiting")], required=True,
+        readonly=True, default="done",
+        help="Not Allowed: the customer asked not to be contacted on this channel. Waiting: the contact rules "
+             "postponed the follow-up (see Waits Until and the note).",
     )
     postponed_until = fields.Datetime(
         readonly=True, help="Waiting for Contact Rules: the first moment the rules allow the follow-up.",

@@ -126,6 +126,8 @@ class CollectionsDemo(models.AbstractModel):
         self._populate_contact(company, collector, today)
         self._populate_arrangements(company, collector, today)
         self._populate_escalations(company, collector, today)
+        # Scores and segments as the nightly job would leave them.
+        self.env["collections.segment"]._segment_company(company, today)
 
     @api.model
     def _populate_contact(self, company, collector, today):

@@ -314,7 +314,7 @@ class CollectionsRun(models.AbstractModel):
         allowed, local, tz, why = wait
         return self._log(
             partner, policy, level, "contact_wait", "scheduler", today, decision.listed_move_ids, decision,
-            postponed_until=allowed.replace(tzinfo=None),
+            state="waiting", postponed_until=allowed.replace(tzinfo=None),
             note=self.env._(
                 "%(channels)s postponed to %(when)s (%(tz)s, customer's time): %(reasons)s",
                 channels=", ".join(sorted(channels)), when=local, tz=tz, reasons=why,

@@ -49,12 +49,14 @@ class CollectionsWorklist(models.Model):
     user_id = fields.Many2one("res.users", string="Collector", readonly=True)
     segment_id = fields.Many2one("collections.segment", readonly=True)
     score = fields.Integer(string="Payment Score", readonly=True, aggregator="avg")
-    amount_overdue = fields.Monetary(readonly=True)
+    amount_overdue = fields.Monetary(string="Overdue", readonly=True)
     amount_due = fields.Monetary(string="Total Due", readonly=True)
-    invoice_count = fields.Integer(string="Overdue Invoices", readonly=True)
-    days_late = fields.Integer(string="Oldest (days late)", readonly=True, aggregator="max")
+    invoice_count = fields.Integer(string="Invoices", readonly=True, help="Overdue invoices.")
+    days_late = fields.Integer(
+        string="Days Late", readonly=True, aggregator="max", help="Days late of the oldest overdue invoice.",
+    )
     priority = fields.Float(readonly=True, digits=(16, 0), aggregator="sum")
-    stage = fields.Selection(STAGES, readonly=True, group_expand="_expand_stages")
+    stage = fields.Selection(STAGES, string="Status", readonly=True, group_expand="_expand_stages")
     next_call = fields.Date(string="Call Planned", readonly=True)
     promise_date = fields.Date(string="Promised For", readonly=True)
     phone = fields.Char(related="partner_id.phone")

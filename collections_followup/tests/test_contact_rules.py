@@ -37,7 +37,7 @@ class TestContactRules(CollectionsCommon):
         self.assertFalse(invoice.collections_level_id, "the level is reached only when the reminder goes out")
         wait = self._actions(self.customer, channel="contact_wait")
         self.assertEqual(len(wait), 1)
-        self.assertEqual(wait.postponed_until, MORNING_IN_LA, "09:00 in Los Angeles")
+        self.assertEqual((wait.state, wait.postponed_until), ("waiting", MORNING_IN_LA), "09:00 in Los Angeles")
         self.assertIn("outside the contact hours", wait.note)
         self.assertIn("America/Los_Angeles", wait.note)
 
