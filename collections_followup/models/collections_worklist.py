@@ -53,7 +53,7 @@ class CollectionsWorklist(models.Model):
     amount_due = fields.Monetary(string="Total Due", readonly=True)
     invoice_count = fields.Integer(string="Invoices", readonly=True, help="Overdue invoices.")
     days_late = fields.Integer(
-        string="Days Late", readonly=True, aggregator="max", help="Days late of the oldest overdue invoice.",
+        readonly=True, aggregator="max", help="Days late of the oldest overdue invoice.",
     )
     priority = fields.Float(readonly=True, digits=(16, 0), aggregator="sum")
     stage = fields.Selection(STAGES, string="Status", readonly=True, group_expand="_expand_stages")
