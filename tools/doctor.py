@@ -73,6 +73,13 @@ def check_tools():
             f"websocket-client is missing from {sys.executable} (Odoo would skip browser tours): "
             f"{sys.executable} -m pip install websocket-client"
         )
+    try:
+        import aiosmtpd  # noqa: F401
+    except ImportError:
+        problems.append(
+            f"aiosmtpd is missing from {sys.executable} (the crash tests' SMTP server): "
+            f"{sys.executable} -m pip install aiosmtpd"
+        )
 
 
 check_odoo()

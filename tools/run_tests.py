@@ -114,8 +114,15 @@ def odoo_tests(tally):
                 timed_out = True
                 proc.kill()
                 proc.wait()
+        report_odoo(tally, log_path, proc, timed_out, started)
+        if not timed_out and "when loading database" in log_path.read_text(encoding="utf-8", errors="replace"):
+            # The addons are installed: the crash and concurrency tests use the same database.
+            crash_tests(tally, db, odoo_src, addons_path)
     finally:
         subprocess.run(["dropdb", "--if-exists", db], check=False)
+
+
+def report_odoo(tally, log_path, proc, timed_out, started):
     text = log_path.read_text(encoding="utf-8", errors="replace")
     summary = re.findall(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests when loading database", text)
     problems = []
@@ -146,6 +153,22 @@ def odoo_tests(tally):
     if not bad and (error_lines or problems):
         bad = 1
     tally.add("odoo", max(total - failed - errors - len(skipped), 0), bad)
+
+
+def crash_tests(tally, db, odoo_src, addons_path):
+    """Real processes killed with SIGKILL, a real SMTP server, two runs at once (tools/crash_test.py)."""
+    log_path = ROOT / "crash-test.log"
+    cmd = [PYTHON, str(ROOT / "tools" / "crash_test.py"), "--db", db, "--odoo-src", odoo_src,
+           "--addons-path", addons_path]
+    with open(log_path, "w", encoding="utf-8") as log:
+        proc = subprocess.run(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, check=False, timeout=1800)
+    text = log_path.read_text(encoding="utf-8", errors="replace")
+    print(text.rstrip())
+    found = re.findall(r"^(\d+) passed, (\d+) failed$", text, re.MULTILINE)
+    passed, failed = (int(x) for x in found[-1]) if found else (0, 1)
+    if proc.returncode != 0 or passed == 0:
+        failed = max(failed, 1)
+    tally.add("crash & concurrency", passed, failed)
 
 
 def main():

@@ -4,6 +4,8 @@ from datetime import UTC, date, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import psycopg2.errors
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, split_every
@@ -18,6 +20,8 @@ _logger = logging.getLogger(__name__)
 # Advisory lock namespace of the follow-up run: a customer being handled by
 # one worker is skipped by the others (pg_try_advisory_xact_lock).
 LOCK_NAMESPACE = 712_1001
+# The unique index behind "one scheduler entry per customer, day and channel".
+ONCE_A_DAY_INDEX = "collections_action_scheduler_once_a_day"
 
 # Channels that reach the customer: the level counts as sent once one of them went out.
 REMINDER_CHANNELS = {"email", "sms", "letter"}
@@ -103,9 +107,12 @@ class CollectionsRun(models.AbstractModel):
         if in_cron:
             self.env["ir.cron"]._commit_progress(remaining=len(due))
         sent = 0
-        for batch in split_every(self._batch_size, due):
+        # Customers per committed batch (a system parameter lets big books tune it).
+        size = int(self.env["ir.config_parameter"].sudo().get_param(
+            "collections_followup.run_batch_size", self._batch_size) or self._batch_size)
+        for batch in split_every(max(size, 1), due):
             mine = self._lock_partners(batch)
-            mine -= self._handled_today(company, today, mine)
+            mine -= self._handled_by_others(company, today, mine)
             for partner in Partner.browse(sorted(mine)):
                 policy, decision = decisions[partner.id]
                 self._execute_safely(partner, policy, decision, "scheduler", today, now=now)
@@ -145,6 +152,16 @@ class CollectionsRun(models.AbstractModel):
         groups = self.env["collections.action"].sudo()._read_group(domain, ["partner_id"])
         return {partner.id for (partner,) in groups}
 
+    def _handled_by_others(self, company, today, partner_ids):
+        """Customers of ``partner_ids`` (locked by us) that another worker handled today.
+
+        Read in a new transaction: this one's snapshot (PostgreSQL repeatable read,
+        Odoo's default) may predate the other worker's commit that released the lock."""
+        if not partner_ids:
+            return set()
+        with self.env.registry.cursor() as cr:
+            return self.with_env(self.env(cr=cr))._handled_today(company, today, partner_ids)
+
     def _lock_partners(self, partner_ids):
         """Customers of this batch no other worker is handling right now."""
         rows = self.env.execute_query(SQL(
@@ -159,6 +176,13 @@ class CollectionsRun(models.AbstractModel):
         try:
             with self.env.cr.savepoint():
                 return self._execute(partner, policy, level, decision, origin, today, now=now)
+        except psycopg2.errors.UniqueViolation as error:
+            if error.diag.constraint_name != ONCE_A_DAY_INDEX:
+                raise
+            # Last line of defence: another worker handled the customer in the meantime;
+            # everything of ours for it was rolled back with the savepoint.
+            _logger.warning("Follow-up of partner %s already done today by another worker", partner.id)
+            return self.env["collections.action"]
         except Exception as error:
             if isinstance(error, UserError):
                 # A configuration the users can fix; the log entry says what to do.
