@@ -25,6 +25,8 @@ What it does (README.md, "Crash safety"):
    SMTP kill point.
 4. Concurrency: new customers fall due, two processes run the follow-ups at
    the same moment; each customer is handled once, neither process fails.
+5. Data safety: the addons are uninstalled; every invoice, journal item,
+   total, payment and reconciliation is as before (fee invoices included).
 
 Prints one line per check and ``N passed, N failed``; exits 1 on any failure.
 """
@@ -89,6 +91,11 @@ for index in range(count):
             "invoice_line_ids": [(0, 0, {"name": "Service", "quantity": 1, "price_unit": 100.0 + index})],
         })
         move.action_post()
+        if index % 3 == 0 and number == 0:
+            # A partial payment: reconciliations the uninstall check must find intact.
+            env["account.payment.register"].with_context(active_model="account.move", active_ids=move.ids).create({
+                "amount": 30.0, "payment_date": today, "payment_difference_handling": "open",
+            })._create_payments()
 env.cr.commit()
 print("SETUP-DONE")
 """
@@ -125,7 +132,14 @@ if point:
         return result
     smtplib.SMTP.sendmail = sendmail
 
-if os.environ.get("CRASH_DIRECT"):
+if os.environ.get("CRASH_NEXT_DAY"):
+    # The next daily run, a day later.
+    from datetime import timedelta
+    from odoo import fields
+    company = env.company
+    env["collections.run"].with_company(company)._run_company(company, fields.Date.today() + timedelta(days=1))
+    env.cr.commit()
+elif os.environ.get("CRASH_DIRECT"):
     # Two processes at once: the run itself (the scheduled action would refuse a second
     # simultaneous start of the same job), committing batch by batch.
     env["collections.run"]._cron_run_followups()
@@ -172,9 +186,12 @@ class Mailbox:
     def __init__(self):
         self.lock = threading.Lock()
         self.deliveries = defaultdict(list)  # recipient -> [Message-ID, ...]
+        self.refuse = ()  # recipient prefixes refused with a permanent error
 
     async def handle_DATA(self, server, session, envelope):  # aiosmtpd's hook name
         message = email.message_from_bytes(envelope.content)
+        if any(rcpt.lower().startswith(self.refuse) for rcpt in envelope.rcpt_tos) and self.refuse:
+            return "550 5.1.1 Mailbox unavailable"
         with self.lock:
             for recipient in envelope.rcpt_tos:
                 self.deliveries[recipient.lower()].append(message.get("Message-ID"))
@@ -264,6 +281,81 @@ class Harness:
                    f"(at most one per kill between SMTP and commit: {smtp_kills})")
 
 
+# Accounting data as PostgreSQL sees it: what uninstalling the addon must leave untouched.
+LEDGER_QUERY = """
+SELECT (SELECT count(*) FROM account_move),
+       (SELECT count(*) FROM account_move WHERE state = 'posted'),
+       (SELECT count(*) FROM account_move_line),
+       (SELECT COALESCE(sum(debit), 0) || '/' || COALESCE(sum(credit), 0) FROM account_move_line),
+       (SELECT COALESCE(sum(amount_residual), 0) FROM account_move_line),
+       (SELECT count(*) FROM account_payment),
+       (SELECT count(*) FROM account_partial_reconcile)
+"""
+
+UNINSTALL = r"""
+modules = env["ir.module.module"].search([("name", "in", ("collections_followup_sale", "collections_followup"))])
+modules.button_immediate_uninstall()
+env.cr.commit()
+print("UNINSTALLED", env["ir.module.module"].search([("name", "=", "collections_followup")]).state)
+"""
+
+
+def undelivered(harness, mailbox):
+    """The mail server refuses the reminders: log entries failed, levels given back, sent again next day."""
+    print("Mail failure: the SMTP server refuses 4 customers' reminders, then accepts them the next day")
+    code, out = harness.run_shell(SETUP, CRASH_PREFIX="Bounce", CRASH_COUNT=4)
+    if code != 0 or "SETUP-DONE" not in out:
+        harness.check(False, "bounce setup", out[-3000:])
+        return
+    mailbox.refuse = ("bounce",)
+    code, out = harness.run_shell(RUN)
+    harness.check("RUN-COMPLETE" in out, "run with refused emails finishes", out[-3000:])
+    state = harness.report("Bounce")
+    problems = Counter()
+    for address, row in state.items():
+        if row["actions"].get("email/failed") != 1 or row["actions"].get("email/done"):
+            problems[f"email log {row['actions']}"] += 1
+        if any(row["reminders"]):
+            problems[f"reminder counts {row['reminders']} (should be given back)"] += 1
+        if row["unsent"] != 1:
+            problems[f"{row['unsent']} emails in exception in the queue"] += 1
+        if mailbox.deliveries.get(address):
+            problems["received"] += 1
+    harness.check(not problems and len(state) == 4, "refused: logged failed, not counted as sent, level given back, "
+                  "email kept in the queue in exception", dict(problems))
+    mailbox.refuse = ()
+    code, out = harness.run_shell(RUN, CRASH_NEXT_DAY=1)
+    harness.check("RUN-COMPLETE" in out, "next day's run finishes", out[-3000:])
+    state = harness.report("Bounce")
+    problems = Counter()
+    for address, row in state.items():
+        expected = {"email/failed": 1, "email/done": 1, "fee/done": 1, "hold/done": 1}
+        for key, number in expected.items():
+            if row["actions"].get(key, 0) != number:
+                problems[f"{key} x{row['actions'].get(key, 0)}"] += 1
+        if row["calls"] != 1:
+            problems[f"call tasks x{row['calls']}"] += 1
+        if any(count != 1 for count in row["reminders"]):
+            problems[f"reminder counts {row['reminders']}"] += 1
+        if len(set(mailbox.deliveries.get(address, []))) != 1:
+            problems[f"{len(set(mailbox.deliveries.get(address, [])))} messages received"] += 1
+    harness.check(not problems, "sent again the next day, once; one call task, one fee, one hold", dict(problems))
+
+
+def uninstall(harness):
+    """Uninstalling the addons leaves every invoice, payment and reconciliation as it was."""
+    def ledger():
+        return subprocess.run(["psql", "-d", harness.args.db, "-Atc", LEDGER_QUERY], capture_output=True,
+                              text=True, check=True).stdout.strip()
+    print("Data safety: uninstall the addons")
+    before = ledger()
+    code, out = harness.run_shell(UNINSTALL)
+    harness.check(code == 0 and "UNINSTALLED uninstalled" in out, "the addons uninstall", out[-3000:])
+    after = ledger()
+    harness.check(before == after, f"invoices, lines, totals, payments, reconciliations unchanged ({after})",
+                  f"before {before}")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", required=True)
@@ -320,6 +412,8 @@ def main():
             harness.check(code == 0 and "RUN-COMPLETE" in out and not errors,
                           f"process {number} finished without error", "\n".join(errors[:5]) or out[-2000:])
         harness.verify("Twin", mailbox, SECOND_WAVE, 0)
+        undelivered(harness, mailbox)
+        uninstall(harness)
     finally:
         controller.stop()
         print(f"crash/concurrency tests took {time.time() - started:.0f}s")

@@ -18,6 +18,7 @@ from . import (
     collections_segment,
     collections_settlement,
     collections_worklist,
+    mail_mail,
     res_company,
     res_partner,
     res_partner_credit,

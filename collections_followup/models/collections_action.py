@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 CALL_OUTCOMES = [
     ("reached", "Reached"),
@@ -119,6 +120,56 @@ class CollectionsAction(models.Model):
         if not self:
             return super().unlink()
         raise UserError(self.env._("The collections log is a record of what happened: entries cannot be deleted."))
+
+    def _mark_undelivered(self, message_ids, reason):
+        """The mail server refused the reminders of these messages: say so in the log and undo
+        the level each invoice reached with them (unless an SMS or a letter of the same step
+        reached the customer), so that the next run sends the reminder again.
+
+        The only change ever made to a log entry, by the mail queue itself: delivery is part
+        of what happened."""
+        actions = self.search([("message_id", "in", message_ids), ("channel", "=", "email"), ("state", "=", "done")])
+        for action in actions:
+            text = self.env._("Not delivered: %s", reason)
+            self.env.cr.execute(SQL(
+                "UPDATE collections_action SET state = 'failed', failure_reason = %s WHERE id = %s", text, action.id,
+            ))
+            reached = self.search_count([
+                ("partner_id", "=", action.partner_id.id), ("company_id", "=", action.company_id.id),
+                ("action_date", "=", action.action_date), ("channel", "in", ("sms", "letter")),
+                ("state", "=", "done"), ("id", "!=", action.id),
+            ], limit=1)
+            if not reached:
+                action._undo_reminder()
+            action.partner_id.message_post(
+                body=self.env._("Reminder email not delivered (%s); it will be sent again.", reason),
+                message_type="comment", subtype_xmlid="mail.mt_note",
+            )
+        self.invalidate_model(["state", "failure_reason"])
+
+    def _undo_reminder(self):
+        """Put the invoices of this reminder back where they were before it."""
+        self.ensure_one()
+        for move in self.move_ids:
+            if move.collections_level_id != self.level_id or move.collections_last_reminder_date != self.action_date:
+                continue  # moved on since (or never reached it through this reminder)
+            previous = self.search([
+                ("move_ids", "in", move.ids), ("channel", "in", ("email", "sms", "letter")), ("state", "=", "done"),
+                ("id", "<", self.id),
+            ], order="id desc", limit=1)
+            self.env.cr.execute(SQL(
+                """
+                UPDATE account_move
+                   SET collections_level_id = %s,
+                       collections_last_reminder_date = %s,
+                       collections_reminder_count = GREATEST(COALESCE(collections_reminder_count, 0) - 1, 0)
+                 WHERE id = %s
+                """,
+                previous.level_id.id or None, previous.action_date or None, move.id,
+            ))
+        self.env["account.move"].invalidate_model([
+            "collections_level_id", "collections_last_reminder_date", "collections_reminder_count",
+        ])
 
     def action_open_document(self):
         self.ensure_one()

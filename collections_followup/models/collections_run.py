@@ -751,6 +751,15 @@ class CollectionsRun(models.AbstractModel):
     def _create_call(self, partner, policy, level, decision, origin, today, now=None):
         """The collector's call task, due on the first day the contact rules allow a call, with its script."""
         user = self._collector(partner, policy)
+        existing = partner.activity_ids.filtered(
+            lambda a: a.activity_type_id == level.activity_type_id and a.user_id == user
+        )[:1]
+        if existing:
+            # A level sent again (after an undelivered email) keeps its open call task.
+            return self._log(
+                partner, policy, level, "call", origin, today, decision.listed_move_ids, decision,
+                activity_id=existing.id, note=self.env._("Call task already open: %s", existing.summary or level.name),
+            )
         when, reasons = self._next_call(partner, policy, now)
         tz = self._customer_tz(partner)
         local = when.astimezone(ZoneInfo(tz))

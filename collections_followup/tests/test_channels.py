@@ -223,3 +223,42 @@ class TestCallOutcome(CollectionsCommon):
             self.env["collections.call.wizard"].with_user(self.salesman).create({
                 "partner_id": self.customer.id, "outcome": "reached",
             })
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestUndeliveredReminder(CollectionsCommon):
+    """A reminder the mail server refused is not counted as sent (the crash tests do it with a real SMTP server)."""
+
+    def _refuse(self, action):
+        mail = self.env["mail.mail"].sudo().search([("mail_message_id", "=", action.message_id.id)])
+        self.assertEqual(len(mail), 1)
+        # What Odoo's mail queue does when the server refuses every recipient.
+        mail.write({"state": "exception", "failure_reason": "550 Mailbox unavailable"})
+        mail._postprocess_sent_message(success_pids=[], success_emails=[], failure_type="mail_smtp",
+                                       failure_reason="550 Mailbox unavailable")
+        return mail
+
+    def test_refused_email_gives_the_level_back(self):
+        invoice = self._invoice(self.customer, 500.0, 30)
+        with self.mock_mail_gateway():
+            self._run(today=TODAY - timedelta(days=23))  # 7 days late: first reminder
+            self._run()  # 30 days late: second reminder
+        self.assertEqual(invoice.collections_level_id, self.level_second)
+        second = self._actions(self.customer, channel="email", level_id=self.level_second.id)
+        mail = self._refuse(second)
+        self.assertEqual((second.state, mail.state), ("failed", "exception"))
+        self.assertIn("Not delivered: 550 Mailbox unavailable", second.failure_reason)
+        self.assertEqual(invoice.collections_level_id, self.level_first, "back to the level before")
+        self.assertEqual(invoice.collections_last_reminder_date, TODAY - timedelta(days=23))
+        self.assertEqual(invoice.collections_reminder_count, 1)
+        self.assertEqual(self.customer.with_company(self.company).collections_status, "action",
+                         "the next run sends it again")
+
+    def test_letter_of_the_same_step_still_counts(self):
+        self.level_first.sudo().print_letter = True
+        invoice = self._invoice(self.customer, 500.0, 10)
+        with self.mock_mail_gateway():
+            self._run()
+        self._refuse(self._actions(self.customer, channel="email"))
+        self.assertEqual(invoice.collections_level_id, self.level_first, "the letter reached the customer")
