@@ -1,5 +1,5 @@
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import freeze_time, tagged
+from odoo.tests import freeze_time, new_test_user, tagged
 
 from .common import TODAY, CollectionsCommon
 
@@ -63,3 +63,91 @@ class TestAccess(CollectionsCommon):
             action.with_user(self.manager).sudo().write({"state": "failed"})
         with self.assertRaises(UserError):
             action.sudo().unlink()
+
+
+# What each role may do on each model: r(ead) w(rite) c(reate) u(nlink), as README's
+# "Who can do what" says. ACLs and record rules are checked together, as the user.
+ACCESS_MATRIX = {
+    "collections.action": {"salesman": "", "billing": "r", "collector": "rc", "manager": "rc", "portal": ""},
+    "collections.policy": {"salesman": "r", "billing": "r", "collector": "r", "manager": "rwcu", "portal": ""},
+    "collections.level": {"salesman": "r", "billing": "r", "collector": "r", "manager": "rwcu", "portal": ""},
+    "collections.payment.plan": {"salesman": "", "billing": "r", "collector": "rwc", "manager": "rwcu", "portal": "r"},
+    "collections.promise": {"salesman": "r", "billing": "r", "collector": "rwc", "manager": "rwc", "portal": "r"},
+    "collections.settlement": {"salesman": "", "billing": "r", "collector": "rwc", "manager": "rwcu", "portal": ""},
+    "collections.dispute": {"salesman": "rc", "billing": "rc", "collector": "rwc", "manager": "rwcu", "portal": "r"},
+    "collections.case": {"salesman": "", "billing": "r", "collector": "rwc", "manager": "rwcu", "portal": ""},
+    "collections.fee": {"salesman": "", "billing": "r", "collector": "r", "manager": "r", "portal": ""},
+    "collections.interest.rate": {"salesman": "", "billing": "", "collector": "r", "manager": "rwcu", "portal": ""},
+    "collections.segment": {"salesman": "r", "billing": "r", "collector": "r", "manager": "rwcu", "portal": ""},
+    "collections.worklist": {"salesman": "", "billing": "", "collector": "r", "manager": "r", "portal": ""},
+    "collections.aging.report": {"salesman": "", "billing": "r", "collector": "r", "manager": "r", "portal": ""},
+    "collections.kpi.snapshot": {"salesman": "", "billing": "", "collector": "r", "manager": "r", "portal": ""},
+    "collections.call.wizard": {"salesman": "", "billing": "", "collector": "rwc", "manager": "rwc", "portal": ""},
+    "collections.writeoff.wizard": {"salesman": "", "billing": "", "collector": "", "manager": "rwc", "portal": ""},
+}
+OPERATIONS = {"r": "read", "w": "write", "c": "create", "u": "unlink"}
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestAccessMatrix(CollectionsCommon):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.portal_user = new_test_user(cls.env, login="portal_customer_test", groups="base.group_portal",
+                                        partner_id=cls.customer.id)
+        cls.invoice = cls._invoice(cls.customer, 1000.0, 30)
+
+    def _users(self):
+        return {"salesman": self.salesman, "billing": self.billing, "collector": self.collector,
+                "manager": self.manager, "portal": self.portal_user}
+
+    def test_matrix(self):
+        wrong = []
+        for model, roles in ACCESS_MATRIX.items():
+            for role, user in self._users().items():
+                for letter, operation in OPERATIONS.items():
+                    allowed = self.env[model].with_user(user).has_access(operation)
+                    if allowed != (letter in roles[role]):
+                        wrong.append(f"{role} {operation} {model}: {'allowed' if allowed else 'refused'}")
+        self.assertFalse(wrong, "\n".join(wrong))
+
+    def test_other_company_sees_nothing(self):
+        other_data = self.setup_other_company(name="Matrix Other Co")
+        other_collector = new_test_user(
+            self.env, login="other_collector_test", groups="collections_followup.group_collections_user",
+            company_id=other_data["company"].id, company_ids=[other_data["company"].id],
+        )
+        with self.mock_mail_gateway():
+            self._run()
+        promise = self.env["collections.promise"].with_user(self.collector).create({
+            "partner_id": self.customer.id, "amount": 100.0, "promised_date": TODAY,
+        })
+        action = self._actions(self.customer, channel="email")
+        self.assertTrue(action)
+        for record in (action, promise, self.policy):
+            with self.subTest(model=record._name), self.assertRaises(AccessError):
+                record.with_user(other_collector).check_access("read")
+        for model in ("collections.action", "collections.promise", "collections.worklist", "collections.aging.report"):
+            with self.subTest(model=model):
+                self.assertFalse(self.env[model].with_user(other_collector).search([]), model)
+        # RPC-style write of another company's record: refused.
+        with self.assertRaises(AccessError):
+            promise.with_user(other_collector).write({"amount": 1.0})
+
+    def test_portal_customer_sees_only_its_own(self):
+        other = self._customer("Other Customer", "other@example.com")
+        self._invoice(other, 400.0, 30)
+        mine = self.env["collections.promise"].with_user(self.collector).create({
+            "partner_id": self.customer.id, "amount": 100.0, "promised_date": TODAY,
+        })
+        theirs = self.env["collections.promise"].with_user(self.collector).create({
+            "partner_id": other.id, "amount": 100.0, "promised_date": TODAY,
+        })
+        promises = self.env["collections.promise"].with_user(self.portal_user).search([])
+        self.assertEqual(promises, mine)
+        with self.assertRaises(AccessError):
+            theirs.with_user(self.portal_user).check_access("read")
+        with self.assertRaises(AccessError):
+            mine.with_user(self.portal_user).write({"amount": 1.0})
