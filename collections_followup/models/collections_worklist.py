@@ -1,6 +1,8 @@
 from odoo import fields, models
 from odoo.tools import SQL
 
+from ..report.collections_aging_report import OPEN_RECEIVABLE_LINES
+
 # Kanban columns, in the order a collector works them.
 STAGES = [
     ("to_contact", "To Contact"),
@@ -83,10 +85,7 @@ class CollectionsWorklist(models.Model):
                   FROM account_move_line line
                   JOIN account_account account ON account.id = line.account_id
                   JOIN res_partner partner ON partner.id = line.partner_id
-                 WHERE account.account_type = 'asset_receivable'
-                   AND line.parent_state = 'posted'
-                   AND NOT line.reconciled
-                   AND line.amount_residual != 0
+                 WHERE %(open_lines)s
                    AND NOT COALESCE(line.no_followup, FALSE)
             ), customers AS (
                 SELECT partner_id, company_id, MIN(currency_id) AS currency_id,
@@ -148,6 +147,7 @@ class CollectionsWorklist(models.Model):
              WHERE c.amount_overdue > 0
                AND NOT COALESCE((p.collections_excluded ->> %(company)s)::boolean, FALSE)
             """,
+            open_lines=OPEN_RECEIVABLE_LINES,
             today=today,
             company=company,
             unknown=UNKNOWN_SCORE,

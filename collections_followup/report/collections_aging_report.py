@@ -8,6 +8,14 @@ from ..engine.aging import AGING_BUCKETS
 BUCKETS = [(str(index), label) for index, (_key, label, *_rest) in enumerate(AGING_BUCKETS)]
 
 
+# Open receivable journal items (aliases: line = account_move_line, account = account_account),
+# shared by the aging report and the worklist.
+OPEN_RECEIVABLE_LINES = SQL(
+    "account.account_type = 'asset_receivable' AND line.parent_state = 'posted' "
+    "AND NOT line.reconciled AND line.amount_residual != 0"
+)
+
+
 def _bucket_case(days_late: SQL) -> SQL:
     """SQL CASE giving the engine's aging bucket for a number of days late."""
     whens = []
@@ -82,11 +90,9 @@ class CollectionsAgingReport(models.Model):
               JOIN account_move move ON move.id = line.move_id
               JOIN res_partner partner ON partner.id = line.partner_id
               JOIN res_partner commercial ON commercial.id = partner.commercial_partner_id
-             WHERE account.account_type = 'asset_receivable'
-               AND line.parent_state = 'posted'
-               AND NOT line.reconciled
-               AND line.amount_residual != 0
+             WHERE %(open_lines)s
             """,
+            open_lines=OPEN_RECEIVABLE_LINES,
             days_late=days_late,
             bucket=_bucket_case(days_late),
         )
