@@ -56,6 +56,7 @@ class AccountMove(models.Model):
                     or not move.invoice_date_due or not move.is_sale_document():
                 move.collections_predicted_date = False
                 continue
+            # sudo: one integer of the invoice's own customer, for whoever may read the invoice.
             delay = move.commercial_partner_id.sudo().with_company(move.company_id).collections_usual_delay
             move.collections_predicted_date = predicted_payment_date(move.invoice_date_due, delay, today)
 

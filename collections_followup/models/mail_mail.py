@@ -10,6 +10,8 @@ class MailMail(models.Model):
         if failure_type and not success_pids and not success_emails:
             message_ids = self.mail_message_id.ids
             if message_ids:
+                # sudo: the mail queue (any user's transaction) records a delivery outcome on
+                # the log entries of exactly these messages; nothing is read back to the user.
                 self.env["collections.action"].sudo()._mark_undelivered(
                     message_ids, failure_reason or failure_type,
                 )

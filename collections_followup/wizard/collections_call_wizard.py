@@ -57,12 +57,15 @@ class CollectionsCallWizard(models.TransientModel):
     @api.model
     def _call_task(self, partner):
         """The customer's open call task, the earliest first."""
+        # sudo: a collector's wizard (collectors-only ACL) closes the customer's call task even
+        # when a colleague owns it; only this customer's activities are read.
         return partner.sudo().activity_ids.filtered(
             lambda a: a.activity_type_id.category == "phonecall"
         ).sorted("date_deadline")[:1]
 
     @api.depends("partner_id")
     def _compute_call_info(self):
+        # sudo: phone, time zone and call history of the wizard's one customer, for its collector.
         Run = self.env["collections.run"].sudo()
         now = fields.Datetime.now()
         for wizard in self:
@@ -116,6 +119,8 @@ class CollectionsCallWizard(models.TransientModel):
         """Log the call and set its next step; everything or nothing."""
         self.ensure_one()
         number = self._check_values()
+        # sudo: the log is written by the system (collections.action has no write ACL), the phone
+        # fix is a contact edit collectors may do anyway; the values were checked above.
         partner = self.partner_id.sudo().with_company(self.company_id)
         run = self.env["collections.run"].with_company(self.company_id)
         policy = partner._collections_policy(self.company_id)
