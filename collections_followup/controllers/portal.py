@@ -1,4 +1,5 @@
 import binascii
+import math
 from datetime import timedelta
 
 from odoo import fields, http
@@ -82,6 +83,8 @@ class CollectionsPortal(PortalAccount):
         try:
             value = float(amount)
         except (TypeError, ValueError):
+            value = 0.0
+        if not math.isfinite(value):  # "NaN", "inf", "1e309" parse as floats
             value = 0.0
         owed = sum(invoices.mapped("amount_residual_signed"))
         currency = request.env.company.currency_id

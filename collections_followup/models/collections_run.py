@@ -671,6 +671,11 @@ class CollectionsRun(models.AbstractModel):
 
     def _no_recipient_reason(self, partner):
         commercial = partner.commercial_partner_id
+        if not commercial.active:
+            return self.env._(
+                "The customer is archived: Odoo sends nothing to archived contacts. Restore it (its debt "
+                "is still followed up) or exclude it from follow-up."
+            )
         if not commercial.email and not commercial.child_ids.filtered(lambda c: c.type == "invoice" and c.email):
             return self.env._("The customer has no email address.")
         return self.env._(
@@ -700,6 +705,8 @@ class CollectionsRun(models.AbstractModel):
         if not level.sms_template_id:
             return fail(self.env._("Level '%s' has no SMS template.", level.name))
         commercial = partner.commercial_partner_id
+        if not commercial.active:
+            return fail(self._no_recipient_reason(commercial))
         number, error = self._sms_number(commercial)
         if error == "empty":
             return fail(self.env._("The customer has no phone number for text messages."))

@@ -429,8 +429,9 @@ class ResPartner(models.Model):
         self.ensure_one()
         commercial = self.commercial_partner_id
         contacts = commercial.child_ids.filtered(lambda c: c.type == "invoice" and c.email and c.active)
+        # Odoo does not notify archived contacts: they are no recipients (the failure says why).
         return (contacts or commercial).filtered(
-            lambda p: p.email_normalized and not p.is_blacklisted and not p.message_bounce
+            lambda p: p.active and p.email_normalized and not p.is_blacklisted and not p.message_bounce
         )
 
     def _collections_lines(self, company=None, move_ids=None):

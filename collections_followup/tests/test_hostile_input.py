@@ -1,9 +1,9 @@
 from datetime import timedelta
 
 from odoo import fields
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, freeze_time, new_test_user, tagged
 
-from .common import CollectionsCommon
+from .common import TODAY, CollectionsCommon
 
 HOSTILE = '<script>alert("x")</script> Müller & Söhne 株式会社 <b>bold</b>'
 ESCAPED = "&lt;script&gt;alert"
@@ -69,3 +69,76 @@ class TestHostileInput(CollectionsCommon, HttpCase):
         self.assertEqual(page.status_code, 200)
         self.assertNotIn('<script>alert("x")</script>', page.text)
         self.assertIn("&lt;script&gt;alert", page.text, "the customer's name is on the acceptance form, escaped")
+
+    def test_malformed_portal_input_is_refused(self):
+        self.authenticate("portal_hostile", "portal_hostile")
+        page = self.url_open("/my/collections")
+        token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+        tomorrow = str(fields.Date.context_today(self.env.user) + timedelta(days=1))
+        cases = [
+            {"promised_date": "2026-02-30", "amount": "100"},
+            {"promised_date": "garbage", "amount": "100"},
+            {"promised_date": tomorrow, "amount": "NaN"},
+            {"promised_date": tomorrow, "amount": "1e309"},
+            {"promised_date": tomorrow, "amount": "-5"},
+            {"promised_date": tomorrow, "amount": "<b>1</b>"},
+        ]
+        for values in cases:
+            with self.subTest(**values):
+                answer = self.url_open("/my/collections/promise", data={"csrf_token": token, **values})
+                self.assertEqual(answer.status_code, 200)
+                self.assertIn("alert-danger", answer.text)
+        answer = self.url_open("/my/collections/dispute", data={
+            "csrf_token": token, "invoice_id": "1 OR 1=1", "reason_id": "x", "description": "<script>x</script>",
+        })
+        self.assertIn("Choose one of your open invoices", answer.text)
+        self.env.invalidate_all()
+        self.assertFalse(self.env["collections.promise"].sudo().search([("partner_id", "=", self.customer.id)]))
+        self.assertFalse(self.env["collections.dispute"].sudo().search([("partner_id", "=", self.customer.id)]))
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestBadInput(CollectionsCommon):
+    """Configuration and data a finance team will meet: each gets a defined, logged outcome."""
+
+    def test_deleted_email_template_fails_cleanly(self):
+        invoice = self._invoice(self.customer, 500.0, 10)
+        self.level_first.mail_template_id.with_user(self.manager).sudo().unlink()
+        with self.mock_mail_gateway():
+            self._run()
+        action = self._actions(self.customer, channel="email")
+        self.assertEqual(action.state, "failed")
+        self.assertIn("has no email template", action.failure_reason)
+        self.assertFalse(self._mails_to(self.customer))
+        self.assertFalse(invoice.collections_level_id, "not counted as sent: tried again tomorrow")
+
+    def test_archived_customer_is_a_logged_failure_not_a_silent_success(self):
+        invoice = self._invoice(self.customer, 500.0, 10)
+        self.customer.with_user(self.collector).active = False
+        with self.mock_mail_gateway():
+            self._run()
+        # Odoo notifies no archived contact: the reminder must not be logged as sent.
+        self.assertFalse(self._mails_to(self.customer))
+        action = self._actions(self.customer, channel="email")
+        self.assertEqual(action.state, "failed")
+        self.assertIn("The customer is archived", action.failure_reason)
+        self.assertFalse(invoice.collections_level_id)
+        self.assertEqual(self.customer.collections_status, "action", "its debt is still followed up")
+
+    def test_huge_amount(self):
+        invoice = self._invoice(self.customer, 999_999_999_999.99, 10)
+        with self.mock_mail_gateway():
+            self._run()
+        self.assertIn("999,999,999,999.99", self._mails_to(self.customer)[0].body_html)
+        self.assertEqual(invoice.collections_level_id, self.level_first)
+
+    def test_malformed_date_through_rpc_writes_nothing(self):
+        self._invoice(self.customer, 500.0, 10)
+        with self.assertRaises(ValueError):
+            self.env["collections.call.wizard"].with_user(self.collector).create({
+                "partner_id": self.customer.id, "outcome": "promise", "promise_amount": 10.0,
+                "promise_date": "2026-02-30",
+            }).action_log()
+        self.assertFalse(self._actions(self.customer, channel="phone"))
+        self.assertFalse(self.env["collections.promise"].search([("partner_id", "=", self.customer.id)]))
