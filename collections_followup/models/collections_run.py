@@ -32,7 +32,16 @@ HISTORY_CHANNELS = {"email": "email", "sms": "sms", "letter": "letter", "phone":
 
 
 class CollectionsRun(models.AbstractModel):
-    """Executes follow-ups: the daily scheduler and the manual wizard share it."""
+    """Executes follow-ups: the daily scheduler and the manual wizard share it.
+
+    Why its sudo() calls are safe: every method here is private (a leading
+    underscore: not callable over RPC) and its callers already decided who may
+    act: the scheduled actions (superuser), the send and call wizards (their
+    models are collectors-only), the managers' "Run Follow-ups Now" server
+    action. Each sudo() reads or writes only the customer, invoices, log
+    entries and documents of the follow-up being executed, and nothing it
+    reads is returned to the caller beyond the log entries it created (which
+    the caller's own access rules then govern)."""
 
     _name = "collections.run"
     _description = "Follow-up Run"
