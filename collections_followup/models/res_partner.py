@@ -163,6 +163,7 @@ class ResPartner(models.Model):
     def _compute_collections_arrangements(self):
         commercial = self.commercial_partner_id
         company = self.env.company
+        # sudo: counts only (smart buttons), of partners the user may already read.
         plans = dict(self.env["collections.payment.plan"].sudo()._read_group(
             [("partner_id", "in", commercial.ids), ("company_id", "=", company.id)], ["partner_id"], ["__count"],
         ))
@@ -293,6 +294,9 @@ class ResPartner(models.Model):
         today = today or fields.Date.context_today(self)
         items = self._collections_open_items(company, self.ids)
         partners = self.with_company(company)
+        # sudo: policies, levels and segments are configuration read to decide; what the decision
+        # yields (status, amounts) is shown to internal users by design and to a portal customer
+        # only for its own account (Odoo's portal rule on res.partner).
         default_policy = self.env["collections.policy"].sudo()._get_default_policy(company)
         # Chosen by hand, else the segment's, else the default: read in batch (constant queries).
         segment_policy = {
@@ -353,6 +357,7 @@ class ResPartner(models.Model):
         """{commercial_partner_id: highest level reached by an open invoice}."""
         if not partners.ids:
             return {}
+        # sudo: levels reached by the invoices of partners the caller already holds.
         groups = self.env["account.move"].sudo()._read_group(
             [
                 ("commercial_partner_id", "in", partners.ids),
@@ -395,6 +400,7 @@ class ResPartner(models.Model):
             level_domain = value
         else:
             level_domain = [("id", "in", [value] if isinstance(value, int) else list(value))]
+        # sudo: a search domain (partner ids), no invoice data goes back to the caller.
         moves = self.env["account.move"].sudo()._search([
             ("company_id", "=", self.env.company.id),
             ("state", "=", "posted"),
@@ -453,6 +459,7 @@ class ResPartner(models.Model):
             items = self._collections_open_items(company, commercial.ids).get(commercial.id, [])
             move_ids = [item.move_id for item in items if not item.excluded and item.residual > 0]
         domain.append(("id", "in", list(move_ids)))
+        # sudo: the customer's own open invoices, rendered into its own reminder, letter or statement.
         moves = self.env["account.move"].sudo().search(domain, order="invoice_date_due, name, id")
         sign = {"out_refund": -1}
         return [

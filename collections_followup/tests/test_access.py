@@ -151,3 +151,15 @@ class TestAccessMatrix(CollectionsCommon):
             theirs.with_user(self.portal_user).check_access("read")
         with self.assertRaises(AccessError):
             mine.with_user(self.portal_user).write({"amount": 1.0})
+
+    def test_portal_customer_cannot_read_another_customers_debt(self):
+        other = self._customer("Other Debtor", "debtor@example.com")
+        self._invoice(other, 4321.0, 30)
+        fields_ = ["collections_total_due", "collections_total_overdue", "collections_status",
+                   "collections_credit_hold", "collections_score"]
+        partner = self.env["res.partner"].with_user(self.portal_user).browse(other.id)
+        with self.assertRaises(AccessError):
+            partner.read(fields_)
+        # Its own account: readable, that is what the portal shows.
+        own = self.env["res.partner"].with_user(self.portal_user).browse(self.customer.id)
+        own.check_access("read")
