@@ -104,6 +104,8 @@ class ResPartner(models.Model):
     def _collections_exposures(self, company, partners):
         """{commercial partner id: Exposure}, a fixed number of queries for any number of invoices."""
         items = self._collections_open_items(company, partners.ids, pauses=False)
+        # sudo: sums of the customer's draft invoices and unbilled orders; exposure is shown to
+        # salespeople by design (README "Who can do what"), a portal customer reads only its own.
         drafts = dict(self.env["account.move"].sudo()._read_group(
             [
                 ("commercial_partner_id", "in", partners.ids),
@@ -325,6 +327,8 @@ class ResPartner(models.Model):
                     })
         result = super().write(vals)
         if history:
+            # sudo: one history line per limit change that just went through the user's own
+            # write (and its access check) above; nothing is read back.
             self.env["collections.credit.limit.history"].sudo().create(history)
         return result
 
@@ -332,6 +336,7 @@ class ResPartner(models.Model):
         """Put these customers on hold (already checked by the caller); logged."""
         company = company or self.env.company
         today = fields.Date.context_today(self)
+        # sudo: private; callers are the managers' hold wizard, a follow-up level and the daily run.
         for partner in self.commercial_partner_id.sudo().with_company(company):
             if partner.collections_credit_hold:
                 continue
@@ -345,6 +350,7 @@ class ResPartner(models.Model):
 
     def _collections_release_hold(self, reason, company=None):
         company = company or self.env.company
+        # sudo: private; callers are the managers' release wizard and the daily run.
         for partner in self.commercial_partner_id.sudo().with_company(company):
             if not partner.collections_credit_hold:
                 continue
