@@ -325,7 +325,9 @@ class CollectionsRun(models.AbstractModel):
             return None
         moment = (now or fields.Datetime.now()).replace(tzinfo=UTC)
         tz = self._customer_tz(partner)
-        since = (moment - timedelta(days=max(rules.window_days, 2))).replace(tzinfo=None)
+        # History long enough for both the caps' window and the minimum gap.
+        lookback = max(timedelta(days=rules.window_days), timedelta(hours=rules.min_gap_hours))
+        since = (moment - lookback - timedelta(days=1)).replace(tzinfo=None)
         try:
             allowed, reasons = next_step_contact(moment, tz, rules, channels, self._contact_history(partner, since))
         except RuleError as error:
