@@ -42,6 +42,25 @@ DEMO_CONTACTS = {
     "Copperline Electric": ("(602) 555-0155", "America/Phoenix"),
     "Maple & Finch Bakery": ("(416) 555-0123", "America/Toronto"),
 }
+# Street, postcode, city: where follow-up letters are posted.
+DEMO_ADDRESSES = {
+    "Harbor Logistics": ("2200 Alaskan Way", "98121", "Seattle"),
+    "Pinecrest Dental": ("1650 Pine Street", "80203", "Denver"),
+    "Blue Fjord Seafood": ("Bryggen 14", "5003", "Bergen"),
+    "Cobalt Print Works": ("455 N Wells Street", "60654", "Chicago"),
+    "Meridian Architects": ("27 Old Gloucester Street", "WC1N 3AX", "London"),
+    "Sunvale Grocers": ("890 Valencia Street", "94110", "San Francisco"),
+    "Northwind Traders": ("120 Broadway", "10271", "New York"),
+    "Atlas Fitness Clubs": ("1401 Brickell Avenue", "33131", "Miami"),
+    "Greenleaf Landscaping": ("701 Congress Avenue", "78701", "Austin"),
+    "Orion Software GmbH": ("Friedrichstraße 68", "10117", "Berlin"),
+    "Redwood Furniture": ("3100 Lincoln Way", "94122", "San Francisco"),
+    "Quartz Medical Supplies": ("200 Boylston Street", "02116", "Boston"),
+    "Lakeside Hotel Group": ("1 Lakeshore Drive", "59937", "Whitefish"),
+    "Vertex Engineering": ("1000 Louisiana Street", "77002", "Houston"),
+    "Copperline Electric": ("2 N Central Avenue", "85004", "Phoenix"),
+    "Maple & Finch Bakery": ("250 Queen Street West", "M5V 1Z6", "Toronto"),
+}
 NO_SMS = "Maple & Finch Bakery"
 FOREIGN_CURRENCY_CUSTOMER = "Orion Software GmbH"
 # Harbor well within its limit, Cobalt at 90 % of it, Northwind over it.
@@ -88,6 +107,9 @@ class CollectionsDemo(models.AbstractModel):
                 "is_company": True,
                 "email": email or False,
                 "country_id": self.env["res.country"].search([("code", "=", country)], limit=1).id,
+                "street": DEMO_ADDRESSES[name][0],
+                "zip": DEMO_ADDRESSES[name][1],
+                "city": DEMO_ADDRESSES[name][2],
                 "phone": DEMO_CONTACTS[name][0],
                 "tz": DEMO_CONTACTS[name][1],
                 "collections_no_sms": name == NO_SMS,

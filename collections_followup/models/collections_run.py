@@ -276,10 +276,16 @@ class CollectionsRun(models.AbstractModel):
             reached = True
         if reached:
             self._advance(decision, level, today, origin)
-        elif channels & {"email", "sms"}:
+        elif channels & REMINDER_CHANNELS:
             failed = actions.filtered(lambda a: a.state == "failed")
-            self._ask_contact_fix(partner, policy, failed[:1], today, kind="sms" if "sms" in failed.mapped("channel")
-                                  and "email" not in failed.mapped("channel") else "email")
+            # The first broken channel, in the order the level uses them, says what to fix.
+            kind, first = next(
+                ((kind, failed.filtered(lambda a, c=channel: a.channel == c)[:1])
+                 for channel, kind in (("email", "email"), ("sms", "sms"), ("letter", "address"))
+                 if channel in failed.mapped("channel")),
+                ("email", failed[:1]),
+            )
+            self._ask_contact_fix(partner, policy, first, today, kind=kind)
         return actions
 
     # --- contact rules ----------------------------------------------------
@@ -738,6 +744,16 @@ class CollectionsRun(models.AbstractModel):
     # --- letter ---------------------------------------------------------
 
     def _make_letter(self, partner, policy, level, decision, origin, today):
+        commercial = partner.commercial_partner_id
+        if not (commercial.street or commercial.street2) or not (commercial.city or commercial.zip):
+            # A letter without an address cannot be posted: a logged failure, not a blank envelope.
+            return self._log(
+                partner, policy, level, "letter", origin, today, decision.listed_move_ids, decision,
+                state="failed", failure_reason=self.env._(
+                    "The customer has no postal address (street, and city or postcode): the letter was not "
+                    "printed. Complete the address and send the letter again."
+                ),
+            )
         report = self.env.ref("collections_followup.action_report_followup_letter").sudo()
         content, _kind = report.with_context(
             collections_level_id=level.id, collections_move_ids=list(decision.listed_move_ids),
@@ -847,6 +863,7 @@ class CollectionsRun(models.AbstractModel):
             "email": self.env._("Fix the customer's email address"),
             "sms": self.env._("Fix the customer's phone number"),
             "phone": self.env._("Find the customer's right phone number"),
+            "address": self.env._("Complete the customer's postal address"),
             "opted_out": self.env._("The customer opted out of every reminder channel: decide how to reach it"),
         }
         partner.activity_schedule(

@@ -54,6 +54,9 @@ class CollectionsCommon(AccountTestInvoicingCommon, MailCommon):
             "name": name,
             "email": email,
             "is_company": True,
+            "street": "12 Rue de la Loi",
+            "zip": "1000",
+            "city": "Brussels",
             "property_account_receivable_id": cls.company_data["default_account_receivable"].id,
         })
 

@@ -1,7 +1,9 @@
+import io
 from datetime import timedelta
 
 from odoo import fields
 from odoo.tests import HttpCase, freeze_time, new_test_user, tagged
+from odoo.tools.pdf import PdfReader
 
 from .common import TODAY, CollectionsCommon
 
@@ -52,6 +54,18 @@ class TestHostileInput(CollectionsCommon, HttpCase):
         sms = self.env["sms.sms"].sudo().search([("partner_id", "=", self.customer.id)])
         self.assertEqual(len(sms), 1)
         self.assertNotIn("<", sms.body.replace("&lt;", ""), "an SMS is plain text")
+
+    def test_letter_pdf_renders(self):
+        """wkhtmltopdf prints the letter of a customer named with markup and accents (its HTML is
+        checked escaped above; the PDF was looked at: the name printed as text, accents intact)."""
+        self.customer.name = '<script>alert("x")</script> Müller & Söhne Łódź Ωmega'
+        report = self.env.ref("collections_followup.action_report_followup_letter").with_context(
+            collections_level_id=self.level_first.id, collections_move_ids=self.invoice.ids,
+            force_report_rendering=True,
+        )
+        content, kind = report._render_qweb_pdf(report.report_name, self.customer.ids)
+        self.assertEqual(kind, "pdf")
+        self.assertEqual(len(PdfReader(io.BytesIO(content)).pages), 1, "one page, nothing broke the layout")
 
     def test_portal_pages(self):
         plan = self.env["collections.payment.plan"].with_user(self.collector).create({
@@ -132,6 +146,87 @@ class TestBadInput(CollectionsCommon):
             self._run()
         self.assertIn("999,999,999,999.99", self._mails_to(self.customer)[0].body_html)
         self.assertEqual(invoice.collections_level_id, self.level_first)
+
+    def _contact_fix_task(self, partner):
+        kind = self.env.ref("collections_followup.mail_activity_type_contact_fix")
+        return partner.activity_ids.filtered(lambda a: a.activity_type_id == kind)
+
+    def test_letter_to_a_customer_without_address(self):
+        self.level_first.sudo().write({"send_email": False, "print_letter": True})
+        self.customer.write({"street": False, "zip": False, "city": False})
+        invoice = self._invoice(self.customer, 500.0, 10)
+        self._run()
+        letter = self._actions(self.customer, channel="letter")
+        self.assertEqual(letter.state, "failed")
+        self.assertIn("no postal address", letter.failure_reason)
+        self.assertFalse(self.env["ir.attachment"].search([
+            ("res_model", "=", "res.partner"), ("res_id", "=", self.customer.id), ("mimetype", "=", "application/pdf"),
+        ]), "no letter printed for a blank envelope")
+        self.assertFalse(invoice.collections_level_id, "not counted as sent")
+        self.assertEqual(self._contact_fix_task(self.customer).summary, "Complete the customer's postal address")
+        # Once the address is complete, the next day's run posts the letter.
+        self.customer.write({"street": "Rue Haute 5", "zip": "1000"})
+        self._run(today=TODAY + timedelta(days=1))
+        letter = self._actions(self.customer, channel="letter", state="done")
+        self.assertTrue(letter.attachment_id.raw)
+        self.assertEqual(invoice.collections_level_id, self.level_first)
+
+    def test_net_credit_and_paid_invoices_are_not_chased(self):
+        """A customer whose credit notes exceed its overdue invoices owes nothing: no reminder."""
+        self._invoice(self.customer, 500.0, 10)
+        self.env["account.move"].create({
+            "move_type": "out_refund", "partner_id": self.customer.id, "invoice_date": TODAY - timedelta(days=40),
+            "invoice_line_ids": [(0, 0, {"name": "Returned goods", "quantity": 1, "price_unit": 800.0,
+                                         "tax_ids": [(6, 0, [])]})],
+        }).action_post()
+        paid_customer = self._customer("Paid Up Ltd", "paid@example.com")
+        self._pay(self._invoice(paid_customer, 300.0, 20), 300.0)
+        with self.mock_mail_gateway():
+            self._run()
+        for partner in (self.customer, paid_customer):
+            self.assertFalse(self._actions(partner), partner.name)
+            self.assertEqual(partner.collections_status, "none")
+        self.assertEqual(self.customer.collections_total_due, -300.0, "the credit is shown, not hidden")
+        self.assertFalse(self._mails_to(self.customer))
+
+    def test_foreign_currency_without_any_rate(self):
+        """Odoo books an invoice in a currency without rates at 1:1; the reminder goes out in the
+        invoice's currency and the totals use the amounts as booked (no rate needed at run time)."""
+        currency = self.env["res.currency"].sudo().create({
+            "name": "XRN", "symbol": "R$X", "rounding": 0.01, "active": True,
+        })
+        self.assertFalse(currency.rate_ids)
+        invoice = self._invoice(self.customer, 750.0, 10, currency=currency)
+        with self.mock_mail_gateway():
+            self._run()
+        action = self._actions(self.customer, channel="email")
+        self.assertEqual(action.state, "done")
+        self.assertIn("750.00", self._mails_to(self.customer)[0].body_html)
+        self.assertEqual(invoice.collections_level_id, self.level_first)
+        self.assertEqual(self.customer.collections_total_overdue, invoice.amount_residual_signed)
+
+    def test_company_without_policy_is_left_alone(self):
+        """A company whose default policy was removed gets no follow-up, and collectors are told why."""
+        company_2 = self.setup_other_company(name="No Policy Co")
+        policies = self.env["collections.policy"].sudo().search([("company_id", "=", company_2["company"].id)])
+        policies.unlink()
+        customer = self._customer("Elsewhere Ltd", "elsewhere@example.com")
+        self._invoice(customer, 400.0, 30, company_data=company_2)
+        with self.mock_mail_gateway():
+            self.env["collections.run"].sudo()._cron_run_followups()
+        self.assertFalse(self.env["collections.action"].sudo().search([("partner_id", "=", customer.id)]))
+        self.assertFalse(self._mails_to(customer))
+        self.assertEqual(customer.with_company(company_2["company"]).collections_status, "none")
+        self.manager.sudo().company_ids |= company_2["company"]
+        wizard = self.env["collections.send.wizard"].with_user(self.manager).with_company(
+            company_2["company"],
+        ).with_context(
+            active_model="res.partner", active_ids=customer.ids,
+        ).create({})
+        self.assertIn("no follow-up policy", wizard.warning)
+        wizard.action_send()
+        self.assertEqual(wizard.result, "skipped")
+        self.assertFalse(self.env["collections.action"].sudo().search([("partner_id", "=", customer.id)]))
 
     def test_malformed_date_through_rpc_writes_nothing(self):
         self._invoice(self.customer, 500.0, 10)
