@@ -64,6 +64,7 @@ class AccountMove(models.Model):
     @api.depends("commercial_partner_id")
     def _compute_collections_credit_hold(self):
         for move in self:
+            # sudo: one flag of the invoice's own customer (on hold or not), for whoever may read the invoice.
             partner = move.commercial_partner_id.sudo().with_company(move.company_id)
             move.collections_credit_hold = bool(partner.collections_credit_hold)
 
@@ -85,6 +86,7 @@ class AccountMove(models.Model):
         refunds = posted.filtered(lambda m: m.move_type == "out_refund")
         if refunds:
             # A dispute settled by credit notes is resolved when they are posted.
+            # sudo: the poster of a credit note may not read disputes; those it settles are resolved with it.
             self.env["collections.dispute"].sudo().search([
                 ("credit_note_ids", "in", refunds.ids), ("state", "in", ("open", "review")),
             ])._resolve_if_credited()

@@ -4,7 +4,14 @@ from odoo.exceptions import ValidationError
 
 class CollectionsArrangementMixin(models.AbstractModel):
     """What payment plans, promises and settlements share: a customer, the
-    invoices they cover, and how much of those has been paid since."""
+    invoices they cover, and how much of those has been paid since.
+
+    Why its sudo() calls are safe: they run on arrangements the caller already
+    holds (record rules: own company, a portal customer only its own), and read the
+    invoices those cover only to sum their open amount or to validate them; the log
+    entries, tasks and the approver search are written for the company on behalf of
+    a user the arrangement's own access rules let through. Nothing read is returned
+    besides the arrangement's own totals."""
 
     _name = "collections.arrangement.mixin"
     _description = "Collections Arrangement"

@@ -98,6 +98,7 @@ class CollectionsCase(models.Model):
 
     def _check_not_placed_twice(self):
         for case in self:
+            # sudo: a case placed by another collector counts too; only its existence is used (the error names it).
             other = self.sudo().search([
                 ("id", "!=", case.id), ("state", "in", OPEN_STATES), ("move_ids", "in", case.move_ids.ids),
             ], limit=1)
@@ -149,6 +150,7 @@ class CollectionsCase(models.Model):
             if case.case_type == "legal" and not case.counsel_id:
                 raise UserError(self.env._("Choose the counsel of case %s.", case.name))
         for case in self:
+            # sudo: the approval request is answered, whoever it was assigned to (the caller is a checked manager).
             case.sudo().activity_feedback(["mail.mail_activity_data_todo"], feedback=self.env._("Approved"))
             case.write({
                 "state": "open",
@@ -215,6 +217,7 @@ class CollectionsCase(models.Model):
         due = self.commission - self.amount_billed
         if float_compare(due, 0.0, precision_rounding=self.currency_id.rounding) <= 0:
             raise UserError(self.env._("The commission of case %s is already billed.", self.name))
+        # sudo: a checked collections manager's decision; the vendor bill is the company's (no purchase rights needed).
         bill = self.env["account.move"].sudo().with_company(self.company_id).create({
             "move_type": "in_invoice",
             "partner_id": self.agency_id.id,

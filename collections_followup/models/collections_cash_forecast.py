@@ -28,6 +28,9 @@ class CollectionsCashForecast(models.Model):
     @api.model
     def action_open(self):
         """Rebuild the current company's forecast, then show it."""
+        # Callable through RPC by any internal user: only those who may read the rows rebuild them.
+        self.check_access("read")
+        # sudo: rebuilt for the user's current company only, by a user allowed to read it (checked above).
         self.sudo()._rebuild(self.env.company, fields.Date.context_today(self))
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "collections_followup.action_collections_cash_forecast_view")

@@ -25,7 +25,13 @@ TOP_CUSTOMERS = 10
 
 
 class CollectionsDashboard(models.AbstractModel):
-    """Figures of the Collections dashboard (client action), one call."""
+    """Figures of the Collections dashboard (client action), one call.
+
+    Why its sudo() calls are safe: every figure is of one company, the one the user
+    works in (``self.env.company`` is among the user's allowed companies), and every
+    domain filters on it; ``get_data`` first checks the user is a collector or manager,
+    the management report and the weekly digest are for collections managers. What comes
+    back is totals and the names of customers and collectors, never another company's."""
 
     _name = "collections.dashboard"
     _description = "Collections Dashboard"

@@ -107,6 +107,8 @@ class CollectionsDispute(models.Model):
             ), "dispute")
             owner = dispute.user_id
             if owner and owner != self.env.user:
+                # sudo: a salesperson opening a dispute may not schedule tasks for the collector;
+                # the task is the dispute's.
                 dispute.sudo().activity_schedule(
                     "mail.mail_activity_data_todo", user_id=owner.id, date_deadline=dispute.deadline,
                     summary=self.env._("Dispute %(name)s: %(reason)s", name=dispute.name,
@@ -126,6 +128,7 @@ class CollectionsDispute(models.Model):
         return result
 
     def _check_lines(self):
+        # sudo: the covered invoices are read only to validate the lines; nothing is returned.
         for dispute in self.sudo():
             if dispute.line_ids.move_id - dispute.move_ids:
                 raise ValidationError(self.env._("Disputed lines must belong to the disputed invoices."))
@@ -192,6 +195,7 @@ class CollectionsDispute(models.Model):
         self.write({"state": state, "resolved_date": fields.Date.context_today(self)})
         for dispute in self:
             dispute._log(summary(dispute), "dispute")
+            # sudo: the dispute's own open tasks close with it, whoever they were assigned to.
             dispute.sudo().activity_unlink(["mail.mail_activity_data_todo"])
 
     def action_resolve(self):
@@ -245,5 +249,6 @@ class CollectionsDispute(models.Model):
     @api.model
     def _open_disputes_by_move(self, move_ids):
         """{move_id: dispute} for the invoices among ``move_ids`` under an open dispute."""
+        # sudo: callers (the run, the portal) pass invoices they already hold; they get the disputes of those only.
         disputes = self.sudo().search([("state", "in", OPEN_STATES), ("move_ids", "in", list(move_ids))])
         return {move.id: dispute for dispute in disputes for move in dispute.move_ids if move.id in move_ids}

@@ -25,6 +25,7 @@ class CollectionsInterestRate(models.Model):
 
     @api.model
     def _periods(self, company):
+        # sudo: the company's published reference rates, read to compute interest; nothing else is returned.
         rates = self.sudo().search([("company_id", "=", company.id)], order="date_from")
         return [RatePeriod(rate.date_from, rate._decimal_rate()) for rate in rates]
 

@@ -19,7 +19,12 @@ class CollectionsKpiSnapshot(models.Model):
 
     Ledger figures are rebuilt as of the snapshot's date from the journal
     items and the dates of their reconciliations, so a snapshot taken late
-    (or recomputed) says what the books said that day."""
+    (or recomputed) says what the books said that day.
+
+    Why its sudo() calls are safe: figures are aggregates of one company (every
+    domain filters on it), computed by the nightly job or for the dashboard and the
+    management report, which check who asks (collections users and managers);
+    snapshots themselves are readable by collections users of their company only."""
 
     _name = "collections.kpi.snapshot"
     _description = "Collections KPI Snapshot"

@@ -314,6 +314,7 @@ class CollectionsPaymentPlan(models.Model):
         extra = self.amount_total - self.amount_covered
         if float_round(extra, precision_rounding=self.currency_id.rounding) <= 0 or self.fee_move_id:
             return
+        # sudo: the fee invoice is the company's, created when the plan is accepted (also by a portal customer).
         invoice = self.env["account.move"].sudo().with_company(self.company_id).create({
             "move_type": "out_invoice",
             "partner_id": self.partner_id.commercial_partner_id.id,
@@ -373,6 +374,7 @@ class CollectionsPaymentPlan(models.Model):
         body = template._render_field("body_html", plan.ids, compute_lang=True)[plan.id]
         attachments = []
         if attach_agreement:
+            # sudo: the plan's own agreement PDF, attached to the email sent to its customer.
             pdf, _kind = self.env["ir.actions.report"].sudo()._render_qweb_pdf(
                 "collections_followup.action_report_payment_plan", plan.ids,
             )

@@ -9,7 +9,11 @@ from ..engine.behaviour import behaviour_score, payment_behaviour, segment_for, 
 
 class CollectionsSegment(models.Model):
     """A payment-behaviour segment: customers whose score reaches its minimum
-    (and not the next segment's) belong to it and get its follow-up policy."""
+    (and not the next segment's) belong to it and get its follow-up policy.
+
+    Why its sudo() calls are safe: only the nightly scheduled job uses them, per
+    company, to read invoice history, promises and disputes and to write each
+    customer's score and segment; nothing it reads is returned to a user."""
 
     _name = "collections.segment"
     _description = "Payment Behaviour Segment"

@@ -57,6 +57,7 @@ class CollectionsSettlement(models.Model):
     @api.depends("move_ids.amount_residual_signed", "amount_agreed", "amount_basis", "state")
     def _compute_amount_due(self):
         for settlement in self:
+            # sudo: the open amount of the settlement's own invoices (a total, on a record the user reads).
             owed = settlement.amount_basis or sum(settlement.sudo().move_ids.mapped("amount_residual_signed"))
             settlement.amount_due = owed
             settlement.amount_forgiven = max(owed - settlement.amount_agreed, 0.0)
@@ -84,6 +85,7 @@ class CollectionsSettlement(models.Model):
             settlement._log(self.env._("Settlement %s submitted for approval", settlement.name), "settlement")
             approver = settlement._approver()
             if approver:
+                # sudo: the approval task is the manager's; the collector proposing may not assign tasks on it.
                 settlement.sudo().activity_schedule(
                     "mail.mail_activity_data_todo", user_id=approver.id,
                     summary=self.env._("Approve settlement %s", settlement.name),

@@ -519,6 +519,8 @@ class ResPartner(models.Model):
         today = today or fields.Date.context_today(self)
         commercial = self.commercial_partner_id
         items = self._collections_open_items(company, commercial.ids).get(commercial.id, [])
+        # sudo: the open invoices and recent payments of the customer the caller holds (collector, report, or a
+        # portal customer's own account through Odoo's portal rule), listed on its statement or letter.
         moves = self.env["account.move"].sudo().browse([item.move_id for item in items])
         buckets = {key: 0.0 for key, *_rest in AGING_BUCKETS}
         lines = []

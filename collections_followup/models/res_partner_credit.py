@@ -115,6 +115,7 @@ class ResPartner(models.Model):
             ],
             ["commercial_partner_id"], ["amount_total_signed:sum"],
         ))
+        # sudo: amounts of the customer's confirmed orders not invoiced yet (sales rights not required to see exposure).
         orders = partners.sudo().with_company(company)._collections_orders_to_invoice()
         return {
             partner.id: Exposure(
@@ -180,6 +181,7 @@ class ResPartner(models.Model):
         company = self.env.company
         for partner in self.commercial_partner_id.with_company(company):
             proposal = partner.collections_proposed_limit
+            # sudo: the current limit, compared with the proposal shown to the user who asked for it.
             if partner.collections_invoiced_12m and proposal != partner.sudo().credit_limit:
                 partner.with_context(
                     collections_limit_reason=self.env._("Credit review: proposed from 12 months of payments"),
@@ -194,6 +196,7 @@ class ResPartner(models.Model):
         self.ensure_one()
         if not company.account_use_credit_limit:
             return 0.0
+        # sudo: the limit is shown on every order and invoice of the customer; reading it needs no accounting rights.
         return self.sudo().with_company(company).credit_limit or 0.0
 
     @api.depends_context("company")
@@ -208,6 +211,7 @@ class ResPartner(models.Model):
             main = partner.commercial_partner_id
             exposure = exposures.get(main.id) or Exposure(0, 0, 0)
             limit = main._collections_credit_limit(company) if main.id else 0.0
+            # sudo: the hold flag is what sales must always see (the debt behind it stays behind access rights).
             hold = main.with_company(company).sudo().collections_credit_hold
             partner.collections_exposure_receivable = float(exposure.receivable)
             partner.collections_exposure_draft = float(exposure.draft_invoices)
@@ -225,6 +229,7 @@ class ResPartner(models.Model):
     def _collections_credit_banner(self, company, limit, exposure, overdue, hold):
         currency = company.currency_id
         if hold:
+            # sudo: who placed the hold and why, in the banner salespeople read on the customer's documents.
             main = self.sudo().with_company(company)
             return self.env._(
                 "On credit hold since %(date)s: %(reason)s",
@@ -265,12 +270,14 @@ class ResPartner(models.Model):
             main._collections_credit_limit(company),
             float(exposure.total) - exclude_draft,
             amount,
+            # sudo: the hold flag, read to decide whether the document is blocked.
             on_hold=main.sudo().with_company(company).collections_credit_hold,
             block_over_limit=policy.credit_limit_mode == "block",
         )
 
     def _collections_policy(self, company):
         """The customer's policy: chosen by hand, else its segment's, else the company's default."""
+        # sudo: which policy applies is configuration, read to decide (not returned to the user).
         main = self.commercial_partner_id.sudo().with_company(company)
         segment_policy = main.collections_segment_id.with_company(company).policy_id
         if segment_policy.company_id != company:
@@ -280,6 +287,7 @@ class ResPartner(models.Model):
 
     def _collections_credit_error(self, company, check, document):
         """The sentence a blocked user reads: what, how much, why, who can release it."""
+        # sudo: the customer's limit, exposure and hold reason, written into the refusal its user reads.
         main = self.commercial_partner_id.sudo().with_company(company)
         currency = company.currency_id
         if check.reason == "hold":
@@ -316,6 +324,7 @@ class ResPartner(models.Model):
         history = []
         if "credit_limit" in vals:
             company = self.env.company
+            # sudo: the old limit, read to record the change the user is making (history is system-written).
             for partner in self.sudo():
                 old = partner.credit_limit or 0.0
                 new = vals["credit_limit"] or 0.0
@@ -370,6 +379,7 @@ class ResPartner(models.Model):
             "override": self.env._("Credit block overridden: %s", note),
         }
         self.message_post(body=labels[channel], message_type="comment", subtype_xmlid="mail.mt_note")
+        # sudo: the log has no write ACL for anyone: entries are written by the system, never edited.
         return self.env["collections.action"].sudo().create({
             "partner_id": self.id,
             "company_id": company.id,
@@ -398,6 +408,7 @@ class ResPartner(models.Model):
     @api.model
     def _collections_refresh_holds(self, company, today):
         """Daily: hold customers over their limit (blocking policies), release holds whose cause is gone."""
+        # sudo: the daily scheduled job, per company; it places and releases holds, nothing is returned.
         Partner = self.sudo().with_company(company)
         held = Partner.search([("collections_credit_hold", "=", True)])
         limited = Partner.search([("credit_limit", ">", 0), ("parent_id", "=", False)]) \

@@ -33,6 +33,16 @@ class TestAccess(CollectionsCommon):
                 active_model="res.partner", active_ids=self.customer.ids,
             ).create({})
 
+    def test_salesperson_cannot_reach_company_figures_through_rpc(self):
+        """Public model methods that read with sudo() check who calls them first."""
+        Forecast = self.env["collections.cash.forecast"].sudo()
+        rows_before = Forecast.search_count([])
+        for model, method in (("collections.dashboard", "get_data"), ("collections.cash.forecast", "action_open")):
+            with self.subTest(method=f"{model}.{method}"), self.assertRaises(AccessError):
+                getattr(self.env[model].with_user(self.salesman), method)()
+        self.assertEqual(Forecast.search_count([]), rows_before, "nothing rebuilt for the salesperson")
+        self.assertTrue(self.env["collections.cash.forecast"].with_user(self.collector).action_open())
+
     def test_billing_user_reads_the_log_but_does_not_send(self):
         self._run()
         actions = self.env["collections.action"].with_user(self.billing).search([])

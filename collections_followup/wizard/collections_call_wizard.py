@@ -133,6 +133,7 @@ class CollectionsCallWizard(models.TransientModel):
             amount_overdue=partner.collections_total_overdue, amount_due=partner.collections_total_due,
         )
         if self.activity_id.exists():
+            # sudo: the call task is marked done by the collector who made the call, whoever it was assigned to.
             self.activity_id.sudo().action_feedback(feedback=note)
         return {"type": "ir.actions.act_window_close"}
 

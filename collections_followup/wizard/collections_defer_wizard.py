@@ -24,6 +24,7 @@ class CollectionsDeferWizard(models.TransientModel):
         # Collectors do not edit invoices; these two fields are the collections team's.
         moves.sudo().write({"collections_deferred_until": self.date, "collections_defer_reason": self.reason})
         for (partner, company), group in moves.grouped(lambda m: (m.commercial_partner_id, m.company_id)).items():
+            # sudo: the log has no write ACL for anyone: entries are written by the system, never edited.
             self.env["collections.action"].sudo().create({
                 "partner_id": partner.id,
                 "company_id": company.id,

@@ -98,6 +98,8 @@ class CollectionsSendMixin(models.AbstractModel):
     def _compute_contact_warning(self):
         Run = self.env["collections.run"]
         for line in self:
+            # sudo: contact history and opt-outs of the wizard's own customer, summed up into a
+            # warning for the collector.
             partner = line.partner_id._origin.sudo()
             if not partner:
                 line.contact_warning = False

@@ -75,6 +75,7 @@ class CollectionsWriteoffWizard(models.TransientModel):
                                    account=self.account_id.display_name, entry=entry.name, reason=self.reason),
             })
         # Disputes, plans, promises and settlements of these invoices are over.
+        # sudo: the manager's write-off closes whatever arrangement covers these invoices, whoever owns it.
         disputes = self.env["collections.dispute"].sudo().search([
             ("move_ids", "in", moves.ids), ("state", "in", ("open", "review")),
         ])

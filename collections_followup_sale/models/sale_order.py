@@ -27,11 +27,13 @@ class SaleOrder(models.Model):
             partner = order.partner_id.commercial_partner_id.with_company(order.company_id)
             order.collections_credit_state = partner.collections_credit_state
             order.collections_credit_message = partner.collections_credit_message
+            # sudo: salespeople must see the hold of the order's customer (the flag only, not the debt behind it).
             order.collections_credit_hold = bool(partner.sudo().collections_credit_hold)
 
     def _search_collections_credit_hold(self, operator, value):
         if operator not in ("=", "!="):
             return NotImplemented
+        # sudo: ids of held customers of the current company, only used to filter orders the user can read.
         held = self.env["res.partner"].sudo().search([("collections_credit_hold", "=", True)])
         positive = (operator == "=") == bool(value)
         return [("partner_id.commercial_partner_id", "in" if positive else "not in", held.ids)]
