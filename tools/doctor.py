@@ -80,6 +80,12 @@ def check_tools():
             f"aiosmtpd is missing from {sys.executable} (the crash tests' SMTP server): "
             f"{sys.executable} -m pip install aiosmtpd"
         )
+    try:
+        import whool  # noqa: F401
+    except ImportError:
+        problems.append(
+            f"whool is missing from {sys.executable} (builds the addons' wheels): {sys.executable} -m pip install whool"
+        )
 
 
 check_odoo()

@@ -116,8 +116,10 @@ def odoo_tests(tally):
                 proc.wait()
         report_odoo(tally, log_path, proc, timed_out, started)
         if not timed_out and "when loading database" in log_path.read_text(encoding="utf-8", errors="replace"):
-            # The addons are installed: the crash and concurrency tests use the same database.
+            # The addons are installed: the crash and concurrency tests use the same database,
+            # and the packaging check a copy of it.
             crash_tests(tally, db, odoo_src, addons_path)
+            package_check(tally, db, odoo_src)
     finally:
         subprocess.run(["dropdb", "--if-exists", db], check=False)
 
@@ -169,6 +171,19 @@ def crash_tests(tally, db, odoo_src, addons_path):
     if proc.returncode != 0 or passed == 0:
         failed = max(failed, 1)
     tally.add("crash & concurrency", passed, failed)
+
+
+def package_check(tally, db, odoo_src):
+    """Wheels built, installed with pip in a new virtual environment, addons updated from them (tools/dist.py)."""
+    proc = run([PYTHON, str(ROOT / "tools" / "dist.py"), "check", "--db", db, "--odoo-src", odoo_src],
+               capture_output=True, text=True, timeout=900)
+    lines = [line for line in (proc.stdout + proc.stderr).splitlines() if "WARNING: Location" not in line]
+    print("\n".join(lines[-30:]))
+    found = re.findall(r"^package: (\d+) passed, (\d+) failed$", proc.stdout, re.MULTILINE)
+    passed, failed = (int(x) for x in found[-1]) if found else (0, 1)
+    if proc.returncode != 0 or passed == 0:
+        failed = max(failed, 1)
+    tally.add("package (wheels)", passed, failed)
 
 
 def main():
