@@ -119,7 +119,9 @@ def odoo_tests(tally):
             # The addons are installed: the crash and concurrency tests use the same database,
             # and the packaging check a copy of it.
             crash_tests(tally, db, odoo_src, addons_path)
-            package_check(tally, db, odoo_src)
+            tool_check(tally, "i18n", ["i18n.py", "check", "--db", db, "--odoo-src", odoo_src,
+                                       "--addons-path", addons_path])
+            tool_check(tally, "package", ["dist.py", "check", "--db", db, "--odoo-src", odoo_src])
     finally:
         subprocess.run(["dropdb", "--if-exists", db], check=False)
 
@@ -173,17 +175,16 @@ def crash_tests(tally, db, odoo_src, addons_path):
     tally.add("crash & concurrency", passed, failed)
 
 
-def package_check(tally, db, odoo_src):
-    """Wheels built, installed with pip in a new virtual environment, addons updated from them (tools/dist.py)."""
-    proc = run([PYTHON, str(ROOT / "tools" / "dist.py"), "check", "--db", db, "--odoo-src", odoo_src],
-               capture_output=True, text=True, timeout=900)
+def tool_check(tally, name, args):
+    """A checking tool of tools/ that ends with "<name>: N passed, N failed" (i18n.py, dist.py)."""
+    proc = run([PYTHON, str(ROOT / "tools" / args[0]), *args[1:]], capture_output=True, text=True, timeout=900)
     lines = [line for line in (proc.stdout + proc.stderr).splitlines() if "WARNING: Location" not in line]
-    print("\n".join(lines[-30:]))
-    found = re.findall(r"^package: (\d+) passed, (\d+) failed$", proc.stdout, re.MULTILINE)
+    print("\n".join(lines[-40:]))
+    found = re.findall(rf"^{name}: (\d+) passed, (\d+) failed$", proc.stdout, re.MULTILINE)
     passed, failed = (int(x) for x in found[-1]) if found else (0, 1)
     if proc.returncode != 0 or passed == 0:
         failed = max(failed, 1)
-    tally.add("package (wheels)", passed, failed)
+    tally.add(name, passed, failed)
 
 
 def main():

@@ -19,3 +19,4 @@ from . import test_contact_rules
 from . import test_channels
 from . import test_worklist
 from . import test_hostile_input
+from . import test_i18n
