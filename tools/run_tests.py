@@ -75,6 +75,8 @@ def lint(tally):
     for line in bad:
         print(line)
     tally.add("xml/csv", int(not bad), int(bool(bad)))
+    readme = run([PYTHON, str(ROOT / "tools" / "gen_readme.py"), "--check"])
+    tally.add("readme (generated)", int(readme.returncode == 0), int(readme.returncode != 0))
 
 
 def engine_tests(tally):
