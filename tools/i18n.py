@@ -22,11 +22,14 @@ ADDONS = ["collections_followup", "collections_followup_sale"]
 
 
 def export(db, odoo_src, addons_path, addon, target):
-    subprocess.run(
+    proc = subprocess.run(
         [sys.executable, f"{odoo_src}/odoo-bin", f"--addons-path={addons_path}",
          "i18n", "export", "-d", db, "-o", str(target), addon],
-        check=True, capture_output=True,
+        check=False, capture_output=True, text=True,
     )
+    if proc.returncode != 0 or not Path(target).is_file():
+        sys.exit(f"Odoo could not export the terms of {addon} from {db} (is it installed there?):\n"
+                 f"{proc.stderr.strip()[-1500:]}")
 
 
 def entries(path):

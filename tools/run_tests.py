@@ -118,12 +118,13 @@ def odoo_tests(tally):
                 proc.wait()
         report_odoo(tally, log_path, proc, timed_out, started)
         if not timed_out and "when loading database" in log_path.read_text(encoding="utf-8", errors="replace"):
-            # The addons are installed: the crash and concurrency tests use the same database,
-            # and the packaging check a copy of it.
-            crash_tests(tally, db, odoo_src, addons_path)
+            # The addons are installed: the translation check reads this database, the packaging
+            # check updates a copy of it; the crash and concurrency tests come last (they end by
+            # uninstalling the addons).
             tool_check(tally, "i18n", ["i18n.py", "check", "--db", db, "--odoo-src", odoo_src,
                                        "--addons-path", addons_path])
             tool_check(tally, "package", ["dist.py", "check", "--db", db, "--odoo-src", odoo_src])
+            crash_tests(tally, db, odoo_src, addons_path)
     finally:
         subprocess.run(["dropdb", "--if-exists", db], check=False)
 

@@ -107,10 +107,7 @@ class CollectionsRun(models.AbstractModel):
         ``partner_ids``: only these customers (the hourly run of the waits)."""
         now = now or fields.Datetime.now()
         Partner = self.env["res.partner"].with_company(company)
-        ids = sorted(partner_ids) if partner_ids is not None else None
-        candidates = set(Partner._collections_open_items(company, ids, pauses=False))
-        candidates -= self._handled_today(company, today) | self._waiting(company, now)
-        decisions = Partner.browse(sorted(candidates))._collections_decide(company, today)
+        decisions = self._decide_all(company, today, now, partner_ids)
         due = [pid for pid, (_policy, decision) in decisions.items() if decision.status == "action"]
         in_cron = bool(self.env.context.get("cron_id"))
         if in_cron:
@@ -133,6 +130,16 @@ class CollectionsRun(models.AbstractModel):
             self.env["res.partner"]._collections_refresh_holds(company, today)
         _logger.info("Follow-up run for %s: %d customers due, %d handled", company.name, len(due), sent)
         return sent
+
+    def _decide_all(self, company, today, now=None, partner_ids=None):
+        """The decision phase of the run: {partner id: (policy, PartnerDecision)} of the customers
+        with open receivables, less those handled today and those waiting for the contact rules."""
+        Partner = self.env["res.partner"].with_company(company)
+        ids = sorted(partner_ids) if partner_ids is not None else None
+        items = Partner._collections_open_items(company, ids)  # read once, decided below
+        candidates = set(items) - self._handled_today(company, today) - self._waiting(
+            company, now or fields.Datetime.now())
+        return Partner.browse(sorted(candidates))._collections_decide(company, today, items=items)
 
     @api.model
     def _action_run_now(self):

@@ -288,11 +288,14 @@ class ResPartner(models.Model):
             pauses[move_id] = max(until, pauses.get(move_id, until))
         return pauses
 
-    def _collections_decide(self, company=None, today=None):
-        """{partner: (policy, PartnerDecision)} for these commercial partners."""
+    def _collections_decide(self, company=None, today=None, items=None):
+        """{partner: (policy, PartnerDecision)} for these commercial partners.
+
+        ``items``: their open items when the caller already read them (_collections_open_items)."""
         company = company or self.env.company
         today = today or fields.Date.context_today(self)
-        items = self._collections_open_items(company, self.ids)
+        if items is None:
+            items = self._collections_open_items(company, self.ids)
         partners = self.with_company(company)
         # sudo: policies, levels and segments are configuration read to decide; what the decision
         # yields (status, amounts) is shown to internal users by design and to a portal customer

@@ -257,6 +257,7 @@ class TestFollowupRun(CollectionsCommon):
         """The decision phase reads the ledger with a fixed number of queries."""
         few = self._customer("Few Ltd", "few@example.com")
         self._invoice(few, 100.0, 10)
+        run_counts = [self._count_queries(lambda: self.env["collections.run"]._decide_all(self.company, TODAY))]
         many = self.env["res.partner"]
         for index in range(6):
             partner = self._customer(f"Many {index}", f"many{index}@example.com")
@@ -273,3 +274,13 @@ class TestFollowupRun(CollectionsCommon):
             self.assertEqual(len(decisions), len(partners))
         self.assertEqual(counts[0], counts[1], "same queries for 1 customer/1 invoice and 6 customers/18 invoices")
         self.assertLessEqual(counts[1], 12)
+        # The run's decision phase over the whole company: the same with 2 customers or with 8.
+        run_counts.append(self._count_queries(lambda: self.env["collections.run"]._decide_all(self.company, TODAY)))
+        self.assertEqual(run_counts[0], run_counts[1])
+
+    def _count_queries(self, function):
+        self.env.invalidate_all()
+        self.env.flush_all()
+        before = self.cr.sql_log_count
+        function()
+        return self.cr.sql_log_count - before
