@@ -11,13 +11,14 @@ ADDONS_PATH = $(ODOO_SRC)/addons,$(ODOO_SRC)/odoo/addons,$(CURDIR)
 ODOO = $(ODOO_PYTHON) $(ODOO_SRC)/odoo-bin --addons-path=$(ADDONS_PATH)
 export ODOO_PYTHON ODOO_SRC ADDONS_PATH
 
-.PHONY: help doctor deps lint test-engine test-odoo test run reset dist pot
+.PHONY: help doctor deps lint test-engine test-odoo test run reset dist pot bench
 
 help:
 	@echo "make run    demo database with overdue customers, served on http://127.0.0.1:$(PORT)"
 	@echo "make test   lint + engine tests + Odoo test suite (fresh database, browser tours)"
 	@echo "make doctor check Odoo 19, PostgreSQL, wkhtmltopdf, Chromium, websocket-client"
 	@echo "make pot    export i18n/*.pot from the demo database (after changing a translatable text)"
+	@echo "make bench  the daily run at 10k/100k and 20k/200k customers/invoices (SIZE=customers:invoices for one)"
 	@echo "make dist   build the addons' wheels (odoo-addon-*) into dist/"
 	@echo "make reset  drop the demo database ($(DB)) so that 'make run' recreates it"
 
@@ -55,6 +56,10 @@ pot: doctor
 	@echo "Updating the addons in $(DB), then exporting their translation templates..."
 	@$(ODOO) -d $(DB) -u collections_followup,collections_followup_sale --stop-after-init --log-level=warn
 	@$(ODOO_PYTHON) tools/i18n.py export --db $(DB) --odoo-src $(ODOO_SRC) --addons-path $(ADDONS_PATH)
+
+SIZE ?=
+bench: doctor deps
+	@$(ODOO_PYTHON) tools/bench.py $(if $(SIZE),--size $(SIZE))
 
 dist:
 	@$(ODOO_PYTHON) tools/dist.py build --out dist

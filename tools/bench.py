@@ -1,0 +1,216 @@
+"""make bench: the daily run at scale, on a dedicated database.
+
+    make bench                      # 10,000 customers / 100,000 open invoices, then 20,000 / 200,000
+    make bench SIZE=10000:100000    # one size (customers:invoices)
+
+For each size: a database with the addon (no demo data) gets a book built with SQL from one
+invoice made by Odoo (tools/bench_odoo.py: `generate`), which Odoo's own views of the ledger
+must agree with (`check_book`); then, each in its own `odoo-bin shell` process:
+
+- the decision phase of the daily run against one raw SQL GROUP BY over the same open
+  receivable lines (best of 3), with its query count;
+- the credit check of one customer with 1 invoice and of one with 500 (queries and time);
+- the whole run (decide, render, queue the emails, create the call tasks, log) for 1,000 due
+  customers of a copy of the book, with the process's peak memory;
+- OCA's account_credit_control (19.0, from PyPI) generating its credit lines on another copy.
+
+Prints a table and writes it to bench/results.md with the machine it ran on. No test depends
+on these timings (make test asserts query counts, never times).
+"""
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = os.environ.get("ODOO_PYTHON", sys.executable)
+BASE_DB = "collections_bench_base"
+SIZES = [(10_000, 100_000), (20_000, 200_000)]
+OCA_REQUIREMENT = "odoo-addon-account-credit-control>=19.0,<19.1"
+
+
+def log(message):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+class Odoo:
+    def __init__(self, odoo_src, addons_path):
+        self.odoo_src = odoo_src
+        self.addons_path = addons_path
+
+    def cli(self, db, *args, addons_path=None):
+        cmd = [PYTHON, f"{self.odoo_src}/odoo-bin", f"--addons-path={addons_path or self.addons_path}", "-d", db,
+               "--log-level=warn", "--http-port=0", "--max-cron-threads=0", *args, "--stop-after-init"]
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            sys.exit(f"odoo-bin {' '.join(args)} on {db} failed:\n{proc.stderr[-3000:]}")
+
+    def shell(self, db, code, addons_path=None):
+        """Run ``code`` in `odoo-bin shell` (env ready); returns the BENCH records it printed."""
+        script = f"import sys\nsys.path.insert(0, {str(ROOT / 'tools')!r})\nimport bench_odoo\n{code}\n"
+        cmd = [PYTHON, f"{self.odoo_src}/odoo-bin", "shell", f"--addons-path={addons_path or self.addons_path}",
+               "-d", db, "--log-level=warn", "--no-http", "--max-cron-threads=0"]
+        proc = subprocess.run(cmd, input=script, capture_output=True, text=True, check=False)
+        records = [json.loads(line[6:]) for line in proc.stdout.splitlines() if line.startswith("BENCH ")]
+        if not records:
+            sys.exit(f"odoo-bin shell on {db} printed no result:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
+        return {record.pop("step"): record for record in records}
+
+
+def createdb(name, template=None):
+    subprocess.run(["dropdb", "--if-exists", name], check=True)
+    subprocess.run(["createdb", name] + (["-T", template] if template else []), check=True)
+
+
+def dropdb(name):
+    subprocess.run(["dropdb", "--if-exists", name], check=False)
+
+
+def base_database(odoo):
+    """The addon installed without demo data, updated to the working tree's code."""
+    exists = subprocess.run(["psql", "-lqt"], capture_output=True, text=True, check=True).stdout
+    if any(line.split("|")[0].strip() == BASE_DB for line in exists.splitlines()):
+        log(f"updating {BASE_DB}")
+        odoo.cli(BASE_DB, "-u", "collections_followup")
+    else:
+        log(f"creating {BASE_DB} (Invoicing and the addon, no demo data)")
+        createdb(BASE_DB)
+        odoo.cli(BASE_DB, "-i", "collections_followup")
+
+
+def oca_addons(workdir):
+    """account_credit_control 19.0 from PyPI, unpacked where Odoo can load it; (path, version) or (None, why)."""
+    target = Path(workdir) / "oca"
+    proc = subprocess.run([PYTHON, "-m", "pip", "download", "--quiet", "--no-deps", "-d", str(target),
+                           OCA_REQUIREMENT], capture_output=True, text=True, check=False)
+    wheels = sorted(target.glob("odoo_addon_account_credit_control-*.whl"))
+    if proc.returncode != 0 or not wheels:
+        return None, f"pip download {OCA_REQUIREMENT} failed: {proc.stderr.strip()[-300:]}"
+    with zipfile.ZipFile(wheels[-1]) as wheel:
+        wheel.extractall(target / "unpacked")
+    return str(target / "unpacked" / "odoo" / "addons"), wheels[-1].name
+
+
+def bench_size(odoo, customers, invoices, workdir, oca):
+    book = f"collections_bench_{customers}_{invoices}"
+    result = {"customers": customers, "invoices": invoices}
+    log(f"{customers} customers / {invoices} invoices: building {book}")
+    createdb(book, BASE_DB)
+    result.update(odoo.shell(book, f"bench_odoo.generate(env, {customers}, {invoices}, seed=20261124)"))
+    result.update(odoo.shell(book, "bench_odoo.check_book(env)"))
+    log(f"book built in {result['generate']['seconds']} s; checks: {result['check']['problems'] or 'all agree'}")
+    log("decision phase and credit check")
+    result.update(odoo.shell(book, "bench_odoo.measure_decision(env)\nbench_odoo.measure_exposure(env)"))
+    log("whole run for 1,000 due customers")
+    copy = f"{book}_run"
+    createdb(copy, book)
+    try:
+        result.update(odoo.shell(copy, "bench_odoo.measure_run(env, 1000)"))
+    finally:
+        dropdb(copy)
+    if oca[0]:
+        log("OCA account_credit_control on the same book")
+        copy = f"{book}_oca"
+        createdb(copy, book)
+        try:
+            path = f"{odoo.addons_path},{oca[0]}"
+            odoo.cli(copy, "-i", "account_credit_control", addons_path=path)
+            result.update(odoo.shell(copy, "bench_odoo.oca_configure_and_run(env)", addons_path=path))
+        finally:
+            dropdb(copy)
+    dropdb(book)
+    return result
+
+
+def machine():
+    cpu = platform.processor() or platform.machine()
+    try:
+        model = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                     if line.startswith("model name"))
+        cpu = model
+    except (OSError, StopIteration):
+        pass
+    mem = ""
+    try:
+        kb = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
+                      if line.startswith("MemTotal")))
+        mem = f", {kb / 1024 / 1024:.1f} GB RAM"
+    except (OSError, StopIteration):
+        pass
+    pg = subprocess.run(["psql", "-Atc", "SHOW server_version", "postgres"], capture_output=True, text=True,
+                        check=False).stdout.strip()
+    return f"{os.cpu_count()} CPUs ({cpu}){mem}, PostgreSQL {pg}, Python {platform.python_version()}"
+
+
+def table(results, oca_note):
+    rows = [
+        "| | " + " | ".join(f"{r['customers']:,} / {r['invoices']:,}" for r in results) + " |",
+        "| --- | " + " | ".join("---" for _ in results) + " |",
+    ]
+
+    def row(label, fn):
+        rows.append(f"| {label} | " + " | ".join(fn(r) for r in results) + " |")
+
+    row("book built (SQL), s", lambda r: f"{r['generate']['seconds']:.0f}")
+    row("Odoo's ledger agrees", lambda r: "yes" if not r["check"]["problems"] else "; ".join(r["check"]["problems"]))
+    row("open receivable lines grouped (raw SQL), s", lambda r: f"{r['decision']['raw_sql_s']:.2f}")
+    row("decision phase of the run, s", lambda r: f"{r['decision']['decision_s']:.2f}")
+    row("decision / raw SQL", lambda r: f"{r['decision']['ratio']:.1f}x")
+    row("decision phase queries", lambda r: str(r["decision"]["queries"]))
+    row("customers due today", lambda r: f"{r['decision']['due']:,}")
+    row("credit check, 1 invoice: ms / queries", lambda r: "{:.1f} / {}".format(
+        r["exposure"]["single_partner_id"]["seconds"] * 1000, r["exposure"]["single_partner_id"]["queries"]))
+    row("credit check, 500 invoices: ms / queries", lambda r: "{:.1f} / {}".format(
+        r["exposure"]["big_partner_id"]["seconds"] * 1000, r["exposure"]["big_partner_id"]["queries"]))
+    row("whole run per 1,000 customers, s", lambda r: f"{r['run']['per_1000_s']:.0f}")
+    row("whole run queries per customer", lambda r: f"{r['run']['queries_per_customer']:.1f}")
+    row("emails queued / tasks / log entries", lambda r: "{} / {} / {}".format(
+        r["run"]["mails"], r["run"]["activities"], r["run"]["log_entries"]))
+    row("run process memory: before / peak, MB", lambda r: "{:.0f} / {:.0f}".format(
+        r["run"]["rss_before_mb"], r["run"]["rss_peak_mb"]))
+    row("decision process peak memory, MB", lambda r: f"{r['decision']['rss_mb']:.0f}")
+    if all("oca" in r for r in results):
+        row("OCA credit control run, s", lambda r: f"{r['oca']['seconds']:.1f}")
+        row("OCA credit lines created", lambda r: f"{r['oca']['credit_lines']:,}")
+        row("OCA run / our decision phase", lambda r: f"{r['oca']['seconds'] / r['decision']['decision_s']:.0f}x")
+    else:
+        rows.append(f"\nOCA account_credit_control not measured: {oca_note}")
+    return "\n".join(rows)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", action="append", default=[], help="customers:invoices (repeatable)")
+    parser.add_argument("--no-oca", action="store_true")
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results.md"))
+    args = parser.parse_args()
+    odoo_src, addons_path = os.environ.get("ODOO_SRC"), os.environ.get("ADDONS_PATH")
+    if not odoo_src or not addons_path:
+        sys.exit("ODOO_SRC / ADDONS_PATH are not set: run through 'make bench'.")
+    sizes = [tuple(int(x) for x in size.split(":")) for size in args.size] or SIZES
+    odoo = Odoo(odoo_src, addons_path)
+    started = time.time()
+    with tempfile.TemporaryDirectory(prefix="collections_bench_") as workdir:
+        oca = (None, "skipped (--no-oca)") if args.no_oca else oca_addons(workdir)
+        base_database(odoo)
+        results = [bench_size(odoo, customers, invoices, workdir, oca) for customers, invoices in sizes]
+    text = table(results, oca[1])
+    header = (f"# Benchmark results\n\n`make bench` on {time.strftime('%Y-%m-%d')}: {machine()}.\n"
+              f"OCA: {oca[1] if oca[0] else 'not measured'}. Total time {time.time() - started:.0f} s.\n\n")
+    out = Path(args.out)
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(header + text + "\n\nRaw figures:\n\n```json\n" + json.dumps(results, indent=1) + "\n```\n",
+                   encoding="utf-8")
+    print()
+    print(header + text)
+    print(f"\nwritten to {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

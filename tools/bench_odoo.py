@@ -1,0 +1,333 @@
+"""The parts of `make bench` that run inside Odoo (`odoo-bin shell`), driven by tools/bench.py.
+
+Each function prints one line "BENCH {json}" with what it measured.
+
+The book is built with SQL from one invoice made by Odoo's ORM: its journal entry and
+its two journal items (receivable, income) are copied N times with their amounts, dates,
+customer and currency changed, in a journal of their own (BNCH). Everything else is
+copied as Odoo wrote it, so the entries are what Odoo would have posted; `check_book`
+then asks Odoo's own views of the ledger (invoice analysis, the partners' receivable,
+the move's computed amounts) whether they agree.
+"""
+import json
+import resource
+import time
+from datetime import timedelta
+
+from odoo import fields
+from odoo.tools import SQL
+
+BIG_CUSTOMER_INVOICES = 500
+FOREIGN_SHARE = 0.10
+FOREIGN_RATE = 0.92  # units of the foreign currency per unit of the company's
+
+
+def emit(name, **values):
+    print("BENCH " + json.dumps({"step": name, **values}, default=str), flush=True)
+
+
+def rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _columns(env, table):
+    return [row[0] for row in env.execute_query(SQL(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = %s AND column_name != 'id' "
+        "ORDER BY ordinal_position", table,
+    ))]
+
+
+def _copy_sql(env, table, overrides, source_alias):
+    """(column list, select list) copying ``table``'s columns from ``source_alias``, some overridden."""
+    cols = _columns(env, table)
+    select = [overrides.get(col, f"{source_alias}.{col}") for col in cols]
+    return ", ".join(f'"{c}"' for c in cols), ", ".join(select)
+
+
+def generate(env, customers, invoices, seed):
+    started = time.time()
+    company = env.company
+    Move = env["account.move"]
+    if not env["account.journal"].search([("company_id", "=", company.id), ("type", "=", "sale")], limit=1):
+        env["account.chart.template"].try_loading("generic_coa", company, install_demo=False)
+    journal = env["account.journal"].create({
+        "name": "Benchmark invoices", "code": "BNCH", "type": "sale", "company_id": company.id,
+    })
+    foreign = env.ref("base.EUR") if company.currency_id != env.ref("base.EUR") else env.ref("base.GBP")
+    foreign.active = True
+    env["res.currency.rate"].create({
+        "currency_id": foreign.id, "rate": FOREIGN_RATE, "name": "2000-01-01", "company_id": company.id,
+    })
+    template_partner = env["res.partner"].create({
+        "name": "Benchmark template customer", "is_company": True, "email": "template@bench.example.com",
+    })
+    template = Move.create({
+        "move_type": "out_invoice", "partner_id": template_partner.id, "journal_id": journal.id,
+        "invoice_date": fields.Date.today() - timedelta(days=60),
+        "invoice_line_ids": [(0, 0, {"name": "Services", "quantity": 1, "price_unit": 100.0, "tax_ids": [(6, 0, [])]})],
+    })
+    template.action_post()
+    env.flush_all()
+    cr = env.cr
+    # The customers.
+    cols, select = _copy_sql(env, "res_partner", {
+        "name": "'Customer ' || lpad(i::text, 6, '0')",
+        "complete_name": "'Customer ' || lpad(i::text, 6, '0')",
+        "email": "'ar' || i || '@bench.example.com'",
+        "email_normalized": "'ar' || i || '@bench.example.com'",
+        "ref": "'B' || i",
+        "commercial_partner_id": "NULL",
+        "create_date": "now() at time zone 'UTC'",
+        "write_date": "now() at time zone 'UTC'",
+    }, "t")
+    cr.execute(f"""
+        CREATE TEMP TABLE bench_partner AS
+        WITH ins AS (
+            INSERT INTO res_partner ({cols})
+            SELECT {select} FROM res_partner t, generate_series(1, %s) i WHERE t.id = %s
+            RETURNING id
+        ) SELECT id, row_number() OVER (ORDER BY id) AS n FROM ins
+    """, (customers, template_partner.id))
+    cr.execute("UPDATE res_partner SET commercial_partner_id = id WHERE commercial_partner_id IS NULL")
+    # What each invoice is: customer 1 has 500 invoices, customer 2 exactly one, the rest are spread
+    # at random over the others; due from 30 days ahead to 210 days late; 10 % in a foreign currency.
+    cr.execute("SELECT setseed(%s)", (seed / 2**31,))
+    cr.execute("""
+        CREATE TEMP TABLE bench_inv AS
+        SELECT i,
+               CASE WHEN i <= %(big)s THEN 1 WHEN i = %(big)s + 1 THEN 2
+                    ELSE 3 + floor(random() * (%(customers)s - 2))::int END AS n,
+               round((50 + random() * 4950)::numeric, 2) AS amount,
+               (CURRENT_DATE + 30 - floor(random() * 240)::int) AS due,
+               random() < %(foreign_share)s AS is_foreign
+          FROM generate_series(1, %(invoices)s) i
+    """, {"big": BIG_CUSTOMER_INVOICES, "customers": customers, "invoices": invoices,
+          "foreign_share": FOREIGN_SHARE})
+    cr.execute("""
+        ALTER TABLE bench_inv ADD COLUMN partner_id int, ADD COLUMN currency_id int, ADD COLUMN comp numeric;
+        UPDATE bench_inv b SET partner_id = p.id FROM bench_partner p WHERE p.n = b.n;
+        UPDATE bench_inv SET currency_id = CASE WHEN is_foreign THEN %(foreign)s ELSE %(company_currency)s END,
+                             comp = CASE WHEN is_foreign THEN round(amount / %(rate)s, 2) ELSE amount END;
+    """, {"foreign": foreign.id, "company_currency": company.currency_id.id, "rate": FOREIGN_RATE})
+    # The journal entries.
+    cols, select = _copy_sql(env, "account_move", {
+        "name": "'BNCH/' || lpad(b.i::text, 7, '0')",
+        "sequence_prefix": "'BNCH/'",
+        "sequence_number": "b.i",
+        "payment_reference": "'BNCH/' || lpad(b.i::text, 7, '0')",
+        "partner_id": "b.partner_id",
+        "commercial_partner_id": "b.partner_id",
+        "partner_shipping_id": "b.partner_id",
+        "invoice_partner_display_name": "p.name",
+        "currency_id": "b.currency_id",
+        "date": "b.due - 30",
+        "invoice_date": "b.due - 30",
+        "invoice_date_due": "b.due",
+        "amount_untaxed": "b.amount", "amount_total": "b.amount", "amount_residual": "b.amount",
+        "amount_untaxed_in_currency_signed": "b.amount", "amount_total_in_currency_signed": "b.amount",
+        "amount_untaxed_signed": "b.comp", "amount_total_signed": "b.comp", "amount_residual_signed": "b.comp",
+        "amount_tax": "0", "amount_tax_signed": "0",
+        "invoice_currency_rate": f"CASE WHEN b.is_foreign THEN {FOREIGN_RATE} ELSE 1 END",
+        "access_token": "NULL",
+        "create_date": "now() at time zone 'UTC'",
+        "write_date": "now() at time zone 'UTC'",
+    }, "t")
+    cr.execute(f"""
+        INSERT INTO account_move ({cols})
+        SELECT {select} FROM bench_inv b JOIN res_partner p ON p.id = b.partner_id, account_move t
+         WHERE t.id = %s
+    """, (template.id,))
+    common = {
+        "move_id": "m.id", "move_name": "m.name", "partner_id": "m.partner_id", "currency_id": "m.currency_id",
+        "date": "m.date", "invoice_date": "m.invoice_date",
+        "create_date": "now() at time zone 'UTC'", "write_date": "now() at time zone 'UTC'",
+    }
+    receivable = {
+        **common, "date_maturity": "m.invoice_date_due",
+        "balance": "b.comp", "debit": "b.comp", "credit": "0", "amount_currency": "b.amount",
+        "amount_residual": "b.comp", "amount_residual_currency": "b.amount",
+        "price_unit": "-b.amount", "price_subtotal": "-b.amount", "price_total": "-b.amount",
+        "reconciled": "false", "matching_number": "NULL", "full_reconcile_id": "NULL",
+    }
+    income = {
+        **common, "balance": "-b.comp", "debit": "0", "credit": "b.comp", "amount_currency": "-b.amount",
+        "price_unit": "b.amount", "price_subtotal": "b.amount", "price_total": "b.amount",
+    }
+    for display_type, overrides in (("payment_term", receivable), ("product", income)):
+        cols, select = _copy_sql(env, "account_move_line", overrides, "t")
+        cr.execute(f"""
+            INSERT INTO account_move_line ({cols})
+            SELECT {select}
+              FROM account_move m JOIN bench_inv b ON b.i = m.sequence_number,
+                   account_move_line t
+             WHERE m.journal_id = %s AND m.id != %s AND t.move_id = %s AND t.display_type = %s
+        """, (journal.id, template.id, template.id, display_type))
+    # The template invoice itself is not part of the book.
+    template.button_draft()
+    template.unlink()
+    cr.execute("ANALYZE res_partner; ANALYZE account_move; ANALYZE account_move_line;")
+    env.invalidate_all()
+    big = env["res.partner"].search([("name", "=", "Customer 000001")])
+    single = env["res.partner"].search([("name", "=", "Customer 000002")])
+    env["ir.config_parameter"].set_param("collections_followup.bench", json.dumps({
+        "customers": customers, "invoices": invoices, "seed": seed, "journal_id": journal.id,
+        "big_partner_id": big.id, "single_partner_id": single.id,
+    }))
+    # Attaching invoice PDFs is wkhtmltopdf's time (measured apart): the run benchmark sends without them.
+    env["collections.level"].search([]).attach_invoices = False
+    env.cr.commit()
+    emit("generate", customers=customers, invoices=invoices, seconds=round(time.time() - started, 1))
+
+
+def check_book(env):
+    """Odoo's own views of the ledger agree with the book."""
+    params = json.loads(env["ir.config_parameter"].get_param("collections_followup.bench"))
+    journal_id = params["journal_id"]
+    (count, total, residual), = env.execute_query(SQL(
+        "SELECT count(*), sum(amount_total_signed), sum(amount_residual_signed) FROM account_move "
+        "WHERE journal_id = %s AND state = 'posted'", journal_id,
+    ))
+    problems = []
+    (debit, credit), = env.execute_query(SQL(
+        "SELECT sum(debit), sum(credit) FROM account_move_line WHERE journal_id = %s", journal_id,
+    ))
+    if debit != credit:
+        problems.append(f"debit {debit} != credit {credit}")
+    # Invoice analysis (account.invoice.report), Odoo's SQL view of invoices.
+    [(report_total,)] = env["account.invoice.report"]._read_group(
+        [("journal_id", "=", journal_id)], [], ["price_subtotal:sum"])
+    if round(report_total, 2) != round(float(total), 2):
+        problems.append(f"invoice analysis {report_total} != book {total}")
+    # Receivable of the account, as Odoo's journal items see it.
+    [(receivable,)] = env["account.move.line"]._read_group(
+        [("journal_id", "=", journal_id), ("account_id.account_type", "=", "asset_receivable"),
+         ("reconciled", "=", False)], [], ["amount_residual:sum"])
+    if round(receivable, 2) != round(float(residual), 2):
+        problems.append(f"open receivable {receivable} != book {residual}")
+    # The big customer's receivable (res.partner.credit, Odoo's field) and its total due (ours).
+    big = env["res.partner"].browse(params["big_partner_id"])
+    (big_residual,), = env.execute_query(SQL(
+        "SELECT sum(amount_residual_signed) FROM account_move WHERE journal_id = %s AND partner_id = %s",
+        journal_id, big.id,
+    ))
+    if round(big.credit, 2) != round(float(big_residual), 2):
+        problems.append(f"partner credit {big.credit} != book {big_residual}")
+    if round(big.collections_total_due, 2) != round(float(big_residual), 2):
+        problems.append(f"collections total due {big.collections_total_due} != book {big_residual}")
+    # A sample of entries: Odoo recomputes their amounts and payment state from the lines.
+    sample = env["account.move"].search([("journal_id", "=", journal_id)], limit=50, order="id desc")
+    stored = [(m.amount_total_signed, m.amount_residual_signed, m.payment_state) for m in sample]
+    env.invalidate_all()
+    for field in ("amount_total_signed", "amount_residual_signed", "payment_state"):
+        env.add_to_compute(sample._fields[field], sample)
+    sample._recompute_recordset()
+    recomputed = [(m.amount_total_signed, m.amount_residual_signed, m.payment_state) for m in sample]
+    if stored != recomputed:
+        problems.append("recomputed amounts differ from the stored ones")
+    env.cr.rollback()
+    emit("check", invoices=count, total=float(total), problems=problems)
+
+
+def _queries(env):
+    return env.cr.sql_log_count
+
+
+def measure_decision(env, repeat=3):
+    """Decision phase of the daily run against one raw GROUP BY over the same open receivable lines."""
+    company = env.company
+    today = fields.Date.context_today(env.user)
+    Partner = env["res.partner"].with_company(company)
+    raw_sql = SQL("""
+        SELECT line.partner_id, line.move_id, MIN(line.date_maturity), SUM(line.amount_residual)
+          FROM account_move_line line
+          JOIN account_account account ON account.id = line.account_id
+         WHERE line.company_id = %s AND account.account_type = 'asset_receivable'
+           AND line.parent_state = 'posted' AND NOT line.reconciled AND line.amount_residual != 0
+      GROUP BY line.partner_id, line.move_id
+    """, company.id)
+    sql_times, decide_times, decide_queries = [], [], []
+    rows = due = 0
+    for _ in range(repeat):
+        env.invalidate_all()
+        started = time.perf_counter()
+        rows = len(env.execute_query(raw_sql))
+        sql_times.append(time.perf_counter() - started)
+        env.invalidate_all()
+        before = _queries(env)
+        started = time.perf_counter()
+        decisions = env["collections.run"].with_company(company)._decide_all(company, today)
+        decide_times.append(time.perf_counter() - started)
+        decide_queries.append(_queries(env) - before)
+        due = sum(1 for _policy, decision in decisions.values() if decision.status == "action")
+        del decisions
+    emit("decision", raw_sql_s=min(sql_times), decision_s=min(decide_times), rows=rows, due=due,
+         queries=min(decide_queries), ratio=min(decide_times) / min(sql_times), rss_mb=rss_mb(),
+         customers=Partner.search_count([("name", "like", "Customer %")]))
+
+
+def measure_exposure(env):
+    params = json.loads(env["ir.config_parameter"].get_param("collections_followup.bench"))
+    company = env.company
+    result = {}
+    for key in ("single_partner_id", "big_partner_id"):
+        partner = env["res.partner"].browse(params[key]).with_company(company)
+        times, queries = [], []
+        for _ in range(5):
+            env.invalidate_all()
+            before = _queries(env)
+            started = time.perf_counter()
+            check = partner._collections_credit_check(company, 100.0)
+            times.append(time.perf_counter() - started)
+            queries.append(_queries(env) - before)
+        invoices = env["account.move"].search_count([("partner_id", "=", partner.id), ("state", "=", "posted")])
+        result[key] = {"invoices": invoices, "seconds": min(times), "queries": min(queries),
+                       "exposure": float(check.exposure)}
+    emit("exposure", **result)
+
+
+def measure_run(env, customers):
+    """The whole daily run (decide, render, queue emails, create tasks) for ``customers`` due customers."""
+    company = env.company
+    today = fields.Date.context_today(env.user)
+    Run = env["collections.run"].with_company(company)
+    decisions = Run._decide_all(company, today)
+    due = sorted(pid for pid, (_p, d) in decisions.items() if d.status == "action")[:customers]
+    del decisions
+    env.invalidate_all()
+    env.cr.commit()
+    base_rss = rss_mb()
+    before = _queries(env)
+    started = time.perf_counter()
+    handled = Run._run_company(company, today, partner_ids=due)
+    env.cr.commit()
+    seconds = time.perf_counter() - started
+    queries = _queries(env) - before
+    (mails,), = env.execute_query(SQL("SELECT count(*) FROM mail_mail WHERE state = 'outgoing'"))
+    (activities,), = env.execute_query(SQL("SELECT count(*) FROM mail_activity"))
+    (actions,), = env.execute_query(SQL("SELECT count(*) FROM collections_action WHERE origin = 'scheduler'"))
+    emit("run", customers=len(due), handled=handled, seconds=seconds, per_1000_s=seconds * 1000 / max(len(due), 1),
+         queries=queries, queries_per_customer=queries / max(len(due), 1), mails=mails, activities=activities,
+         log_entries=actions, rss_before_mb=base_rss, rss_peak_mb=rss_mb())
+
+
+def oca_configure_and_run(env):
+    """OCA account_credit_control's daily decision (credit lines of a run) on the same book."""
+    company = env.company
+    receivable = env["account.account"].search([
+        ("account_type", "=", "asset_receivable"), ("company_ids", "in", company.id)])
+    policy = env.ref("account_credit_control.credit_control_3_time")
+    policy.write({"account_ids": [(6, 0, receivable.ids)], "company_id": company.id})
+    company.credit_policy_id = policy
+    env.cr.commit()
+    today = fields.Date.context_today(env.user)
+    run = env["credit.control.run"].create({"date": today, "policy_ids": [(6, 0, policy.ids)]})
+    env.invalidate_all()
+    before = _queries(env)
+    started = time.perf_counter()
+    run.generate_credit_lines()
+    env.flush_all()
+    seconds = time.perf_counter() - started
+    queries = _queries(env) - before
+    lines = env["credit.control.line"].search_count([("run_id", "=", run.id)])
+    env.cr.commit()
+    emit("oca", seconds=seconds, queries=queries, credit_lines=lines, rss_mb=rss_mb())
