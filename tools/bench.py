@@ -58,6 +58,8 @@ class Odoo:
                "-d", db, "--log-level=warn", "--no-http", "--max-cron-threads=0"]
         proc = subprocess.run(cmd, input=script, capture_output=True, text=True, check=False)
         records = [json.loads(line[6:]) for line in proc.stdout.splitlines() if line.startswith("BENCH ")]
+        if "Traceback" in proc.stderr or "Traceback" in proc.stdout:
+            sys.exit(f"odoo-bin shell on {db} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
         if not records:
             sys.exit(f"odoo-bin shell on {db} printed no result:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
         return {record.pop("step"): record for record in records}
@@ -97,7 +99,7 @@ def oca_addons(workdir):
     return str(target / "unpacked" / "odoo" / "addons"), wheels[-1].name
 
 
-def bench_size(odoo, customers, invoices, workdir, oca):
+def bench_size(odoo, customers, invoices, workdir, oca, run_customers=1000, keep=False):
     book = f"collections_bench_{customers}_{invoices}"
     result = {"customers": customers, "invoices": invoices}
     log(f"{customers} customers / {invoices} invoices: building {book}")
@@ -107,11 +109,11 @@ def bench_size(odoo, customers, invoices, workdir, oca):
     log(f"book built in {result['generate']['seconds']} s; checks: {result['check']['problems'] or 'all agree'}")
     log("decision phase and credit check")
     result.update(odoo.shell(book, "bench_odoo.measure_decision(env)\nbench_odoo.measure_exposure(env)"))
-    log("whole run for 1,000 due customers")
+    log(f"whole run for {run_customers:,} due customers")
     copy = f"{book}_run"
     createdb(copy, book)
     try:
-        result.update(odoo.shell(copy, "bench_odoo.measure_run(env, 1000)"))
+        result.update(odoo.shell(copy, f"bench_odoo.measure_run(env, {run_customers})"))
     finally:
         dropdb(copy)
     if oca[0]:
@@ -124,7 +126,8 @@ def bench_size(odoo, customers, invoices, workdir, oca):
             result.update(odoo.shell(copy, "bench_odoo.oca_configure_and_run(env)", addons_path=path))
         finally:
             dropdb(copy)
-    dropdb(book)
+    if not keep:
+        dropdb(book)
     return result
 
 
@@ -188,6 +191,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", action="append", default=[], help="customers:invoices (repeatable)")
     parser.add_argument("--no-oca", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the book's database (to profile it)")
+    parser.add_argument("--run-customers", type=int, default=1000, help="due customers of the whole-run sample")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results.md"))
     args = parser.parse_args()
     odoo_src, addons_path = os.environ.get("ODOO_SRC"), os.environ.get("ADDONS_PATH")
@@ -199,7 +204,8 @@ def main():
     with tempfile.TemporaryDirectory(prefix="collections_bench_") as workdir:
         oca = (None, "skipped (--no-oca)") if args.no_oca else oca_addons(workdir)
         base_database(odoo)
-        results = [bench_size(odoo, customers, invoices, workdir, oca) for customers, invoices in sizes]
+        results = [bench_size(odoo, customers, invoices, workdir, oca, args.run_customers, args.keep)
+                   for customers, invoices in sizes]
     text = table(results, oca[1])
     header = (f"# Benchmark results\n\n`make bench` on {time.strftime('%Y-%m-%d')}: {machine()}.\n"
               f"OCA: {oca[1] if oca[0] else 'not measured'}. Total time {time.time() - started:.0f} s.\n\n")
@@ -209,7 +215,7 @@ def main():
                    encoding="utf-8")
     print()
     print(header + text)
-    print(f"\nwritten to {out.relative_to(ROOT)}")
+    print(f"\nwritten to {out}")
 
 
 if __name__ == "__main__":

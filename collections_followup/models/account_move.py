@@ -1,5 +1,8 @@
+import uuid
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from ..engine.behaviour import predicted_payment_date
 
@@ -91,6 +94,24 @@ class AccountMove(models.Model):
                 ("credit_note_ids", "in", refunds.ids), ("state", "in", ("open", "review")),
             ])._resolve_if_credited()
         return posted
+
+    def _collections_ensure_access_tokens(self):
+        """Give the invoices a reminder links to their portal token, in one statement.
+
+        Odoo creates a missing token on first use with write(), and an invoice's write
+        re-synchronises its journal items: on a book of invoices never shared before, that
+        was most of the run's time (make bench). The token is a plain column of the portal
+        mixin; nothing else depends on its write."""
+        missing = self.filtered(lambda move: not move.access_token)
+        if not missing:
+            return
+        values = SQL(", ").join(SQL("(%s, %s)", move.id, str(uuid.uuid4())) for move in missing)
+        self.env.execute_query(SQL(
+            "UPDATE account_move SET access_token = token FROM (VALUES %s) AS new(id, token) "
+            "WHERE account_move.id = new.id AND account_move.access_token IS NULL",
+            values,
+        ))
+        missing.invalidate_recordset(["access_token"])
 
     def _collections_write_off(self, journal, account, label, date):
         """Post one entry moving what these invoices still owe to ``account``

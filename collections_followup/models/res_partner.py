@@ -464,6 +464,7 @@ class ResPartner(models.Model):
         domain.append(("id", "in", list(move_ids)))
         # sudo: the customer's own open invoices, rendered into its own reminder, letter or statement.
         moves = self.env["account.move"].sudo().search(domain, order="invoice_date_due, name, id")
+        moves._collections_ensure_access_tokens()  # the lines link to each invoice's portal page
         sign = {"out_refund": -1}
         return [
             {

@@ -253,6 +253,19 @@ class TestFollowupRun(CollectionsCommon):
         self.assertEqual(found, self.customer)
         self.assertFalse(self.env["res.partner"].search([("collections_level_id", "=", self.level_final.id)]))
 
+    def test_reminder_links_each_invoice_with_a_token_written_once(self):
+        """Invoices never shared get their portal token in one statement, not one invoice write each."""
+        invoices = self._invoice(self.customer, 100.0, 10) | self._invoice(self.customer, 200.0, 12)
+        self.assertFalse(any(invoices.mapped("access_token")))
+        lines_before = invoices.line_ids.read(["balance", "amount_residual"])
+        with self.mock_mail_gateway():
+            self._run()
+        body = self._mails_to(self.customer)[0].body_html
+        for invoice in invoices:
+            self.assertTrue(invoice.access_token)
+            self.assertIn(f"access_token={invoice.access_token}", body)
+        self.assertEqual(invoices.line_ids.read(["balance", "amount_residual"]), lines_before)
+
     def test_decision_queries_do_not_grow_with_customers_or_invoices(self):
         """The decision phase reads the ledger with a fixed number of queries."""
         few = self._customer("Few Ltd", "few@example.com")
