@@ -27,6 +27,7 @@ Rules (documented in README.md, "How levels are decided"):
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 from .aging import days_late
 from .errors import RuleError
@@ -51,8 +52,9 @@ class Level:
     name: str = ""
 
 
-@dataclass(frozen=True)
-class OpenItem:
+# Items are NamedTuples, not frozen dataclasses: a run builds one per open invoice and a
+# frozen dataclass's __init__ cost a seventh of the decision phase on 200,000 invoices (make bench).
+class OpenItem(NamedTuple):
     """One open receivable document (an invoice, or any entry left open)."""
 
     move_id: int
@@ -64,8 +66,7 @@ class OpenItem:
     paused_until: date | None = None
 
 
-@dataclass(frozen=True)
-class ItemDecision:
+class ItemDecision(NamedTuple):
     move_id: int
     days_late: int
     residual: Decimal

@@ -47,6 +47,7 @@ class CollectionsRun(models.AbstractModel):
     _description = "Follow-up Run"
 
     _batch_size = 100
+    _decision_chunk_size = 2000
 
     # ------------------------------------------------------------------
     # Scheduler
@@ -107,39 +108,81 @@ class CollectionsRun(models.AbstractModel):
         ``partner_ids``: only these customers (the hourly run of the waits)."""
         now = now or fields.Datetime.now()
         Partner = self.env["res.partner"].with_company(company)
-        decisions = self._decide_all(company, today, now, partner_ids)
-        due = [pid for pid, (_policy, decision) in decisions.items() if decision.status == "action"]
         in_cron = bool(self.env.context.get("cron_id"))
-        if in_cron:
-            self.env["ir.cron"]._commit_progress(remaining=len(due))
-        sent = 0
+        sent = due_count = 0
         # Customers per committed batch (a system parameter lets big books tune it).
         size = int(self.env["ir.config_parameter"].sudo().get_param(
             "collections_followup.run_batch_size", self._batch_size) or self._batch_size)
-        for batch in split_every(max(size, 1), due):
-            mine = self._lock_partners(batch)
-            mine -= self._handled_by_others(company, today, mine)
-            for partner in Partner.browse(sorted(mine)):
-                policy, decision = decisions[partner.id]
-                self._execute_safely(partner, policy, decision, "scheduler", today, now=now)
-                sent += 1
-            if in_cron and not self.env["ir.cron"]._commit_progress(len(batch)):
+        stopped = False
+        # Decided a chunk of customers at a time, and sent before the next chunk is decided:
+        # the run's memory does not grow with the book.
+        for decisions in self._decision_chunks(company, today, now, partner_ids):
+            due = [pid for pid, (_policy, decision) in decisions.items() if decision.status == "action"]
+            due_count += len(due)
+            if in_cron:
+                self.env["ir.cron"]._commit_progress(remaining=len(due))
+            for batch in split_every(max(size, 1), due):
+                mine = self._lock_partners(batch)
+                mine -= self._handled_by_others(company, today, mine)
+                for partner in Partner.browse(sorted(mine)):
+                    policy, decision = decisions[partner.id]
+                    self._execute_safely(partner, policy, decision, "scheduler", today, now=now)
+                    sent += 1
+                if in_cron and not self.env["ir.cron"]._commit_progress(len(batch)):
+                    stopped = True
+                    break
+            if stopped:
                 break
+            # What this chunk loaded is not needed by the next one.
+            self.env.invalidate_all(flush=True)
         if partner_ids is None:
             # The daily run reviews every hold; the hourly run of the waits only sends.
             self.env["res.partner"]._collections_refresh_holds(company, today)
-        _logger.info("Follow-up run for %s: %d customers due, %d handled", company.name, len(due), sent)
+        _logger.info("Follow-up run for %s: %d customers due, %d handled", company.name, due_count, sent)
         return sent
 
-    def _decide_all(self, company, today, now=None, partner_ids=None):
-        """The decision phase of the run: {partner id: (policy, PartnerDecision)} of the customers
-        with open receivables, less those handled today and those waiting for the contact rules."""
+    def _decision_chunks(self, company, today, now=None, partner_ids=None):
+        """The decision phase of the run, a chunk of customers at a time: yields
+        {partner id: (policy, PartnerDecision)} for the customers with open receivables,
+        less those handled today and those waiting for the contact rules. Per chunk: one
+        query for the open items and one for the customers' settings; the candidates, the
+        pauses, today's entries and the waits are read once for the whole run."""
         Partner = self.env["res.partner"].with_company(company)
-        ids = sorted(partner_ids) if partner_ids is not None else None
-        items = Partner._collections_open_items(company, ids)  # read once, decided below
-        candidates = set(items) - self._handled_today(company, today) - self._waiting(
-            company, now or fields.Datetime.now())
-        return Partner.browse(sorted(candidates))._collections_decide(company, today, items=items)
+        candidates = self._open_partner_ids(company, partner_ids)
+        candidates -= self._handled_today(company, today) | self._waiting(company, now or fields.Datetime.now())
+        pauses = Partner._collections_pauses(company)
+        for chunk in split_every(self._decision_chunk_size, sorted(candidates)):
+            items = Partner._collections_open_items(company, chunk, pauses=pauses)
+            yield Partner.browse(chunk)._collections_decide(company, today, items=items)
+
+    def _decide_all(self, company, today, now=None, partner_ids=None):
+        """All the run's decisions in one dict (for one customer's screens and the tests)."""
+        decisions = {}
+        for chunk in self._decision_chunks(company, today, now, partner_ids):
+            decisions.update(chunk)
+        return decisions
+
+    def _open_partner_ids(self, company, partner_ids=None):
+        """Commercial partners with an open receivable in ``company`` (among ``partner_ids``)."""
+        self.env["account.move.line"].flush_model([
+            "reconciled", "parent_state", "account_id", "amount_residual", "partner_id", "company_id",
+        ])
+        self.env["account.account"].flush_model(["account_type"])
+        self.env["res.partner"].flush_model(["commercial_partner_id"])
+        where = SQL("TRUE") if partner_ids is None else SQL("partner.commercial_partner_id = ANY(%s)",
+                                                            list(partner_ids))
+        rows = self.env.execute_query(SQL(
+            """
+            SELECT DISTINCT partner.commercial_partner_id
+              FROM account_move_line line
+              JOIN account_account account ON account.id = line.account_id
+              JOIN res_partner partner ON partner.id = line.partner_id
+             WHERE line.company_id = %s AND account.account_type = 'asset_receivable'
+               AND line.parent_state = 'posted' AND NOT line.reconciled AND line.amount_residual != 0
+               AND %s
+            """, company.id, where,
+        ))
+        return {row[0] for row in rows}
 
     @api.model
     def _action_run_now(self):

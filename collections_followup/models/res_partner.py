@@ -192,10 +192,15 @@ class ResPartner(models.Model):
         Returns {commercial_partner_id: [OpenItem, ...]}; amounts in company
         currency, one item per journal entry (its earliest open due date).
         ``pauses``: also read which items plans, promises, settlements and
-        disputes pause (one more query; amounts alone do not need it)."""
+        disputes pause (one more query; amounts alone do not need it), or those
+        pauses already read ({move_id: date}, the run reads them once)."""
         where_partner = SQL("TRUE")
         if partner_ids is not None:
-            where_partner = SQL("partner.commercial_partner_id = ANY(%s)", list(partner_ids))
+            # Through the journal items' own partner (indexed), not a filter after the join.
+            where_partner = SQL(
+                "line.partner_id IN (SELECT id FROM res_partner WHERE commercial_partner_id = ANY(%s))",
+                list(partner_ids),
+            )
         self.env["account.move.line"].flush_model([
             "amount_residual", "reconciled", "parent_state", "account_id", "no_followup",
             "date_maturity", "partner_id", "company_id",
@@ -233,7 +238,8 @@ class ResPartner(models.Model):
             company=company.id,
             where_partner=where_partner,
         ))
-        pauses = self._collections_pauses(company) if pauses else {}
+        if not isinstance(pauses, dict):
+            pauses = self._collections_pauses(company) if pauses else {}
         items = defaultdict(list)
         for partner_id, move_id, due, residual, excluded, reached, last, deferred in rows:
             paused = max(filter(None, (deferred, pauses.get(move_id))), default=None)
@@ -296,35 +302,62 @@ class ResPartner(models.Model):
         today = today or fields.Date.context_today(self)
         if items is None:
             items = self._collections_open_items(company, self.ids)
-        partners = self.with_company(company)
         # sudo: policies, levels and segments are configuration read to decide; what the decision
         # yields (status, amounts) is shown to internal users by design and to a portal customer
         # only for its own account (Odoo's portal rule on res.partner).
-        default_policy = self.env["collections.policy"].sudo()._get_default_policy(company)
-        # Chosen by hand, else the segment's, else the default: read in batch (constant queries).
+        Policy = self.env["collections.policy"].sudo()
+        default_policy = Policy._get_default_policy(company)
+        settings = self._collections_settings(company)
+        # Chosen by hand, else the segment's, else the default (same rule as _collections_policy()).
+        segments = self.env["collections.segment"].sudo().with_company(company).browse(
+            {row[1] for row in settings.values() if row[1]})
         segment_policy = {
-            segment.id: segment.policy_id
-            for segment in partners.sudo().collections_segment_id.with_company(company)
-            if segment.policy_id.company_id == company
+            segment.id: segment.policy_id.id for segment in segments if segment.policy_id.company_id == company
         }
         chosen = {
-            partner.id: partner.collections_policy_id or segment_policy.get(partner.collections_segment_id.id)
-            for partner in partners.sudo()
+            pid: policy_id or segment_policy.get(segment_id) or default_policy.id
+            for pid, (policy_id, segment_id, _until, _excluded) in settings.items()
         }
-        policies = self.env["collections.policy"].sudo().union(*filter(None, chosen.values())) | default_policy
-        levels = {policy: policy.level_ids._to_engine() for policy in policies}
+        policies = Policy.browse((set(chosen.values()) | set(default_policy.ids)) - {False, None}).exists()
+        levels = {policy.id: policy.level_ids._to_engine() for policy in policies}
         result = {}
-        for partner in partners.sudo():
-            policy = chosen[partner.id] or default_policy  # same rule as _collections_policy()
+        for partner_id in self.ids:
+            _policy_id, _segment_id, postponed_until, excluded = settings.get(partner_id, (None, None, None, False))
+            policy_id = chosen.get(partner_id, default_policy.id)
             decision = decide_partner(
-                levels.get(policy, []),
-                items.get(partner.id, []),
+                levels.get(policy_id, []),
+                items.get(partner_id, []),
                 today,
-                postponed_until=partner.collections_postponed_until,
-                excluded=partner.collections_excluded,
+                postponed_until=postponed_until,
+                excluded=excluded,
             )
-            result[partner.id] = (policy, decision)
+            result[partner_id] = (Policy.browse(policy_id), decision)
         return result
+
+    def _collections_settings(self, company):
+        """{partner id: (policy id, segment id, postponed until, excluded)} of these partners in
+        ``company``, read with one query (on a large book the ORM read of these per-company
+        fields cost more than the decision itself: make bench). The value set for the company,
+        else the field's company default (ir.default), as Odoo reads them."""
+        if not self.ids:
+            return {}
+        self.flush_model(["collections_policy_id", "collections_segment_id", "collections_postponed_until",
+                          "collections_excluded"])
+        Default = self.env["ir.default"].sudo()
+        key = str(company.id)
+        columns = []
+        for name, cast in (("collections_policy_id", "int"), ("collections_segment_id", "int"),
+                           ("collections_postponed_until", "date"), ("collections_excluded", "boolean")):
+            fallback = Default._get("res.partner", name, company_id=company.id)
+            columns.append(SQL(
+                "COALESCE((%s ->> %s)::%s, %s::%s)", SQL.identifier(name), key, SQL(cast),
+                fallback if fallback not in (None, False) else None, SQL(cast),
+            ))
+        rows = self.env.execute_query(SQL(
+            "SELECT id, %s FROM res_partner WHERE id = ANY(%s)", SQL(", ").join(columns), self.ids,
+        ))
+        return {pid: (policy_id, segment_id, until, bool(excluded))
+                for pid, policy_id, segment_id, until, excluded in rows}
 
     @api.depends_context("company", "uid")
     @api.depends("commercial_partner_id")

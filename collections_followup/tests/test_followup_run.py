@@ -1,4 +1,5 @@
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo.exceptions import ValidationError
 from odoo.tests import freeze_time, tagged
@@ -290,6 +291,22 @@ class TestFollowupRun(CollectionsCommon):
         # The run's decision phase over the whole company: the same with 2 customers or with 8.
         run_counts.append(self._count_queries(lambda: self.env["collections.run"]._decide_all(self.company, TODAY)))
         self.assertEqual(run_counts[0], run_counts[1])
+
+    def test_run_decides_and_sends_chunk_by_chunk(self):
+        """Customers are decided a chunk at a time (2,000 in production): every due customer of
+        every chunk gets its reminder once, and the next chunk's queries do not depend on the last."""
+        customers = self.env["res.partner"]
+        for index in range(5):
+            customers |= self._customer(f"Chunked {index}", f"chunked{index}@example.com")
+            self._invoice(customers[-1], 100.0 + index, 10)
+        Run = type(self.env["collections.run"])
+        with patch.object(Run, "_decision_chunk_size", 2), self.mock_mail_gateway():
+            chunks = list(self.env["collections.run"]._decision_chunks(self.company, TODAY))
+            self.assertEqual([len(chunk) for chunk in chunks], [2, 2, 1], "5 customers with open invoices")
+            self._run()
+        for customer in customers:
+            self.assertEqual(len(self._actions(customer, channel="email")), 1, customer.name)
+            self.assertEqual(len(self._mails_to(customer)), 1, customer.name)
 
     def _count_queries(self, function):
         self.env.invalidate_all()
