@@ -177,7 +177,8 @@ def table(results, oca_note):
         r["run"]["mails"], r["run"]["activities"], r["run"]["log_entries"]))
     row("run process memory: before / peak, MB", lambda r: "{:.0f} / {:.0f}".format(
         r["run"]["rss_before_mb"], r["run"]["rss_peak_mb"]))
-    row("decision process peak memory, MB", lambda r: f"{r['decision']['rss_mb']:.0f}")
+    row("decision process memory: before / peak, MB", lambda r: "{:.0f} / {:.0f}".format(
+        r["decision"]["rss_baseline_mb"], r["decision"]["rss_mb"]))
     if all("oca" in r for r in results):
         row("OCA credit control run, s", lambda r: f"{r['oca']['seconds']:.1f}")
         row("OCA credit lines created", lambda r: f"{r['oca']['credit_lines']:,}")
