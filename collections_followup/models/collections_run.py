@@ -793,9 +793,14 @@ class CollectionsRun(models.AbstractModel):
 
     # --- letter ---------------------------------------------------------
 
-    def _make_letter(self, partner, policy, level, decision, origin, today):
+    @api.model
+    def _no_postal_address(self, partner):
+        """True when the customer's address cannot take a letter (street, and city or postcode)."""
         commercial = partner.commercial_partner_id
-        if not (commercial.street or commercial.street2) or not (commercial.city or commercial.zip):
+        return not (commercial.street or commercial.street2) or not (commercial.city or commercial.zip)
+
+    def _make_letter(self, partner, policy, level, decision, origin, today):
+        if self._no_postal_address(partner):
             # A letter without an address cannot be posted: a logged failure, not a blank envelope.
             return self._log(
                 partner, policy, level, "letter", origin, today, decision.listed_move_ids, decision,

@@ -164,6 +164,11 @@ class TestBadInput(CollectionsCommon):
         ]), "no letter printed for a blank envelope")
         self.assertFalse(invoice.collections_level_id, "not counted as sent")
         self.assertEqual(self._contact_fix_task(self.customer).summary, "Complete the customer's postal address")
+        # A collector sending by hand is told before sending.
+        wizard = self.env["collections.send.wizard"].with_user(self.collector).with_context(
+            active_model="res.partner", active_ids=self.customer.ids,
+        ).create({})
+        self.assertIn("no postal address", wizard.contact_warning)
         # Once the address is complete, the next day's run posts the letter.
         self.customer.write({"street": "Rue Haute 5", "zip": "1000"})
         self._run(today=TODAY + timedelta(days=1))

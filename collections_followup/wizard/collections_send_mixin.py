@@ -106,6 +106,10 @@ class CollectionsSendMixin(models.AbstractModel):
                 continue
             channels = {name for name in ("email", "sms", "letter", "call") if line[self._channel_fields[name]]}
             notes = list(Run._blocked_channels(partner, channels).values())
+            if "letter" in channels and Run._no_postal_address(partner):
+                notes.append(self.env._(
+                    "The customer has no postal address (street, and city or postcode): the letter cannot be printed."
+                ))
             timed = channels & {"email", "sms"}
             if timed and line.policy_id._origin:
                 wait = Run._contact_rules_say(partner, line.policy_id._origin, timed)
