@@ -164,11 +164,7 @@ class CollectionsRun(models.AbstractModel):
 
     def _open_partner_ids(self, company, partner_ids=None):
         """Commercial partners with an open receivable in ``company`` (among ``partner_ids``)."""
-        self.env["account.move.line"].flush_model([
-            "reconciled", "parent_state", "account_id", "amount_residual", "partner_id", "company_id",
-        ])
-        self.env["account.account"].flush_model(["account_type"])
-        self.env["res.partner"].flush_model(["commercial_partner_id"])
+        open_line = self.env["res.partner"]._collections_open_line_filter(company)
         where = SQL("TRUE") if partner_ids is None else SQL("partner.commercial_partner_id = ANY(%s)",
                                                             list(partner_ids))
         rows = self.env.execute_query(SQL(
@@ -177,10 +173,8 @@ class CollectionsRun(models.AbstractModel):
               FROM account_move_line line
               JOIN account_account account ON account.id = line.account_id
               JOIN res_partner partner ON partner.id = line.partner_id
-             WHERE line.company_id = %s AND account.account_type = 'asset_receivable'
-               AND line.parent_state = 'posted' AND NOT line.reconciled AND line.amount_residual != 0
-               AND %s
-            """, company.id, where,
+             WHERE %s AND %s
+            """, open_line, where,
         ))
         return {row[0] for row in rows}
 

@@ -201,15 +201,11 @@ class ResPartner(models.Model):
                 "line.partner_id IN (SELECT id FROM res_partner WHERE commercial_partner_id = ANY(%s))",
                 list(partner_ids),
             )
-        self.env["account.move.line"].flush_model([
-            "amount_residual", "reconciled", "parent_state", "account_id", "no_followup",
-            "date_maturity", "partner_id", "company_id",
-        ])
+        open_line = self._collections_open_line_filter(company)
+        self.env["account.move.line"].flush_model(["no_followup", "date_maturity"])
         self.env["account.move"].flush_model([
             "collections_level_id", "collections_last_reminder_date", "collections_deferred_until",
         ])
-        self.env["account.account"].flush_model(["account_type"])
-        self.env["res.partner"].flush_model(["commercial_partner_id"])
         self.env["collections.level"].flush_model(["delay"])
         rows = self.env.execute_query(SQL(
             """
@@ -226,16 +222,11 @@ class ResPartner(models.Model):
               JOIN account_move move ON move.id = line.move_id
               JOIN account_account account ON account.id = line.account_id
          LEFT JOIN collections_level level ON level.id = move.collections_level_id
-             WHERE line.company_id = %(company)s
-               AND account.account_type = 'asset_receivable'
-               AND line.parent_state = 'posted'
-               AND NOT line.reconciled
-               AND line.amount_residual != 0
-               AND %(where_partner)s
+             WHERE %(open_line)s AND %(where_partner)s
           GROUP BY partner.commercial_partner_id, line.move_id, level.delay,
                    move.collections_last_reminder_date, move.collections_deferred_until
             """,
-            company=company.id,
+            open_line=open_line,
             where_partner=where_partner,
         ))
         if not isinstance(pauses, dict):
@@ -249,6 +240,22 @@ class ResPartner(models.Model):
                 paused_until=paused,
             ))
         return items
+
+    @api.model
+    def _collections_open_line_filter(self, company):
+        """SQL condition of an open receivable journal item of ``company`` (aliases ``line`` and
+        ``account``): the one definition the open items and the run's list of customers share.
+        Flushes what it reads."""
+        self.env["account.move.line"].flush_model([
+            "amount_residual", "reconciled", "parent_state", "account_id", "partner_id", "company_id",
+        ])
+        self.env["account.account"].flush_model(["account_type"])
+        self.flush_model(["commercial_partner_id"])
+        return SQL(
+            "line.company_id = %s AND account.account_type = 'asset_receivable' AND line.parent_state = 'posted'"
+            " AND NOT line.reconciled AND line.amount_residual != 0",
+            company.id,
+        )
 
     @api.model
     def _collections_pauses(self, company):
