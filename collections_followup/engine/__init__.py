@@ -7,6 +7,7 @@ testable in milliseconds (see ``tests/`` at the repository root).
 from .aging import AGING_BUCKETS, aging_bucket, days_late
 from .levels import (
     ItemDecision,
+    Ladder,
     Level,
     OpenItem,
     PartnerDecision,
@@ -17,6 +18,7 @@ from .levels import (
 __all__ = [
     "AGING_BUCKETS",
     "ItemDecision",
+    "Ladder",
     "Level",
     "OpenItem",
     "PartnerDecision",

@@ -29,7 +29,8 @@ class Exposure:
 
     @property
     def total(self) -> Decimal:
-        return self.receivable + self.draft_invoices + self.orders
+        # Callers mix the ledger's exact Decimals with the ORM's floats.
+        return _dec(self.receivable) + _dec(self.draft_invoices) + _dec(self.orders)
 
 
 @dataclass(frozen=True)

@@ -271,6 +271,8 @@ class TestFollowupRun(CollectionsCommon):
         """The decision phase reads the ledger with a fixed number of queries."""
         few = self._customer("Few Ltd", "few@example.com")
         self._invoice(few, 100.0, 10)
+        # Odoo's own caches (company defaults) warmed first: only our queries are counted.
+        self.env["collections.run"]._decide_all(self.company, TODAY)
         run_counts = [self._count_queries(lambda: self.env["collections.run"]._decide_all(self.company, TODAY))]
         many = self.env["res.partner"]
         for index in range(6):
@@ -280,6 +282,8 @@ class TestFollowupRun(CollectionsCommon):
             many |= partner
         counts = []
         for partners in (few, many):
+            # Odoo's own caches (company defaults) warmed first: only our queries are counted.
+            partners._collections_decide(self.company, TODAY)
             self.env.invalidate_all()
             self.env.flush_all()
             before = self.cr.sql_log_count
@@ -307,6 +311,31 @@ class TestFollowupRun(CollectionsCommon):
         for customer in customers:
             self.assertEqual(len(self._actions(customer, channel="email")), 1, customer.name)
             self.assertEqual(len(self._mails_to(customer)), 1, customer.name)
+
+    def test_customers_the_run_considers(self):
+        """The run lists its customers from Odoo's index of unreconciled receivable items (a
+        superset: drafts too) and each chunk keeps only the company's open posted items: a paid
+        customer and another company's customer are not listed, a draft-only customer is listed
+        but has nothing to send, the overdue customer is due."""
+        overdue = self._customer("Overdue Ltd", "overdue@example.com")
+        self._invoice(overdue, 300.0, 20)
+        paid = self._customer("Paid Ltd", "paid@example.com")
+        self._pay(self._invoice(paid, 200.0, 20), 200.0)
+        draft = self._customer("Draft Ltd", "draft@example.com")
+        self._invoice(draft, 150.0, 20, post=False)
+        elsewhere = self._customer("Elsewhere Ltd", "elsewhere@example.com")
+        self._invoice(elsewhere, 400.0, 20, company_data=self.setup_other_company(name="Elsewhere Co"))
+        Run = self.env["collections.run"]
+        candidates = Run._open_partner_ids(self.company)
+        self.assertIn(overdue.id, candidates)
+        self.assertIn(draft.id, candidates, "a superset: the draft's items are unreconciled")
+        self.assertNotIn(paid.id, candidates)
+        self.assertNotIn(elsewhere.id, candidates, "another company's receivable accounts")
+        decisions = Run._decide_all(self.company, TODAY)
+        self.assertEqual(decisions[overdue.id][1].status, "action")
+        self.assertEqual(decisions[draft.id][1].status, "none")
+        self.assertFalse(decisions[draft.id][1].items)
+        self.assertEqual(Run._open_partner_ids(self.company, [overdue.id, paid.id]), {overdue.id})
 
     def _count_queries(self, function):
         self.env.invalidate_all()
