@@ -52,7 +52,7 @@ class Level:
     name: str = ""
 
 
-# Items are NamedTuples, not frozen dataclasses: a run builds one per open invoice and a
+# Items and decisions are NamedTuples, not frozen dataclasses: a run builds one per open invoice and a
 # frozen dataclass's __init__ cost a seventh of the decision phase on 200,000 invoices (make bench).
 class OpenItem(NamedTuple):
     """One open receivable document (an invoice, or any entry left open)."""
@@ -79,8 +79,7 @@ class ItemDecision(NamedTuple):
 new_tuple = tuple.__new__
 
 
-@dataclass(frozen=True)
-class PartnerDecision:
+class PartnerDecision(NamedTuple):
     status: str
     level_id: int | None
     items: tuple

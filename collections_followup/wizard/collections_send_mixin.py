@@ -1,5 +1,3 @@
-import dataclasses
-
 from odoo import api, fields, models
 
 
@@ -139,9 +137,7 @@ class CollectionsSendMixin(models.AbstractModel):
             self.write({"result": "skipped", "result_message": self.env._("No channel chosen.")})
             return "skipped"
         policy, decision = decisions[self.partner_id.id]
-        decision = dataclasses.replace(
-            decision, level_id=self.level_id.id, listed_move_ids=tuple(self.move_ids.ids),
-        )
+        decision = decision._replace(level_id=self.level_id.id, listed_move_ids=tuple(self.move_ids.ids))
         # What the collector previewed (and possibly edited) is what is sent.
         email = {"subject": self.subject, "body": self.body} if self.body else None
         actions = self.env["collections.run"]._execute(
