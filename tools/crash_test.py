@@ -24,7 +24,8 @@ What it does (README.md, "Crash safety"):
    Message-ID is reported (mail clients merge them) and may only happen at an
    SMTP kill point.
 4. Concurrency: new customers fall due, two processes run the follow-ups at
-   the same moment; each customer is handled once, neither process fails.
+   the same moment, as the daily run and its second worker (one from the first
+   customer, one from halfway); each customer is handled once, neither fails.
 5. Data safety: the addons are uninstalled; every invoice, journal item,
    total, payment and reconciliation is as before (fee invoices included).
 
@@ -140,9 +141,9 @@ if os.environ.get("CRASH_NEXT_DAY"):
     env["collections.run"].with_company(company)._run_company(company, fields.Date.today() + timedelta(days=1))
     env.cr.commit()
 elif os.environ.get("CRASH_DIRECT"):
-    # Two processes at once: the run itself (the scheduled action would refuse a second
-    # simultaneous start of the same job), committing batch by batch.
-    env["collections.run"]._cron_run_followups()
+    # Two processes at once, as the daily run and its second worker (two scheduled actions):
+    # one from the first customer, one from halfway, committing batch by batch.
+    env["collections.run"]._cron_run_followups(start=float(os.environ.get("CRASH_START", "0")))
     env.cr.commit()
 else:
     env.ref("collections_followup.ir_cron_collections_run").method_direct_trigger()
@@ -394,13 +395,13 @@ def main():
                 harness.check(False, f"run {attempt + 1} ended by itself without finishing")
         harness.verify("Crash", mailbox, CUSTOMERS, smtp_kills)
 
-        print("Concurrency: two processes run the follow-ups at the same moment")
+        print("Concurrency: two processes run the follow-ups at the same moment (first and second worker)")
         code, out = harness.run_shell(SETUP, CRASH_PREFIX="Twin", CRASH_COUNT=SECOND_WAVE)
         if code != 0 or "SETUP-DONE" not in out:
             print(out[-4000:])
             harness.check(False, "second setup")
             return harness
-        procs = [harness.shell(RUN, {"CRASH_DIRECT": 1}) for _twin in range(2)]
+        procs = [harness.shell(RUN, {"CRASH_DIRECT": 1, "CRASH_START": start}) for start in ("0", "0.5")]
         outputs = []
         for proc, script, _timeout in procs:
             proc.stdin.write(script)

@@ -54,12 +54,18 @@ class CollectionsRun(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
-    def _cron_run_followups(self):
+    def _cron_run_followups(self, start=0.0):
+        """The daily run. ``start``: where in the list of customers this worker begins (0: the
+        first, 0.5: halfway round), for the extra scheduled actions that share a large book: each
+        worker goes round the whole list, skipping the customers another one holds or handled."""
+        if not 0 <= start < 1:
+            raise UserError(self.env._("The start of a follow-up worker is a fraction from 0 up to 1 (excluded), "
+                                       "not %s.", start))
         today = fields.Date.context_today(self)
         # Companies without a default policy have nothing configured to send.
         policies = self.env["collections.policy"].search([("is_default", "=", True)])
         for company in policies.company_id:
-            self.with_company(company)._run_company(company, today)
+            self.with_company(company)._run_company(company, today, start=start)
 
     @api.model
     def _cron_run_waiting(self):
@@ -98,14 +104,15 @@ class CollectionsRun(models.AbstractModel):
         return {partner.id for (partner,) in groups}
 
     @api.model
-    def _run_company(self, company, today, now=None, partner_ids=None):
+    def _run_company(self, company, today, now=None, partner_ids=None, start=0.0):
         """Send today's due follow-ups of one company, in committed batches.
 
         Idempotent: a customer handled by the scheduler today has a log entry
         dated today and is skipped; the log entry, the queued email and the
         invoices' new levels are written in the same transaction. ``now``: the
         moment the contact rules are checked against (default: now).
-        ``partner_ids``: only these customers (the hourly run of the waits)."""
+        ``partner_ids``: only these customers (the hourly run of the waits). ``start``: see
+        _cron_run_followups; the first worker (0) also reviews the credit holds."""
         now = now or fields.Datetime.now()
         Partner = self.env["res.partner"].with_company(company)
         in_cron = bool(self.env.context.get("cron_id"))
@@ -116,7 +123,7 @@ class CollectionsRun(models.AbstractModel):
         stopped = False
         # Decided a chunk of customers at a time, and sent before the next chunk is decided:
         # the run's memory does not grow with the book.
-        for decisions in self._decision_chunks(company, today, now, partner_ids):
+        for decisions in self._decision_chunks(company, today, now, partner_ids, start=start):
             due = [pid for pid, (_policy, decision) in decisions.items() if decision.status == "action"]
             due_count += len(due)
             if in_cron:
@@ -135,23 +142,27 @@ class CollectionsRun(models.AbstractModel):
                 break
             # What this chunk loaded is not needed by the next one.
             self.env.invalidate_all(flush=True)
-        if partner_ids is None:
-            # The daily run reviews every hold; the hourly run of the waits only sends.
+        if partner_ids is None and not start:
+            # The daily run reviews every hold (its first worker: once); the hourly run of the
+            # waits only sends.
             self.env["res.partner"]._collections_refresh_holds(company, today)
         _logger.info("Follow-up run for %s: %d customers due, %d handled", company.name, due_count, sent)
         return sent
 
-    def _decision_chunks(self, company, today, now=None, partner_ids=None):
+    def _decision_chunks(self, company, today, now=None, partner_ids=None, start=0.0):
         """The decision phase of the run, a chunk of customers at a time: yields
         {partner id: (policy, PartnerDecision)} for the customers with open receivables,
         less those handled today and those waiting for the contact rules. Per chunk: one
         query for the open items and one for the customers' settings; the candidates, the
-        pauses, today's entries and the waits are read once for the whole run."""
+        pauses, today's entries and the waits are read once for the whole run. ``start``: the
+        fraction of the (sorted) customers to begin at, going round to those before it."""
         Partner = self.env["res.partner"].with_company(company)
         candidates = self._open_partner_ids(company, partner_ids)
         candidates -= self._handled_today(company, today) | self._waiting(company, now or fields.Datetime.now())
         pauses = Partner._collections_pauses(company)
-        for chunk in split_every(self._decision_chunk_size, sorted(candidates)):
+        ordered = sorted(candidates)
+        first = int(len(ordered) * start)
+        for chunk in split_every(self._decision_chunk_size, ordered[first:] + ordered[:first]):
             items = Partner._collections_open_items(company, chunk, pauses=pauses)
             yield Partner.browse(chunk)._collections_decide(company, today, items=items)
 

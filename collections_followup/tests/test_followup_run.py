@@ -1,7 +1,7 @@
 from datetime import timedelta
 from unittest.mock import patch
 
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import freeze_time, tagged
 
 from .common import TODAY, CollectionsCommon
@@ -311,6 +311,33 @@ class TestFollowupRun(CollectionsCommon):
         for customer in customers:
             self.assertEqual(len(self._actions(customer, channel="email")), 1, customer.name)
             self.assertEqual(len(self._mails_to(customer)), 1, customer.name)
+
+    def test_second_worker_starts_halfway_and_shares_the_customers(self):
+        """The optional second scheduled action goes round the same customers from halfway; run
+        after (or beside) the first, nobody gets a second reminder."""
+        customers = self.env["res.partner"]
+        for index in range(5):
+            customers |= self._customer(f"Shared {index}", f"shared{index}@example.com")
+            self._invoice(customers[-1], 100.0 + index, 10)
+        Run = self.env["collections.run"].with_company(self.company)
+        with patch.object(type(Run), "_decision_chunk_size", 2):
+            first = [pid for chunk in Run._decision_chunks(self.company, TODAY) for pid in chunk]
+            second = [pid for chunk in Run._decision_chunks(self.company, TODAY, start=0.5) for pid in chunk]
+        self.assertEqual(first, sorted(first))
+        half = len(first) // 2
+        self.assertEqual(second, first[half:] + first[:half], "from halfway, then round to the start")
+        self.assertTrue(set(customers.ids) <= set(first))
+        with self.mock_mail_gateway():
+            self.assertEqual(Run._run_company(self.company, TODAY, start=0.5), len(first))
+            self.assertEqual(self._run(), 0, "the first worker finds everything done")
+        for customer in customers:
+            self.assertEqual(len(self._actions(customer, channel="email")), 1, customer.name)
+            self.assertEqual(len(self._mails_to(customer)), 1, customer.name)
+        for wrong in (1, -0.1, 2):
+            with self.assertRaises(UserError):
+                Run._cron_run_followups(start=wrong)
+        worker = self.env.ref("collections_followup.ir_cron_collections_run_second_worker")
+        self.assertFalse(worker.active, "off until a large book needs it")
 
     def test_customers_the_run_considers(self):
         """The run lists its customers from Odoo's index of unreconciled receivable items (a
