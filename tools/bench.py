@@ -8,7 +8,7 @@ invoice made by Odoo (tools/bench_odoo.py: `generate`), which Odoo's own views o
 must agree with (`check_book`); then, each in its own `odoo-bin shell` process:
 
 - the decision phase of the daily run against one raw SQL GROUP BY over the same open
-  receivable lines (best of 3), with its query count;
+  receivable lines (best of 5 each, measured in turns), with its query count;
 - the credit check of one customer with 1 invoice and of one with 500 (queries and time);
 - the whole run (decide, render, queue the emails, create the call tasks, log) for 1,000 due
   customers of a copy of the book, with the process's peak memory;

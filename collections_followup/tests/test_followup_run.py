@@ -122,6 +122,25 @@ class TestFollowupRun(CollectionsCommon):
         self.assertEqual(other.collections_status, "excluded")
         self.assertEqual(self._run(), 0)
 
+    def test_settings_read_for_the_run_agree_with_odoo(self):
+        """The run reads the customers' per-company settings with one query; with defaults set for
+        this company or for all companies (ir.default), it must read what Odoo's ORM reads."""
+        plain = self._customer("Plain Ltd", "plain@example.com")
+        own = self._customer("Own Setting Ltd", "own@example.com")
+        Default = self.env["ir.default"].sudo()
+        Partner = self.env["res.partner"].with_company(self.company)
+        for company_id in (False, self.company.id):
+            Default.set("res.partner", "collections_excluded", True, company_id=company_id)
+            own.with_company(self.company).collections_excluded = False
+            self.env.invalidate_all()
+            settings = Partner.browse((plain | own).ids)._collections_settings(self.company)
+            for partner in (plain, own):
+                self.assertEqual(settings[partner.id][3], partner.with_company(self.company).collections_excluded,
+                                 f"{partner.name}, default for company {company_id}")
+            self.assertTrue(settings[plain.id][3])
+            self.assertFalse(settings[own.id][3], "a value set for the company wins over the default")
+            Default.discard_values("res.partner", "collections_excluded", [True])
+
     def test_customer_without_email_does_not_stop_the_run(self):
         silent = self._customer("No Mail Inc", False)
         self._invoice(silent, 300.0, 10)

@@ -1,0 +1,135 @@
+"""decide_partner against a plain statement of the same rules, on random customers.
+
+engine/levels.py is written for speed (it runs once per open invoice of the whole book every
+morning). The reference below states each rule the slow, obvious way, one item at a time; the
+two must decide alike on every random customer (levels before and after the due date, levels
+already reached, late starts, pauses, exclusions, credits, postponements, minimum amounts).
+"""
+import random
+from datetime import date, timedelta
+from decimal import Decimal
+
+from collections_followup.engine import Ladder, Level, OpenItem, decide_partner
+
+TODAY = date(2026, 3, 31)
+
+
+def reference_next(levels, item, late):
+    """(index of the next level, the day it falls due) of one item, levels sorted by delay."""
+    reached = -1
+    for index, level in enumerate(levels):
+        if item.reached_delay is not None and level.delay <= item.reached_delay:
+            reached = index
+    nxt = reached + 1
+    while nxt < len(levels) and levels[nxt].delay <= 0 < late:
+        nxt += 1
+    if nxt >= len(levels):
+        return None, None
+    when = item.due_date + timedelta(days=levels[nxt].delay)
+    if reached >= 0 and item.last_reminder_date:
+        gap = levels[nxt].delay - levels[reached].delay
+        when = max(when, item.last_reminder_date + timedelta(days=gap))
+    return nxt, when
+
+
+def reference_decide(levels, items, today, postponed_until=None, excluded=False):
+    """(status, level id, [(move, days late, residual, target level, next date)], advancing,
+    listed, total due, total overdue, oldest days late, next action date, reason)."""
+    levels = sorted(levels, key=lambda level: level.delay)
+    rows, due, followed = [], {}, set()
+    total = overdue = Decimal(0)
+    oldest, paused = 0, False
+    for item in items:
+        residual = Decimal(str(item.residual))
+        total += residual
+        late = (today - item.due_date).days
+        if item.excluded or residual <= 0:
+            rows.append((item.move_id, late, residual, None, None))
+            continue
+        if late > 0:
+            overdue += residual
+            oldest = max(oldest, late)
+        nxt, when = reference_next(levels, item, late)
+        if item.paused_until and item.paused_until >= today:
+            paused = True
+            if item.paused_until == date.max or when is None:
+                when = None
+            else:
+                when = max(when, item.paused_until + timedelta(days=1))
+            rows.append((item.move_id, late, residual, None, when))
+            continue
+        followed.add(item.move_id)
+        target = None
+        if nxt is not None and when <= today:
+            target = levels[nxt].id
+            due[item.move_id] = nxt
+        rows.append((item.move_id, late, residual, target, when))
+    future = [row[4] for row in rows if row[4] and row[4] > today]
+    soonest = min(future) if future else None
+
+    def result(status, level_id=None, advancing=(), listed=(), next_action=soonest, reason=""):
+        return (status, level_id, rows, tuple(advancing), tuple(listed), total, overdue, oldest,
+                next_action, reason)
+
+    if excluded:
+        return result("excluded", next_action=None, reason="excluded")
+    if total <= 0:
+        return result("none", next_action=None, reason="nothing_due")
+    if postponed_until and postponed_until > today:
+        pending = [row[4] for row in rows if row[4]]
+        if not pending:
+            return result("none", next_action=None, reason="nothing_due")
+        return result("waiting", next_action=max(postponed_until, min(pending)), reason="postponed")
+    if not due:
+        if soonest:
+            return result("waiting", reason="paused" if paused and not followed else "waiting")
+        if paused:
+            return result("waiting", next_action=None, reason="paused")
+        return result("none", next_action=None, reason="nothing_due")
+    level = levels[max(due.values())]
+    window = min(level.delay, 1)
+    listed = [row for row in rows if row[0] in due or (row[0] in followed and row[1] >= window)]
+    if min(sum((row[2] for row in listed), Decimal(0)), total) < Decimal(str(level.min_amount)):
+        return result("none", next_action=None, reason="below_minimum")
+    return result("action", level.id, sorted(due), sorted(row[0] for row in listed), today)
+
+
+def random_customer(rng):
+    delays = rng.sample(range(-10, 90), rng.randint(0, 5))
+    levels = [Level(index + 1, delay, Decimal(rng.choice([0, 0, 100, 1000])), f"L{index}")
+              for index, delay in enumerate(delays)]
+    items = []
+    for move_id in range(rng.randint(0, 8)):
+        residual = rng.choice([Decimal(rng.randint(-50000, 300000)) / 100, Decimal(0), 250.5])
+        items.append(OpenItem(
+            move_id=move_id,
+            due_date=TODAY + timedelta(days=rng.randint(-150, 40)),
+            residual=residual,
+            reached_delay=rng.choice([None, None, *delays, rng.randint(-20, 100)]),
+            last_reminder_date=rng.choice([None, TODAY - timedelta(days=rng.randint(0, 60))]),
+            excluded=rng.random() < 0.1,
+            paused_until=rng.choice([None, None, None, date.max, TODAY + timedelta(days=rng.randint(-5, 20))]),
+        ))
+    postponed = rng.choice([None, None, TODAY + timedelta(days=rng.randint(-3, 10))])
+    return levels, items, postponed, rng.random() < 0.03
+
+
+def test_engine_decides_as_the_reference_on_random_customers():
+    rng = random.Random(20261124)
+    statuses = set()
+    for _case in range(5000):
+        levels, items, postponed, excluded = random_customer(rng)
+        expected = reference_decide(levels, items, TODAY, postponed, excluded)
+        for ladder in (levels, Ladder(levels)):
+            decision = decide_partner(ladder, items, TODAY, postponed_until=postponed, excluded=excluded)
+            got = (decision.status, decision.level_id, [tuple(row) for row in decision.items],
+                   decision.advancing_move_ids, decision.listed_move_ids, decision.total_due,
+                   decision.total_overdue, decision.oldest_days_late, decision.next_action_date,
+                   decision.reason)
+            assert got == expected, (levels, items, postponed, excluded)
+        statuses.add((expected[0], expected[9]))
+    # The random customers reach every outcome of the rules.
+    assert statuses >= {
+        ("action", ""), ("none", "nothing_due"), ("none", "below_minimum"), ("waiting", "waiting"),
+        ("waiting", "paused"), ("waiting", "postponed"), ("excluded", "excluded"),
+    }
