@@ -131,7 +131,7 @@ class TestFollowupRun(CollectionsCommon):
         Partner = self.env["res.partner"].with_company(self.company)
         for company_id in (False, self.company.id):
             Default.set("res.partner", "collections_excluded", True, company_id=company_id)
-            own.with_company(self.company).collections_excluded = False
+            own.with_company(self.company).with_user(self.collector).collections_excluded = False
             self.env.invalidate_all()
             settings = Partner.browse((plain | own).ids)._collections_settings(self.company)
             for partner in (plain, own):
