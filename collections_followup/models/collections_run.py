@@ -153,8 +153,9 @@ class CollectionsRun(models.AbstractModel):
         """The decision phase of the run, a chunk of customers at a time: yields
         {partner id: (policy, PartnerDecision)} for the customers with open receivables,
         less those handled today and those waiting for the contact rules. Per chunk: one
-        query for the open items and one for the customers' settings; the candidates, the
-        pauses, today's entries and the waits are read once for the whole run. ``start``: the
+        query for the open items, one for the delays of the levels they reached (when any)
+        and one for the customers' settings; the candidates, the pauses, today's entries and
+        the waits are read once for the whole run. ``start``: the
         fraction of the (sorted) customers to begin at, going round to those before it."""
         Partner = self.env["res.partner"].with_company(company)
         candidates = self._open_partner_ids(company, partner_ids)
