@@ -9,6 +9,8 @@ from odoo.tools import float_compare
 
 from odoo.addons.account.controllers.portal import PortalAccount
 
+from ..models.collections_guard import server
+
 # How far ahead a customer may promise a payment on its own; beyond that,
 # a collector talks to it (a plan is probably what it needs).
 PORTAL_PROMISE_MAX_DAYS = 60
@@ -134,7 +136,8 @@ class CollectionsPortal(PortalAccount):
         if values.get("error"):
             return request.render("collections_followup.portal_my_collections", values)
         # Portal customers cannot create records; the invoice was checked to be theirs above.
-        request.env["collections.dispute"].sudo().create({
+        # server(): the dispute's origin is set by the server, here as the portal's.
+        server(request.env["collections.dispute"].sudo()).create({
             "partner_id": values["partner"].id,
             "company_id": invoice.company_id.id,
             "move_ids": [(6, 0, invoice.ids)],

@@ -1,4 +1,6 @@
 from . import (
+    collections_guard,
+    collections_override_mixin,
     account_move,
     collections_action,
     collections_arrangement_mixin,

@@ -5,10 +5,23 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..engine.behaviour import predicted_payment_date
+from .collections_guard import check_protected
+
+# Set by the run, the wizards and the fee rules only (collections_guard): never through create/write/import.
+PROTECTED_FIELDS = frozenset({
+    "collections_level_id",
+    "collections_reminder_count",
+    "collections_last_reminder_date",
+    "collections_action_ids",
+    "collections_deferred_until",
+    "collections_defer_reason",
+    "collections_fee_source",
+})
 
 
 class AccountMove(models.Model):
-    _inherit = "account.move"
+    _name = "account.move"
+    _inherit = ["account.move", "collections.override.mixin"]
 
     collections_level_id = fields.Many2one(
         "collections.level", string="Follow-up Level", readonly=True, copy=False,
@@ -35,12 +48,6 @@ class AccountMove(models.Model):
              "and a credit hold does not stop it.",
     )
 
-    # A manager's override of a credit block, for this invoice only.
-    collections_override_user_id = fields.Many2one(
-        "res.users", string="Credit Block Overridden By", readonly=True, copy=False,
-    )
-    collections_override_date = fields.Datetime(string="Overridden On", readonly=True, copy=False)
-    collections_override_reason = fields.Char(string="Override Reason", readonly=True, copy=False)
     collections_credit_hold = fields.Boolean(
         string="Customer on Credit Hold", compute="_compute_collections_credit_hold",
     )
@@ -71,9 +78,19 @@ class AccountMove(models.Model):
             partner = move.commercial_partner_id.sudo().with_company(move.company_id)
             move.collections_credit_hold = bool(partner.collections_credit_hold)
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        check_protected(self, vals_list, PROTECTED_FIELDS, create=True)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        check_protected(self, [vals], PROTECTED_FIELDS)
+        return super().write(vals)
+
     def _post(self, soft=True):
-        for move in self.filtered(lambda m: m.move_type == "out_invoice" and not m.collections_override_user_id
-                                  and not m.collections_fee_source):
+        self._collections_void_broken_overrides()
+        for move in self.filtered(lambda m: m.move_type == "out_invoice" and not m.collections_fee_source
+                                  and not m._collections_override_applies()):
             company = move.company_id
             partner = move.commercial_partner_id
             policy = partner._collections_policy(company)
@@ -178,9 +195,6 @@ class AccountMove(models.Model):
                 "default_partner_id": self.commercial_partner_id.id,
                 "default_move_ids": self.ids,
                 "default_company_id": self.company_id.id,
-                # Salespeople open disputes for the customers they look after.
-                "default_origin": "collector" if self.env.user.has_group(
-                    "collections_followup.group_collections_user") else "sales",
             },
         }
 

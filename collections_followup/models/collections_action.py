@@ -1,6 +1,8 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
+
+from .collections_guard import is_server, server
 
 CALL_OUTCOMES = [
     ("reached", "Reached"),
@@ -27,6 +29,7 @@ CHANNELS = [
     ("hold", "Credit Hold"),
     ("release", "Hold Released"),
     ("override", "Credit Override"),
+    ("override_void", "Credit Override Voided"),
     ("plan", "Payment Plan"),
     ("promise", "Promise to Pay"),
     ("settlement", "Settlement"),
@@ -42,9 +45,12 @@ class CollectionsAction(models.Model):
     """One interaction with a customer about what it owes.
 
     Written once by the scheduler or the manual follow-up, never edited:
-    the log is evidence (for the customer, an agency or a court)."""
+    the log is evidence (for the customer, an agency or a court). No role
+    creates, changes or deletes entries: :meth:`_collections_log` is the one
+    writer, and it sets who, when and from where itself."""
 
     _name = "collections.action"
+    _inherit = ["collections.guard.mixin"]
     _description = "Collection Action"
     _order = "date desc, id desc"
     _rec_name = "partner_id"
@@ -107,6 +113,30 @@ class CollectionsAction(models.Model):
         channels = dict(self._fields["channel"]._description_selection(self.env))
         for action in self:
             action.display_name = f"{action.partner_id.display_name} - {channels.get(action.channel)}"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not is_server(self.env):
+            raise AccessError(self.env._(
+                "The collections log is written by Collections itself when something happens; "
+                "entries cannot be created directly."
+            ))
+        return super().create(vals_list)
+
+    @api.model
+    def _collections_log(self, vals_list):
+        """The one writer of the log. Callers are server code only (private method):
+        the run, the wizards after their checks, the arrangements, the credit rules.
+
+        The author is the user whose request this is (``self.env.uid``: the scheduled
+        job's user for the scheduler), the moment is now; a caller cannot choose either."""
+        if isinstance(vals_list, dict):
+            vals_list = [vals_list]
+        now = fields.Datetime.now()
+        entries = [{**vals, "user_id": self.env.uid, "date": now} for vals in vals_list]
+        # sudo: nobody has the create right on the log (it is append-only evidence); the
+        # values come from the server code that called this private method.
+        return server(self.sudo()).create(entries)
 
     def write(self, vals):
         if not self:

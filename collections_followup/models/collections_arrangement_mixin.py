@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from .collections_guard import check_protected, is_scheduler
+
 
 class CollectionsArrangementMixin(models.AbstractModel):
     """What payment plans, promises and settlements share: a customer, the
@@ -14,7 +16,10 @@ class CollectionsArrangementMixin(models.AbstractModel):
     besides the arrangement's own totals."""
 
     _name = "collections.arrangement.mixin"
+    _inherit = ["collections.guard.mixin"]
     _description = "Collections Arrangement"
+    # The reference comes from the sequence: checked and filled by create() below.
+    _collections_unprotected = ("name",)
 
     # ir.sequence code numbering the records' ``name`` (None: no name field).
     _sequence_code = None
@@ -49,6 +54,8 @@ class CollectionsArrangementMixin(models.AbstractModel):
     @api.model_create_multi
     def create(self, vals_list):
         if self._sequence_code:
+            check_protected(self, [{k: v for k, v in vals.items() if k != "name" or v not in ("/", False)}
+                                   for vals in vals_list], {"name"}, create=True)
             for vals in vals_list:
                 if vals.get("name", "/") == "/":
                     vals["name"] = self.env["ir.sequence"].next_by_code(self._sequence_code) or "/"
@@ -115,11 +122,11 @@ class CollectionsArrangementMixin(models.AbstractModel):
         ], order="name", limit=1)
 
     def _log(self, note, channel, state="done"):
-        return self.env["collections.action"].sudo().create([{
+        return self.env["collections.action"]._collections_log([{
             "partner_id": record.partner_id.commercial_partner_id.id,
             "company_id": record.company_id.id,
             "channel": channel,
-            "origin": "scheduler" if self.env.context.get("collections_cron") else "manual",
+            "origin": "scheduler" if is_scheduler(self.env) else "manual",
             "move_ids": [(6, 0, record.move_ids.ids)],
             "amount_due": record._open_residual(),
             "note": note,

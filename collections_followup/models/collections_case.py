@@ -2,6 +2,8 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import float_compare
 
+from .collections_guard import server
+
 CASE_STATES = [
     ("proposed", "To Approve"),
     ("open", "Placed"),
@@ -81,7 +83,7 @@ class CollectionsCase(models.Model):
         cases = super().create(vals_list)
         cases._check_not_placed_twice()
         for case in cases:
-            case.write({"amount_basis": case._open_residual()})
+            server(case).write({"amount_basis": case._open_residual()})
             case._log(self.env._("Case %(name)s (%(type)s) proposed for %(invoices)s", name=case.name,
                                  type=dict(case._fields["case_type"]._description_selection(self.env))[case.case_type],
                                  invoices=", ".join(case.move_ids.mapped("name"))), "case")
@@ -152,7 +154,7 @@ class CollectionsCase(models.Model):
         for case in self:
             # sudo: the approval request is answered, whoever it was assigned to (the caller is a checked manager).
             case.sudo().activity_feedback(["mail.mail_activity_data_todo"], feedback=self.env._("Approved"))
-            case.write({
+            server(case).write({
                 "state": "open",
                 "placed_date": fields.Date.context_today(self),
                 "approved_by_id": False if self.env.context.get("collections_policy_approval") else self.env.user.id,
@@ -170,7 +172,7 @@ class CollectionsCase(models.Model):
                 raise UserError(self.env._("Only a placed case can be closed."))
         labels = dict(CASE_STATES)
         for case in self:
-            case.write({"state": state, "closed_date": fields.Date.context_today(self)})
+            server(case).write({"state": state, "closed_date": fields.Date.context_today(self)})
             case._log(self.env._("Case %(name)s closed: %(result)s; %(recovered)s recovered, commission %(fee)s",
                                  name=case.name, result=labels[state],
                                  recovered=case.currency_id.format(case.amount_recovered),
@@ -203,7 +205,7 @@ class CollectionsCase(models.Model):
                 raise UserError(self.env._("Case %s is already closed.", case.name))
             if case.state == "open":
                 self._check_manager()
-        self.write({"state": "cancelled", "closed_date": fields.Date.context_today(self)})
+        server(self).write({"state": "cancelled", "closed_date": fields.Date.context_today(self)})
         for case in self:
             case._log(self.env._("Case %s cancelled; internal follow-up resumes", case.name), "case")
         return True

@@ -5,6 +5,7 @@ class CollectionsCreditLimitHistory(models.Model):
     """Every change of a customer's credit limit: who, when, from what to what, and why."""
 
     _name = "collections.credit.limit.history"
+    _inherit = ["collections.guard.mixin"]
     _description = "Credit Limit Change"
     _order = "date desc, id desc"
     _check_company_auto = True

@@ -3,6 +3,8 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from .collections_guard import server
+
 DISPUTE_STATES = [
     ("open", "Open"),
     ("review", "Under Review"),
@@ -63,7 +65,7 @@ class CollectionsDispute(models.Model):
     )
     origin = fields.Selection(
         [("collector", "Collections"), ("sales", "Sales"), ("portal", "Customer Portal")],
-        required=True, default="collector", readonly=True,
+        required=True, default=lambda self: self._default_origin(), readonly=True,
     )
     opened_date = fields.Date(
         string="Opened On", required=True, readonly=True, default=fields.Date.context_today, copy=False,
@@ -82,6 +84,12 @@ class CollectionsDispute(models.Model):
         string="Credit Notes", readonly=True, copy=False,
     )
     amount_disputed = fields.Monetary(compute="_compute_amount_disputed", store=True)
+
+    @api.model
+    def _default_origin(self):
+        # Who opens the dispute says where it comes from: a collector, else a salesperson (the
+        # portal's disputes are opened by the server for the customer and say so themselves).
+        return "collector" if self.env.user.has_group("collections_followup.group_collections_user") else "sales"
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -180,7 +188,7 @@ class CollectionsDispute(models.Model):
     def action_review(self):
         if any(d.state != "open" for d in self):
             raise UserError(self.env._("Only an open dispute can be put under review."))
-        self.state = "review"
+        server(self).state = "review"
         return True
 
     def _close(self, state, summary):
@@ -192,7 +200,7 @@ class CollectionsDispute(models.Model):
                     raise UserError(self.env._(
                         "Write the resolution (what was decided and why) before closing dispute %s.", dispute.name,
                     ))
-        self.write({"state": state, "resolved_date": fields.Date.context_today(self)})
+        server(self).write({"state": state, "resolved_date": fields.Date.context_today(self)})
         for dispute in self:
             dispute._log(summary(dispute), "dispute")
             # sudo: the dispute's own open tasks close with it, whoever they were assigned to.
@@ -235,7 +243,7 @@ class CollectionsDispute(models.Model):
         self.ensure_one()
         self.credit_note_ids = [(4, move.id) for move in credit_notes]
         if self.state == "open":
-            self.state = "review"
+            server(self).state = "review"
         self._resolve_if_credited()
 
     def _resolve_if_credited(self):

@@ -37,6 +37,7 @@ class CollectionsFee(models.Model):
     """A late fee charged on one invoice at one level: never twice."""
 
     _name = "collections.fee"
+    _inherit = ["collections.guard.mixin"]
     _description = "Late Fee"
     _order = "date desc, id desc"
     _rec_name = "move_id"

@@ -16,6 +16,7 @@ from ..engine.plans import (
     reminders_due,
     validate_schedule,
 )
+from .collections_guard import scheduler, server
 
 PLAN_STATES = [
     ("draft", "Draft"),
@@ -237,7 +238,7 @@ class CollectionsPaymentPlan(models.Model):
             plan._check_moves_belong()
             plan._check_schedule()
             plan._check_no_other_plan()
-        self.state = "proposed"
+        server(self).state = "proposed"
         for plan in self:
             plan._portal_ensure_token()
             plan._send_template("collections_followup.mail_template_plan_proposal", attach_agreement=True)
@@ -269,7 +270,7 @@ class CollectionsPaymentPlan(models.Model):
                 plan._check_moves_belong()
                 plan._check_schedule()
                 plan._check_no_other_plan()
-        self.write({
+        server(self).write({
             "accepted_channel": "paper",
             "accepted_by": self.env.user.name,
             "accepted_date": fields.Datetime.now(),
@@ -286,7 +287,7 @@ class CollectionsPaymentPlan(models.Model):
             raise UserError(self.env._("Type your name to accept the plan."))
         if not signature:
             raise UserError(self.env._("Sign in the box to accept the plan."))
-        self.write({
+        server(self).write({
             "accepted_channel": "portal",
             "accepted_by": name.strip(),
             "accepted_date": fields.Datetime.now(),
@@ -298,7 +299,7 @@ class CollectionsPaymentPlan(models.Model):
     def _activate(self):
         for plan in self:
             plan._create_fee_invoice()
-            plan.write({"state": "active", "amount_basis": plan._open_residual()})
+            server(plan).write({"state": "active", "amount_basis": plan._open_residual()})
             plan._log(self.env._("Payment plan %(plan)s accepted by %(name)s (%(channel)s)",
                                  plan=plan.name, name=plan.accepted_by,
                                  channel=dict(plan._fields["accepted_channel"]._description_selection(self.env))
@@ -315,7 +316,7 @@ class CollectionsPaymentPlan(models.Model):
         if float_round(extra, precision_rounding=self.currency_id.rounding) <= 0 or self.fee_move_id:
             return
         # sudo: the fee invoice is the company's, created when the plan is accepted (also by a portal customer).
-        invoice = self.env["account.move"].sudo().with_company(self.company_id).create({
+        invoice = server(self.env["account.move"].sudo().with_company(self.company_id)).create({
             "move_type": "out_invoice",
             "partner_id": self.partner_id.commercial_partner_id.id,
             "invoice_date": fields.Date.context_today(self),
@@ -343,7 +344,7 @@ class CollectionsPaymentPlan(models.Model):
             if plan.state in ("completed", "cancelled"):
                 raise UserError(self.env._("Plan %s is already closed.", plan.name))
         was_active = self.filtered(lambda p: p.state == "active")
-        self.write({
+        server(self).write({
             "state": "cancelled", "end_reason": self.env._("Cancelled by %s", self.env.user.name),
             "closed_date": fields.Date.context_today(self),
         })
@@ -357,7 +358,7 @@ class CollectionsPaymentPlan(models.Model):
         for plan in self:
             if plan.state not in ("proposed", "cancelled"):
                 raise UserError(self.env._("Only a proposed or cancelled plan can go back to draft."))
-        self.write({"state": "draft", "end_reason": False, "closed_date": False})
+        server(self).write({"state": "draft", "end_reason": False, "closed_date": False})
         return True
 
     def _send_template(self, xmlid, attach_agreement=False):
@@ -401,7 +402,7 @@ class CollectionsPaymentPlan(models.Model):
         today = fields.Date.context_today(self)
         # The scheduler acts for every company: all active plans, whoever reads them.
         plans = self.sudo().search([("state", "=", "active")])
-        for plan in plans.with_context(collections_cron=True):
+        for plan in scheduler(plans):
             plan._check_progress(today)
             if self.env.context.get("cron_id"):
                 self.env["ir.cron"]._commit_progress(1)
@@ -415,7 +416,7 @@ class CollectionsPaymentPlan(models.Model):
         states = allocate(self._engine_instalments(), Decimal(str(self.amount_paid)), today, self.grace_days)
         status = plan_status(states, today, self.grace_days)
         if status == PLAN_COMPLETED:
-            self.write({"state": "completed", "end_reason": self.env._("Paid in full"), "closed_date": today})
+            server(self).write({"state": "completed", "end_reason": self.env._("Paid in full"), "closed_date": today})
             self._log(self.env._("Payment plan %s completed", self.name), "plan")
             self.message_post(body=self.env._("All instalments are paid: the plan is completed."))
             return status
@@ -440,7 +441,7 @@ class CollectionsPaymentPlan(models.Model):
         """``late``: the engine's state of the first late instalment."""
         reason = self.env._("Instalment %(seq)s due on %(date)s unpaid after %(days)s grace days",
                             seq=late.sequence, date=late.due_date, days=self.grace_days)
-        self.write({"state": "broken", "end_reason": reason, "closed_date": fields.Date.context_today(self)})
+        server(self).write({"state": "broken", "end_reason": reason, "closed_date": fields.Date.context_today(self)})
         self._resume_followup()
         self._log(self.env._("Payment plan %(plan)s broken: %(reason)s", plan=self.name, reason=reason), "plan")
         self._send_template("collections_followup.mail_template_plan_broken")

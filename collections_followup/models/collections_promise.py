@@ -4,6 +4,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..engine.plans import PROMISE_BROKEN, PROMISE_KEPT, promise_status
+from .collections_guard import scheduler, server
 
 PROMISE_CHANNELS = [
     ("phone", "Phone"),
@@ -75,7 +76,7 @@ class CollectionsPromise(models.Model):
                 raise ValidationError(self.env._("%s has no open invoice to promise a payment for.",
                                                  commercial.display_name))
             policy = commercial.with_company(promise.company_id)._collections_policy(promise.company_id)
-            promise.write({
+            server(promise).write({
                 "grace_days": policy.promise_grace_days if policy else 3,
                 "amount_basis": promise._open_residual(),
             })
@@ -101,7 +102,7 @@ class CollectionsPromise(models.Model):
     def action_cancel(self):
         if any(promise.state != "open" for promise in self):
             raise UserError(self.env._("Only an open promise can be cancelled."))
-        self.write({"state": "cancelled", "closed_date": fields.Date.context_today(self)})
+        server(self).write({"state": "cancelled", "closed_date": fields.Date.context_today(self)})
         for promise in self:
             promise._log(self.env._("Promise cancelled by %s", self.env.user.name), "promise")
         return True
@@ -110,7 +111,7 @@ class CollectionsPromise(models.Model):
     def _cron_check_promises(self):
         today = fields.Date.context_today(self)
         # The scheduler acts for every company: all open promises, whoever reads them.
-        self.sudo().search([("state", "=", "open")]).with_context(collections_cron=True)._check(today)
+        scheduler(self.sudo().search([("state", "=", "open")]))._check(today)
 
     def _check(self, today):
         for promise in self:
@@ -119,11 +120,11 @@ class CollectionsPromise(models.Model):
                 today, promise.grace_days,
             )
             if status == PROMISE_KEPT:
-                promise.write({"state": "kept", "closed_date": today})
+                server(promise).write({"state": "kept", "closed_date": today})
                 promise._log(self.env._("Promise kept: %s paid", promise.currency_id.format(promise.amount_paid)),
                              "promise")
             elif status == PROMISE_BROKEN:
-                promise.write({"state": "broken", "closed_date": today})
+                server(promise).write({"state": "broken", "closed_date": today})
                 note = self.env._("%(paid)s of %(amount)s paid by %(date)s",
                                   paid=promise.currency_id.format(promise.amount_paid),
                                   amount=promise.currency_id.format(promise.amount), date=promise.promised_date)

@@ -14,6 +14,7 @@ from ..engine.contact import next_contact, next_step_contact, normalize_phone
 from ..engine.errors import RuleError
 from ..engine.fees import BalanceChange, FeeError, late_fee, statutory_interest
 from .collections_action import SCHEDULER_CHANNELS
+from .collections_guard import server
 
 _logger = logging.getLogger(__name__)
 
@@ -594,7 +595,7 @@ class CollectionsRun(models.AbstractModel):
                 "product_id": policy.fee_product_id.id, "name": label, "quantity": 1,
                 "price_unit": float(fee["amount"]),
             }))
-        invoice = self.env["account.move"].sudo().with_company(company).create({
+        invoice = server(self.env["account.move"].sudo().with_company(company)).create({
             "move_type": "out_invoice",
             "partner_id": partner.commercial_partner_id.id,
             "journal_id": journal.id,
@@ -605,7 +606,7 @@ class CollectionsRun(models.AbstractModel):
             "invoice_line_ids": lines,
         })
         invoice.action_post()
-        self.env["collections.fee"].sudo().create([{
+        server(self.env["collections.fee"].sudo()).create([{
             "move_id": fee["move"].id,
             "level_id": fee["level"].id,
             "partner_id": partner.commercial_partner_id.id,
@@ -668,14 +669,13 @@ class CollectionsRun(models.AbstractModel):
             "origin": origin,
             "action_date": today,
             "move_ids": [(6, 0, list(move_ids))],
-            "user_id": self.env.uid,
         }
         if decision is not None:
             vals["amount_overdue"] = float(decision.total_overdue)
             vals["amount_due"] = float(decision.total_due)
             vals["note"] = self._left_out_note(decision)
         vals.update(values)
-        return self.env["collections.action"].sudo().create(vals)
+        return self.env["collections.action"]._collections_log(vals)
 
     def _left_out_note(self, decision):
         """Say in the log which late invoices a reminder left out because they are disputed."""

@@ -5,6 +5,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 
 from ..engine.behaviour import behaviour_score, payment_behaviour, segment_for, usual_delay
+from .collections_guard import server
 
 
 class CollectionsSegment(models.Model):
@@ -71,6 +72,6 @@ class CollectionsSegment(models.Model):
             groups[score if score is not None else 0, segment_id or False, delay].append(partner.id)
         # One write per (score, segment, delay): a few hundred writes at most for any number of customers.
         for (score, segment_id, delay), ids in groups.items():
-            Partner.browse(ids).write({
+            server(Partner.browse(ids)).write({
                 "collections_score": score, "collections_segment_id": segment_id, "collections_usual_delay": delay,
             })

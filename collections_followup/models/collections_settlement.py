@@ -2,6 +2,8 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import float_compare
 
+from .collections_guard import scheduler, server
+
 SETTLEMENT_STATES = [
     ("draft", "Draft"),
     ("to_approve", "To Approve"),
@@ -80,7 +82,7 @@ class CollectionsSettlement(models.Model):
         if any(s.state != "draft" for s in self):
             raise UserError(self.env._("Only a draft settlement can be submitted."))
         self._check_offer()
-        self.state = "to_approve"
+        server(self).state = "to_approve"
         for settlement in self:
             settlement._log(self.env._("Settlement %s submitted for approval", settlement.name), "settlement")
             approver = settlement._approver()
@@ -112,7 +114,7 @@ class CollectionsSettlement(models.Model):
             policy._writeoff_accounting()  # refuse now, not when the money has arrived
             # The approval request is answered, whoever answered it.
             settlement.sudo().activity_feedback(["mail.mail_activity_data_todo"], feedback=self.env._("Approved"))
-            settlement.write({
+            server(settlement).write({
                 "state": "approved",
                 "approved_by_id": self.env.user.id,
                 "approved_date": fields.Datetime.now(),
@@ -129,7 +131,7 @@ class CollectionsSettlement(models.Model):
     def action_cancel(self):
         if any(s.state in ("done", "cancelled") for s in self):
             raise UserError(self.env._("This settlement is already closed."))
-        self.state = "cancelled"
+        server(self).state = "cancelled"
         for settlement in self:
             settlement._log(self.env._("Settlement %s cancelled", settlement.name), "settlement")
         return True
@@ -142,7 +144,7 @@ class CollectionsSettlement(models.Model):
     def _cron_check_settlements(self):
         today = fields.Date.context_today(self)
         # The scheduler acts for every company: all approved offers, whoever reads them.
-        self.sudo().search([("state", "=", "approved")]).with_context(collections_cron=True)._check(today)
+        scheduler(self.sudo().search([("state", "=", "approved")]))._check(today)
 
     def _check(self, today):
         for settlement in self.filtered(lambda s: s.state == "approved"):
@@ -150,7 +152,7 @@ class CollectionsSettlement(models.Model):
             if float_compare(settlement.amount_paid, settlement.amount_agreed, precision_rounding=rounding) >= 0:
                 settlement._write_off_remainder()
             elif today > settlement.deadline:
-                settlement.state = "expired"
+                server(settlement).state = "expired"
                 settlement._log(self.env._(
                     "Settlement %(name)s expired: %(paid)s of %(agreed)s paid by %(date)s; follow-up resumes",
                     name=settlement.name, paid=settlement.currency_id.format(settlement.amount_paid),
@@ -168,10 +170,10 @@ class CollectionsSettlement(models.Model):
             journal, account, self.env._("Settlement %s", self.name), fields.Date.context_today(self),
         )
         if not entry:
-            self.state = "done"
+            server(self).state = "done"
             return
         forgiven = sum(entry.line_ids.filtered(lambda item: item.account_id == account).mapped("balance"))
-        self.write({"state": "done", "writeoff_move_id": entry.id})
+        server(self).write({"state": "done", "writeoff_move_id": entry.id})
         self._log(self.env._(
             "Settlement %(name)s paid: %(forgiven)s written off to %(account)s (%(entry)s)",
             name=self.name, forgiven=self.currency_id.format(forgiven), account=account.display_name,

@@ -8,16 +8,25 @@ from odoo.tools import SQL, format_amount, format_date
 
 from ..engine.behaviour import Invoice, payment_behaviour, propose_limit
 from ..engine.credit import AMBER_RATIO, Exposure, credit_check, credit_state
+from .collections_guard import check_protected, is_server, server
 
-# Only Collections Managers change these (limits and holds); everybody reads them.
-MANAGER_FIELDS = {
-    "credit_limit",
-    "use_partner_credit_limit",
+# Credit limits: Odoo's own field, set by Collections Managers and, as in Odoo
+# without this addon, by accounting administrators (every change is kept in
+# the limit history). Everybody reads them.
+LIMIT_FIELDS = frozenset({"credit_limit", "use_partner_credit_limit"})
+LIMIT_GROUPS = ("collections_followup.group_collections_manager", "account.group_account_manager")
+
+# Set by the hold wizard (a manager), the follow-up levels and the daily run, and by
+# the nightly segmentation: server code only (collections_guard), through every door.
+SERVER_FIELDS = frozenset({
     "collections_credit_hold",
     "collections_hold_reason",
     "collections_hold_date",
     "collections_hold_origin",
-}
+    "collections_score",
+    "collections_segment_id",
+    "collections_usual_delay",
+})
 
 HOLD_ORIGINS = [
     ("manual", "Set by a manager"),
@@ -315,12 +324,23 @@ class ResPartner(models.Model):
     # Hold and release
     # ------------------------------------------------------------------
 
-    def write(self, vals):
-        if MANAGER_FIELDS.intersection(vals) and not self.env.su \
-                and not self.env.user.has_group("collections_followup.group_collections_manager"):
+    def _collections_check_limit_rights(self, vals_list):
+        if self.env.su or is_server(self.env) or not any(LIMIT_FIELDS.intersection(vals) for vals in vals_list):
+            return
+        if not any(self.env.user.has_group(group) for group in LIMIT_GROUPS):
             raise AccessError(self.env._(
-                "Only a Collections Manager can change credit limits and credit holds."
+                "Only a Collections Manager or an accounting administrator can change credit limits."
             ))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        check_protected(self, vals_list, SERVER_FIELDS, create=True)
+        self._collections_check_limit_rights(vals_list)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        check_protected(self, [vals], SERVER_FIELDS)
+        self._collections_check_limit_rights([vals])
         history = []
         if "credit_limit" in vals:
             company = self.env.company
@@ -338,7 +358,7 @@ class ResPartner(models.Model):
         if history:
             # sudo: one history line per limit change that just went through the user's own
             # write (and its access check) above; nothing is read back.
-            self.env["collections.credit.limit.history"].sudo().create(history)
+            server(self.env["collections.credit.limit.history"].sudo()).create(history)
         return result
 
     def _collections_set_hold(self, reason, origin, company=None, level=None):
@@ -349,7 +369,7 @@ class ResPartner(models.Model):
         for partner in self.commercial_partner_id.sudo().with_company(company):
             if partner.collections_credit_hold:
                 continue
-            partner.write({
+            server(partner).write({
                 "collections_credit_hold": True,
                 "collections_hold_reason": reason,
                 "collections_hold_date": today,
@@ -363,7 +383,7 @@ class ResPartner(models.Model):
         for partner in self.commercial_partner_id.sudo().with_company(company):
             if not partner.collections_credit_hold:
                 continue
-            partner.write({
+            server(partner).write({
                 "collections_credit_hold": False,
                 "collections_hold_reason": False,
                 "collections_hold_date": False,
@@ -377,10 +397,10 @@ class ResPartner(models.Model):
             "hold": self.env._("Credit hold: %s", note),
             "release": self.env._("Credit hold released: %s", note),
             "override": self.env._("Credit block overridden: %s", note),
+            "override_void": self.env._("Credit block override voided: %s", note),
         }
         self.message_post(body=labels[channel], message_type="comment", subtype_xmlid="mail.mt_note")
-        # sudo: the log has no write ACL for anyone: entries are written by the system, never edited.
-        return self.env["collections.action"].sudo().create({
+        return self.env["collections.action"]._collections_log({
             "partner_id": self.id,
             "company_id": company.id,
             "channel": channel,
@@ -388,7 +408,6 @@ class ResPartner(models.Model):
             "level_id": level.id if level else False,
             "move_ids": [(6, 0, moves.ids)] if moves else [],
             "note": labels[channel],
-            "user_id": self.env.uid,
         })
 
     def action_collections_hold(self):

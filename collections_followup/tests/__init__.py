@@ -20,3 +20,5 @@ from . import test_channels
 from . import test_worklist
 from . import test_hostile_input
 from . import test_i18n
+from . import test_doors
+from . import test_rpc_doors

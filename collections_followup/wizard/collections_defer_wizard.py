@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..models.collections_guard import server
+
 
 class CollectionsDeferWizard(models.TransientModel):
     _name = "collections.defer.wizard"
@@ -22,10 +24,9 @@ class CollectionsDeferWizard(models.TransientModel):
         if not moves:
             raise UserError(self.env._("Only posted customer invoices can have their follow-up deferred."))
         # Collectors do not edit invoices; these two fields are the collections team's.
-        moves.sudo().write({"collections_deferred_until": self.date, "collections_defer_reason": self.reason})
+        server(moves.sudo()).write({"collections_deferred_until": self.date, "collections_defer_reason": self.reason})
         for (partner, company), group in moves.grouped(lambda m: (m.commercial_partner_id, m.company_id)).items():
-            # sudo: the log has no write ACL for anyone: entries are written by the system, never edited.
-            self.env["collections.action"].sudo().create({
+            self.env["collections.action"]._collections_log({
                 "partner_id": partner.id,
                 "company_id": company.id,
                 "channel": "defer",

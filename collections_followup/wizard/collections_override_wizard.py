@@ -41,12 +41,8 @@ class CollectionsOverrideWizard(models.TransientModel):
         if not document:
             raise UserError(self.env._("The document no longer exists."))
         document.check_access("read")
-        # sudo: the override fields are readonly to every user; a checked manager who can read the document sets them.
-        document.sudo().write({
-            "collections_override_user_id": self.env.uid,
-            "collections_override_date": fields.Datetime.now(),
-            "collections_override_reason": self.reason,
-        })
+        # Bound to the document's customer, company, currency and total as they are now.
+        document._collections_grant_override(self.reason)
         document.message_post(
             body=self.env._(
                 "Credit block overridden by %(user)s: %(reason)s", user=self.env.user.name, reason=self.reason,

@@ -23,7 +23,7 @@ class CollectionsPostponeWizard(models.TransientModel):
         Action = self.env["collections.action"]
         for partner in self.partner_ids:
             partner.message_post(body=note, message_type="comment", subtype_xmlid="mail.mt_note")
-            Action |= Action.create({
+            Action |= Action._collections_log({
                 "partner_id": partner.id,
                 "channel": "postpone",
                 "origin": "manual",

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
+from ..models.collections_guard import server
+
 
 class CollectionsWriteoffWizard(models.TransientModel):
     """A manager writes uncollectable invoices off as bad debt."""
@@ -62,7 +64,7 @@ class CollectionsWriteoffWizard(models.TransientModel):
             self.journal_id, self.account_id, label, self.date,
         )
         for partner, group in moves.grouped("commercial_partner_id").items():
-            self.env["collections.action"].sudo().create({
+            self.env["collections.action"]._collections_log({
                 "partner_id": partner.id,
                 "company_id": self.company_id.id,
                 "channel": "writeoff",
@@ -86,7 +88,7 @@ class CollectionsWriteoffWizard(models.TransientModel):
         # A placed case whose invoices are all written off is over: uncollectable.
         cases = self.env["collections.case"].sudo().search([("move_ids", "in", moves.ids), ("state", "=", "open")])
         for case in cases.filtered(lambda c: all(m.payment_state in ("paid", "reversed") for m in c.move_ids)):
-            case.write({"state": "uncollectable", "closed_date": fields.Date.context_today(self)})
+            server(case).write({"state": "uncollectable", "closed_date": fields.Date.context_today(self)})
             case._log(self.env._("Case %(name)s closed as uncollectable: written off in %(entry)s",
                                  name=case.name, entry=entry.name), "case")
         return {

@@ -4,13 +4,9 @@ from odoo.http import request
 
 
 class SaleOrder(models.Model):
-    _inherit = "sale.order"
+    _name = "sale.order"
+    _inherit = ["sale.order", "collections.override.mixin"]
 
-    collections_override_user_id = fields.Many2one(
-        "res.users", string="Credit Block Overridden By", readonly=True, copy=False,
-    )
-    collections_override_date = fields.Datetime(string="Overridden On", readonly=True, copy=False)
-    collections_override_reason = fields.Char(string="Override Reason", readonly=True, copy=False)
     collections_credit_state = fields.Selection(
         [("red", "Blocked"), ("amber", "Watch")], string="Customer Credit",
         compute="_compute_collections_credit",
@@ -40,8 +36,10 @@ class SaleOrder(models.Model):
 
     def action_confirm(self):
         # Every confirmation path goes through here: the button, RPC, the portal
-        # (signature or payment), so the credit rule cannot be bypassed.
-        for order in self.filtered(lambda o: o.state in ("draft", "sent") and not o.collections_override_user_id):
+        # (signature or payment), so the credit rule cannot be bypassed. An override
+        # lets an order through only while it matches what the manager approved.
+        self._collections_void_broken_overrides()
+        for order in self.filtered(lambda o: o.state in ("draft", "sent") and not o._collections_override_applies()):
             order._collections_check_credit()
         return super().action_confirm()
 
@@ -67,3 +65,20 @@ class SaleOrder(models.Model):
 
     def action_collections_override(self):
         return self.env["collections.override.wizard"]._open_for(self)
+
+
+class SaleOrderLine(models.Model):
+    _inherit = "sale.order.line"
+
+    # Lines change the order's total without writing the order: an override approved
+    # for a lower total is voided as soon as the lines raise it.
+    @api.model_create_multi
+    def create(self, vals_list):
+        lines = super().create(vals_list)
+        lines.order_id._collections_void_broken_overrides()
+        return lines
+
+    def write(self, vals):
+        result = super().write(vals)
+        self.order_id._collections_void_broken_overrides()
+        return result

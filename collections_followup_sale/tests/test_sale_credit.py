@@ -1,6 +1,7 @@
 import json
 
 from odoo.exceptions import AccessError, UserError
+from odoo.service.model import call_kw
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from odoo.addons.collections_followup.tests.common import CollectionsCommon
@@ -37,7 +38,6 @@ class TestSaleCredit(CollectionsCommon, HttpCase):
         invoice = self._invoice(self.customer, 400.0, 10)
         invoice.invoice_user_id = self.seller
         action = invoice.with_user(self.seller).action_collections_dispute()
-        self.assertEqual(action["context"]["default_origin"], "sales")
         dispute = self.env["collections.dispute"].with_user(self.seller).with_context(**action["context"]).create({
             "reason_id": self.env.ref("collections_followup.dispute_reason_price").id,
             "description": "Customer was promised the spring discount",
@@ -154,6 +154,68 @@ class TestSaleCredit(CollectionsCommon, HttpCase):
             partner.write({"collections_credit_hold": False})
         with self.assertRaises(AccessError):
             partner.with_company(self.company).write({"credit_limit": 1.0})
+
+    # -- doors: RPC with the override fields, an override that travels --------
+
+    def _rpc(self, user, model, method, *args, **kwargs):
+        return call_kw(self.env[model].with_user(user), method, list(args), kwargs)
+
+    def test_salesperson_cannot_write_an_override_through_rpc(self):
+        order = self._order()
+        self._hold()
+        forged = {"collections_server": True}
+        for values in (
+            {"collections_override_user_id": self.manager.id, "collections_override_reason": "ok"},
+            {"collections_override_amount": 1e9},
+        ):
+            with self.subTest(values=values), self.assertRaises(AccessError):
+                self._rpc(self.seller, "sale.order", "write", order.ids, values, context=forged)
+        with self.assertRaises(AccessError):
+            self._rpc(self.seller, "sale.order", "create", {
+                "partner_id": self.customer.id, "collections_override_user_id": self.manager.id,
+            })
+        with self.assertRaises(AccessError):
+            self._rpc(self.seller, "sale.order", "create", {"partner_id": self.customer.id},
+                      context={"default_collections_override_user_id": self.manager.id})
+        with self.assertRaisesRegex(UserError, "on credit hold"):
+            self._rpc(self.seller, "sale.order", "action_confirm", order.ids)
+        self.assertEqual(order.state, "draft")
+
+    def test_override_does_not_travel_to_another_customer(self):
+        other = self._customer("Clean Customer", "clean@example.com")
+        order = self.env["sale.order"].with_user(self.seller).create({
+            "partner_id": other.id,
+            "order_line": [(0, 0, {"product_id": self.product_a.id, "product_uom_qty": 1, "price_unit": 100.0,
+                                   "tax_ids": []})],
+        })
+        self._hold()
+        self._override(order, "Other customer, fine")
+        self.assertEqual(order.collections_override_partner_id, other)
+        # the salesperson moves the approved order to the held customer
+        self._rpc(self.seller, "sale.order", "write", order.ids, {"partner_id": self.customer.id})
+        self.assertFalse(order.collections_override_user_id, "voided")
+        voided = self._actions(other, channel="override_void")
+        self.assertIn("the customer changed", voided.note)
+        with self.assertRaisesRegex(UserError, "on credit hold"):
+            self._rpc(self.seller, "sale.order", "action_confirm", order.ids)
+
+    def test_override_is_bound_to_the_approved_total(self):
+        self._hold()
+        raised, lowered = self._order(500.0), self._order(500.0)
+        self._override(raised)
+        self._override(lowered)
+        self.assertEqual(raised.collections_override_amount, 500.0)
+        # a line written directly over RPC raises the total: voided, checked again
+        self._rpc(self.seller, "sale.order.line", "write", raised.order_line.ids, {"price_unit": 5000.0})
+        self.assertFalse(raised.collections_override_user_id)
+        self.assertIn("rose from", self._actions(self.customer, channel="override_void").note)
+        with self.assertRaisesRegex(UserError, "on credit hold"):
+            self._rpc(self.seller, "sale.order", "action_confirm", raised.ids)
+        # lowering it keeps the override
+        self._rpc(self.seller, "sale.order.line", "write", lowered.order_line.ids, {"price_unit": 300.0})
+        self.assertEqual(lowered.collections_override_user_id, self.manager)
+        self._rpc(self.seller, "sale.order", "action_confirm", lowered.ids)
+        self.assertEqual(lowered.state, "sale")
 
     def test_tour_salesperson_sees_the_hold_and_manager_overrides(self):
         order = self._order()
