@@ -14,7 +14,7 @@ Rules (to be documented in README.md with the contact rules of the policy):
   customer's country for numbers written without a country code.
 """
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import phonenumbers
@@ -60,12 +60,12 @@ def _next_window_start(moment, tz, rules):
         opening = datetime.combine(day, rules.start, tzinfo=tz)
         # A start time that does not exist that day (clocks jump forward over it)
         # resolves to the same wall time after the jump.
-        opening = opening.astimezone(UTC).astimezone(tz)
+        opening = opening.astimezone(timezone.utc).astimezone(tz)
         closing = datetime.combine(day, rules.end, tzinfo=tz)
-        if moment < closing.astimezone(UTC) and moment >= opening.astimezone(UTC):
+        if moment < closing.astimezone(timezone.utc) and moment >= opening.astimezone(timezone.utc):
             return moment
-        if moment < opening.astimezone(UTC):
-            return opening.astimezone(UTC)
+        if moment < opening.astimezone(timezone.utc):
+            return opening.astimezone(timezone.utc)
     raise RuleError("no_window", "The contact rules allow no day of the week.")
 
 
@@ -83,8 +83,8 @@ def next_contact(moment, tz_name, rules, history=()):
         tz = ZoneInfo(tz_name or "UTC")
     except (KeyError, ValueError) as error:
         raise RuleError("tz", f"Unknown time zone {tz_name!r}.", tz=tz_name) from error
-    moment = moment.astimezone(UTC)
-    history = sorted(h.astimezone(UTC) for h in history)
+    moment = moment.astimezone(timezone.utc)
+    history = sorted(h.astimezone(timezone.utc) for h in history)
     reasons = []
     candidate = moment
     for _round in range(50):
@@ -156,7 +156,7 @@ def next_step_contact(moment, tz_name, policy, channels, history=()):
     for channel, instant in history:
         by_channel.setdefault(channel, []).append(instant)
     everything = [instant for _channel, instant in history]
-    candidate = moment.astimezone(UTC)
+    candidate = moment.astimezone(timezone.utc)
     reasons = []
     for _round in range(20):
         start = candidate

@@ -1,6 +1,6 @@
 import logging
 from collections import defaultdict
-from datetime import UTC, date, timedelta
+from datetime import date, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -390,7 +390,7 @@ class CollectionsRun(models.AbstractModel):
             ("partner_id", "=", partner.commercial_partner_id.id), ("company_id", "=", self.env.company.id),
             ("state", "=", "done"), ("channel", "in", list(HISTORY_CHANNELS)), ("date", ">=", since),
         ], ["channel", "date"])
-        return [(HISTORY_CHANNELS[action.channel], action.date.replace(tzinfo=UTC)) for action in actions]
+        return [(HISTORY_CHANNELS[action.channel], action.date.replace(tzinfo=timezone.utc)) for action in actions]
 
     def _rules_wait(self, partner, policy, channels, now=None):
         """None when the policy's contact rules allow ``channels`` at ``now``, else
@@ -398,7 +398,7 @@ class CollectionsRun(models.AbstractModel):
         rules = policy._contact_policy()
         if not rules:
             return None
-        moment = (now or fields.Datetime.now()).replace(tzinfo=UTC)
+        moment = (now or fields.Datetime.now()).replace(tzinfo=timezone.utc)
         tz = self._customer_tz(partner)
         # History long enough for both the caps' window and the minimum gap.
         lookback = max(timedelta(days=rules.window_days), timedelta(hours=rules.min_gap_hours))
@@ -897,7 +897,7 @@ class CollectionsRun(models.AbstractModel):
 
     def _next_call(self, partner, policy, now=None):
         """(aware instant, reasons) of the first moment the contact rules allow calling the customer."""
-        moment = (now or fields.Datetime.now()).replace(tzinfo=UTC)
+        moment = (now or fields.Datetime.now()).replace(tzinfo=timezone.utc)
         rules = policy._contact_policy() if policy else None
         if not rules:
             return moment, ()

@@ -1,4 +1,4 @@
-from datetime import UTC, timedelta
+from datetime import timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from odoo import api, fields, models
@@ -76,7 +76,7 @@ class CollectionsCallWizard(models.TransientModel):
             number, _error = Run._sms_number(partner)
             tz = Run._customer_tz(partner)
             wizard.phone = number or partner.phone
-            local = now.replace(tzinfo=UTC).astimezone(ZoneInfo(tz))
+            local = now.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(tz))
             wizard.local_time = f"{local.strftime('%a %H:%M')} ({tz})"
             wizard.amount_overdue = partner.with_company(wizard.company_id).collections_total_overdue
             policy = partner.with_company(wizard.company_id)._collections_policy(wizard.company_id)
@@ -160,12 +160,12 @@ class CollectionsCallWizard(models.TransientModel):
             when, _reasons = run._next_call(partner, policy, after)
             return self._schedule_call(partner, collector, when, self.env._("Call again (no answer)"))
         if self.outcome == "call_back":
-            when = self.callback_at.replace(tzinfo=UTC)
+            when = self.callback_at.replace(tzinfo=timezone.utc)
             return self._schedule_call(partner, collector, when, self.env._("Call back as agreed"))
         if self.outcome == "wrong_number":
             if number:
                 partner.phone = number
-                when = fields.Datetime.now().replace(tzinfo=UTC)
+                when = fields.Datetime.now().replace(tzinfo=timezone.utc)
                 return self._schedule_call(partner, collector, when, self.env._("Call the corrected number %s", number))
             run._ask_contact_fix(partner, policy, self.env["collections.action"], fields.Date.context_today(self),
                                  kind="phone")
