@@ -28,7 +28,7 @@ _SCHEDULER = _ServerMark()
 
 def server(records):
     """``records`` in an environment that may set protected fields (server code only)."""
-    return records.with_context({_KEY: _MARK})
+    return records.with_context(**{_KEY: _MARK})
 
 
 def is_server(env):
@@ -37,7 +37,7 @@ def is_server(env):
 
 def scheduler(records):
     """``records`` as the scheduled jobs handle them: what they log is marked as the scheduler's."""
-    return records.with_context({_SCHEDULER_KEY: _SCHEDULER})
+    return records.with_context(**{_SCHEDULER_KEY: _SCHEDULER})
 
 
 def is_scheduler(env):

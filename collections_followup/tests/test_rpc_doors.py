@@ -139,7 +139,7 @@ class TestRpcDoorMatrix(CollectionsCommon):
                    "default_move_ids": invoices.ids}
         try:
             with mute_logger("odoo.sql_db", "odoo.models"), self.env.cr.savepoint():
-                return self.env[name].with_user(self.roles[role]).with_context(context).create(values).sudo()
+                return self.env[name].with_user(self.roles[role]).with_context(**context).create(values).sudo()
         except Exception:  # noqa: BLE001 - a wizard the role may not open is itself a closed door
             return self.env[name]
 
