@@ -1,5 +1,5 @@
 """Contact windows, caps, gaps and phone numbers (engine/contact.py)."""
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,7 +18,7 @@ RULES = ContactRules(start=time(9, 0), end=time(18, 0))
 
 
 def utc(*args):
-    return datetime(*args, tzinfo=UTC)
+    return datetime(*args, tzinfo=timezone.utc)
 
 
 def test_inside_the_window_goes_now():
