@@ -235,7 +235,7 @@ class CollectionsCase(models.Model):
                 "tax_ids": [(5, 0, 0)],
             })],
         })
-        self.bill_ids = [(4, bill.id)]
+        server(self).bill_ids = [(4, bill.id)]
         self._log(self.env._("Commission of %(amount)s billed by %(agency)s (%(bill)s, draft)",
                              amount=self.currency_id.format(due), agency=self.agency_id.display_name,
                              bill=bill.display_name), "case")

@@ -241,7 +241,7 @@ class CollectionsDispute(models.Model):
     def _link_credit_notes(self, credit_notes):
         """Credit notes made for the dispute: resolved once they are all posted."""
         self.ensure_one()
-        self.credit_note_ids = [(4, move.id) for move in credit_notes]
+        server(self).credit_note_ids = [(4, move.id) for move in credit_notes]
         if self.state == "open":
             server(self).state = "review"
         self._resolve_if_credited()

@@ -337,7 +337,7 @@ class CollectionsPaymentPlan(models.Model):
             self.id, invoice.id,
         ))
         self.invalidate_recordset(["move_ids"])
-        self.fee_move_id = invoice
+        server(self).fee_move_id = invoice
 
     def action_cancel(self):
         for plan in self:

@@ -468,7 +468,7 @@ class CollectionsRun(models.AbstractModel):
         moves -= taken
         if not moves:
             return self.env["collections.action"]
-        case = Case.create({
+        case = server(Case).create({
             "partner_id": partner.commercial_partner_id.id,
             "company_id": self.env.company.id,
             "case_type": "agency",

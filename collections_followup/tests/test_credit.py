@@ -3,6 +3,7 @@ from datetime import timedelta
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, freeze_time, tagged
 
+from ..models.collections_guard import server
 from .common import TODAY, CollectionsCommon
 
 # Open items, draft invoices (grouped) and the records they need: the same for 1 or 60 invoices.
@@ -106,7 +107,7 @@ class TestCredit(CollectionsCommon):
     def test_follow_up_level_puts_on_hold_and_payment_releases(self):
         self.level_final.with_user(self.manager).credit_hold = True
         invoice = self._invoice(self.customer, 800.0, 60)
-        invoice.sudo().write({
+        server(invoice.sudo()).write({  # as an earlier run left it
             "collections_level_id": self.level_second.id,
             "collections_last_reminder_date": TODAY - timedelta(days=30),
         })
@@ -148,6 +149,28 @@ class TestCredit(CollectionsCommon):
         latest = history[0]
         self.assertEqual((latest.old_limit, latest.new_limit, latest.user_id), (1000.0, 500.0, self.manager))
         self.assertIn("Credit review", latest.reason)
+
+    def test_cash_only_proposal_holds_the_customer_instead_of_lifting_the_limit(self):
+        """0 means "no limit" in Odoo: approving "cash only" must block, never unlimit."""
+        self.company.account_use_credit_limit = True
+        self.customer.with_user(self.manager).write({"credit_limit": 2000.0})
+        invoice = self._invoice(self.customer, 1200.0, 130)  # paid 100 days late
+        self._pay(invoice, 1200.0, TODAY - timedelta(days=30))
+        partner = self.customer.with_user(self.manager).with_company(self.company)
+        self.assertTrue(partner.collections_proposed_cash_only)
+        self.assertEqual(partner.collections_proposed_limit, 0.0)
+        partner.action_collections_approve_limit()
+        self.assertEqual(partner.sudo().credit_limit, 2000.0, "the limit is not turned into 'no limit'")
+        self.assertTrue(partner.collections_credit_hold)
+        self.assertEqual(partner.collections_hold_origin, "cash")
+        self.assertIn("Cash only", self._actions(self.customer, channel="hold").note)
+        # every check honours it: a new invoice is blocked when the policy blocks invoices...
+        self.policy.with_user(self.manager).block_invoice_posting = True
+        with self.assertRaisesRegex(UserError, "on credit hold"):
+            self._invoice(self.customer, 10.0, -30)
+        # ...and the daily run does not release it (only a manager does)
+        self._run(today=TODAY + timedelta(days=1))
+        self.assertTrue(partner.collections_credit_hold)
 
     def test_hold_release_hold_on_the_same_day_is_logged_each_time(self):
         self.policy.with_user(self.manager).credit_limit_mode = "block"

@@ -4,6 +4,7 @@ from datetime import date, timedelta
 from odoo.exceptions import AccessError
 from odoo.tests import freeze_time, tagged
 
+from ..models.collections_guard import server
 from .common import TODAY, CollectionsCommon
 
 
@@ -64,8 +65,8 @@ class TestKpiSnapshot(KpiBook):
                                "move_ids": [(6, 0, self.inv_b.ids)]})
         broken = Promise.create({"partner_id": self.customer.id, "amount": 100.0, "promised_date": TODAY,
                                  "move_ids": [(6, 0, self.inv_c.ids)]})
-        (kept | broken).sudo().write({"state": "kept", "closed_date": TODAY})
-        broken.sudo().write({"state": "broken"})
+        server((kept | broken).sudo()).write({"state": "kept", "closed_date": TODAY})  # as the nightly check does
+        server(broken.sudo()).write({"state": "broken"})
         self.env["collections.dispute"].with_user(self.collector).create({
             "partner_id": self.customer.id, "move_ids": [(6, 0, self.inv_b.ids)],
             "reason_id": self.env.ref("collections_followup.dispute_reason_price").id,
@@ -145,6 +146,23 @@ class TestManagementReport(KpiBook):
         self.assertIn("DSO 72.0 days", mails[0].subject)
         self.assertIn("50.0", mails[0].body_html)  # CEI
         self.assertNotIn(self.collector.partner_id, mails[0].recipient_ids)
+
+    def test_weekly_digest_once_a_week_however_often_it_runs(self):
+        """Odoo re-runs an interrupted job and a manager may run it by hand: one digest a week."""
+        def digests():
+            return [mail for mail in self._new_mails if self.manager.partner_id in mail.recipient_ids]
+
+        with self.mock_mail_gateway():
+            for _attempt in range(6):
+                self.env["collections.dashboard"]._cron_weekly_digest()
+            self.assertEqual(len(digests()), 1)
+        with freeze_time(TODAY + timedelta(days=3)), self.mock_mail_gateway():  # later the same week
+            self.env["collections.dashboard"]._cron_weekly_digest()
+            self.assertEqual(len(digests()), 0)
+        with freeze_time(TODAY + timedelta(days=7)), self.mock_mail_gateway():  # the next week
+            self.env["collections.dashboard"]._cron_weekly_digest()
+            self.env["collections.dashboard"]._cron_weekly_digest()
+            self.assertEqual(len(digests()), 1)
 
 
 @tagged("post_install", "-at_install")
