@@ -11,6 +11,7 @@ from . import (
     collections_demo,
     collections_dispute,
     collections_fee,
+    collections_job_period,
     collections_kpi_snapshot,
     collections_level,
     collections_payment_plan,

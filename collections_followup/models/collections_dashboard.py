@@ -154,8 +154,10 @@ class CollectionsDashboard(models.AbstractModel):
 
     @api.model
     def _cron_weekly_digest(self):
-        """Monday morning: the dashboard's numbers to each company's Collections Managers."""
+        """Monday morning: the dashboard's numbers to each company's Collections Managers,
+        once a week per company however often the job runs (collections.job.period)."""
         today = fields.Date.context_today(self)
+        week = today - timedelta(days=today.weekday())
         group = self.env.ref("collections_followup.group_collections_manager")
         policies = self.env["collections.policy"].sudo().search([("is_default", "=", True)])
         for company in policies.company_id:
@@ -163,7 +165,7 @@ class CollectionsDashboard(models.AbstractModel):
                 ("all_group_ids", "in", group.id), ("company_ids", "in", company.id), ("share", "=", False),
                 ("email", "!=", False), ("id", "!=", self.env.ref("base.user_root").id),
             ])
-            if not managers:
+            if not managers or not self.env["collections.job.period"]._claim("weekly_digest", company, week):
                 continue
             data = self._data(company, today)
             body = self.env["ir.qweb"]._render("collections_followup.mail_weekly_digest", {
