@@ -32,6 +32,7 @@ HOLD_ORIGINS = [
     ("manual", "Set by a manager"),
     ("level", "Follow-up level"),
     ("limit", "Credit limit exceeded"),
+    ("cash", "Cash only (credit review)"),
 ]
 
 
@@ -99,6 +100,12 @@ class ResPartner(models.Model):
     collections_proposed_limit = fields.Monetary(
         string="Proposed Limit", compute="_compute_collections_behaviour",
         currency_field="collections_currency_id",
+    )
+    collections_proposed_cash_only = fields.Boolean(
+        string="Proposed: Cash Only", compute="_compute_collections_behaviour",
+        help="The payment history calls for no credit at all (an invoice paid or still open 90 days late or "
+             "more). Approving puts the customer on credit hold, origin 'Cash only': a credit limit of 0 "
+             "would mean 'no limit' in Odoo.",
     )
     collections_limit_history_ids = fields.One2many(
         "collections.credit.limit.history", "partner_id", string="Credit Limit History",
@@ -182,6 +189,7 @@ class ResPartner(models.Model):
             partner.collections_behaviour_trend = float(behaviour.trend) if behaviour else 0.0
             partner.collections_invoiced_12m = float(behaviour.amount) if behaviour else 0.0
             partner.collections_proposed_limit = float(proposal) if proposal is not None else 0.0
+            partner.collections_proposed_cash_only = proposal is not None and proposal <= 0
 
     def action_collections_approve_limit(self):
         """Managers: set each customer's credit limit to the proposed one (history kept)."""
@@ -190,6 +198,12 @@ class ResPartner(models.Model):
         company = self.env.company
         for partner in self.commercial_partner_id.with_company(company):
             proposal = partner.collections_proposed_limit
+            if partner.collections_invoiced_12m and partner.collections_proposed_cash_only:
+                # No credit at all is a hold, which every check honours; a limit of 0 is "no limit".
+                partner._collections_set_hold(
+                    self.env._("Cash only: credit review of 12 months of payments"), "cash", company,
+                )
+                continue
             # sudo: the current limit, compared with the proposal shown to the user who asked for it.
             if partner.collections_invoiced_12m and proposal != partner.sudo().credit_limit:
                 partner.with_context(
