@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.http import request
@@ -38,21 +40,28 @@ class SaleOrder(models.Model):
         # Every confirmation path goes through here: the button, RPC, the portal
         # (signature or payment), so the credit rule cannot be bypassed. An override
         # lets an order through only while it matches what the manager approved.
+        # Orders confirmed together count together: each is checked with those of the same
+        # customer checked before it in this call (none of them is confirmed yet).
         self._collections_void_broken_overrides()
+        checked = defaultdict(float)
         for order in self.filtered(lambda o: o.state in ("draft", "sent") and not o._collections_override_applies()):
-            order._collections_check_credit()
+            key = (order.partner_id.commercial_partner_id, order.company_id)
+            checked[key] += order._collections_check_credit(already=checked[key])
         return super().action_confirm()
 
-    def _collections_check_credit(self):
+    def _collections_check_credit(self, already=0.0):
+        """Refuse the order when the credit rules block it; returns its amount (company currency).
+
+        ``already``: orders of the same customer confirmed in the same call, checked before it."""
         self.ensure_one()
         company = self.company_id
         partner = self.partner_id.commercial_partner_id
         amount = self.currency_id._convert(
             self.amount_total, company.currency_id, company, self.date_order or fields.Date.context_today(self),
         )
-        check = partner._collections_credit_check(company, amount)
+        check = partner._collections_credit_check(company, amount + already)
         if check.status != "block":
-            return
+            return amount
         if request and request.env.user.share:
             # A customer confirming on the portal (the portal acts as superuser, hence
             # the request's user): no internal reason, no amounts.

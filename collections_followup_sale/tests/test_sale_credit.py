@@ -106,6 +106,17 @@ class TestSaleCredit(CollectionsCommon, HttpCase):
         second.with_user(self.seller).action_confirm()
         self.assertEqual(second.state, "sale")
 
+    def test_orders_confirmed_together_count_together(self):
+        """Each under the limit, together over it: confirming both in one call is blocked."""
+        self.customer.with_company(self.company).with_user(self.manager).credit_limit = 1000.0
+        self.policy.with_user(self.manager).credit_limit_mode = "block"
+        orders = self._order(600.0) | self._order(600.0)
+        with self.assertRaisesRegex(UserError, r"1,200\.00.*credit limit of .*1,000\.00"):
+            orders.with_user(self.seller).action_confirm()
+        self.assertEqual(set(orders.mapped("state")), {"draft"})
+        orders[0].with_user(self.seller).action_confirm()
+        self.assertEqual(orders[0].state, "sale")
+
     def test_confirmation_through_rpc_is_blocked(self):
         order = self._order()
         self._hold()
