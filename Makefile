@@ -11,11 +11,13 @@ ADDONS_PATH = $(ODOO_SRC)/addons,$(ODOO_SRC)/odoo/addons,$(CURDIR)
 ODOO = $(ODOO_PYTHON) $(ODOO_SRC)/odoo-bin --addons-path=$(ADDONS_PATH)
 export ODOO_PYTHON ODOO_SRC ADDONS_PATH
 
-.PHONY: help doctor deps lint test-engine test-odoo test run reset dist pot bench
+.PHONY: help doctor deps lint test-engine test-odoo test test-host py310 run reset dist pot bench
 
 help:
 	@echo "make run    demo database with overdue customers, served on http://127.0.0.1:$(PORT)"
 	@echo "make test   lint + engine tests + Odoo test suite (fresh database, browser tours)"
+	@echo "make test-host  Odoo's own sale/account tests with and without the addons (part of make test)"
+	@echo "make py310  compile, stdlib names and engine tests under Python 3.10 (PYTHON310=/path/to/python3.10)"
 	@echo "make doctor check Odoo 19, PostgreSQL, wkhtmltopdf, Chromium, websocket-client"
 	@echo "make pot    export i18n/*.pot from the demo database (after changing a translatable text)"
 	@echo "make bench  the daily run at 10k/100k and 20k/200k customers/invoices (SIZE=customers:invoices for one)"
@@ -34,8 +36,14 @@ lint:
 test-engine:
 	@$(ODOO_PYTHON) -m pytest -q tests
 
+py310:
+	@$(ODOO_PYTHON) tools/py310_check.py
+
 test: doctor deps
 	@$(ODOO_PYTHON) tools/run_tests.py
+
+test-host: doctor deps
+	@$(ODOO_PYTHON) tools/host_tests.py
 
 run: doctor deps
 	@if psql -lqt | cut -d'|' -f1 | grep -qw "$(DB)"; then \

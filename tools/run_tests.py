@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ADDONS = ["collections_followup", "collections_followup_sale"]
 PYTHON = os.environ.get("ODOO_PYTHON", sys.executable)
 ODOO_TIMEOUT = 45 * 60  # a hung suite must fail well before CI's own limit
+HOST_BUDGET = 40 * 60  # tools/host_tests.py: all its steps together
 PYLINT_SKIPPED = [
     "manifest-maintainers-list",
     "missing-readme",
@@ -77,6 +78,10 @@ def lint(tally):
     tally.add("xml/csv", int(not bad), int(bool(bad)))
     readme = run([PYTHON, str(ROOT / "tools" / "gen_readme.py"), "--check"])
     tally.add("readme (generated)", int(readme.returncode == 0), int(readme.returncode != 0))
+    # Odoo 19 runs on Python 3.10: compile, stdlib names and engine tests under a 3.10 interpreter.
+    py310 = run([PYTHON, str(ROOT / "tools" / "py310_check.py")])
+    missing = "(no Python 3.10 found: make test PYTHON310=/path/to/python3.10)" if py310.returncode == 2 else ""
+    tally.add("python 3.10", int(py310.returncode == 0), int(py310.returncode != 0), missing)
 
 
 def engine_tests(tally):
@@ -178,9 +183,9 @@ def crash_tests(tally, db, odoo_src, addons_path):
     tally.add("crash & concurrency", passed, failed)
 
 
-def tool_check(tally, name, args):
-    """A checking tool of tools/ that ends with "<name>: N passed, N failed" (i18n.py, dist.py)."""
-    proc = run([PYTHON, str(ROOT / "tools" / args[0]), *args[1:]], capture_output=True, text=True, timeout=900)
+def tool_check(tally, name, args, timeout=900):
+    """A checking tool of tools/ that ends with "<name>: N passed, N failed" (i18n.py, dist.py, host_tests.py)."""
+    proc = run([PYTHON, str(ROOT / "tools" / args[0]), *args[1:]], capture_output=True, text=True, timeout=timeout)
     lines = [line for line in (proc.stdout + proc.stderr).splitlines() if "WARNING: Location" not in line]
     print("\n".join(lines[-40:]))
     found = re.findall(rf"^{name}: (\d+) passed, (\d+) failed$", proc.stdout, re.MULTILINE)
@@ -199,6 +204,9 @@ def main():
     if not args.lint_only:
         engine_tests(tally)
         odoo_tests(tally)
+        # Odoo's own tests of sale and account, with and without the addons (tools/host_tests.py,
+        # which stops itself within its budget and drops its databases).
+        tool_check(tally, "odoo host tests", ["host_tests.py"], timeout=HOST_BUDGET + 300)
     print()
     for note in tally.notes:
         print(note)
