@@ -124,6 +124,34 @@ def test_unallocated_credit_covering_the_debt_stops_follow_up():
     assert decision.reason == "nothing_due"
 
 
+def test_unapplied_credit_is_allocated_to_the_reminded_items_first():
+    """1,000 overdue and an unapplied 300 credit note: the reminder asks for 700."""
+    decision = decide_partner(LEVELS, [item(10, 10, 1000), item(11, 40, -300)], TODAY)
+    assert decision.status == "action"
+    assert decision.listed_move_ids == (10,)
+    assert decision.total_credits == Decimal(300)
+    assert decision.net_to_pay == Decimal(700)
+
+
+def test_credits_covering_the_overdue_items_stop_the_reminder_even_with_more_not_yet_due():
+    """Before: 1,000 overdue, 1,000 credit, 500 not yet due: reminded for 1,000 (total due 500 > 0)."""
+    items = [item(10, 10, 1000), item(11, 5, -1000), item(12, -20, 500)]
+    decision = decide_partner(LEVELS, items, TODAY)
+    assert decision.status == "none"
+    assert decision.reason == "covered_by_credits"
+    assert decision.net_to_pay == 0
+
+
+def test_level_minimum_applies_to_the_net_amount():
+    # SECOND needs 50: 60 overdue less a 20 credit is 40.
+    items = [item(10, 25, 60, reached=7, last=TODAY - timedelta(days=18)), item(11, 0, -20)]
+    decision = decide_partner(LEVELS, items, TODAY)
+    assert decision.status == "none"
+    assert decision.reason == "below_minimum"
+    items = [item(10, 25, 80, reached=7, last=TODAY - timedelta(days=18)), item(11, 0, -20)]
+    assert decide_partner(LEVELS, items, TODAY).net_to_pay == Decimal(60)
+
+
 def test_postponed_customer_waits_until_the_later_date():
     later = TODAY + timedelta(days=4)
     decision = decide_partner(LEVELS, [item(10, 10, 100)], TODAY, postponed_until=later)

@@ -89,7 +89,12 @@ def reference_decide(levels, items, today, postponed_until=None, excluded=False)
     level = levels[max(due.values())]
     window = min(level.delay, 1)
     listed = [row for row in rows if row[0] in due or (row[0] in followed and row[1] >= window)]
-    if min(sum((row[2] for row in listed), Decimal(0)), total) < Decimal(str(level.min_amount)):
+    credits = sum((-row[2] for row, item in zip(rows, items, strict=True) if row[2] < 0 and not item.excluded),
+                  Decimal(0))
+    net = sum((row[2] for row in listed), Decimal(0)) - credits
+    if net <= 0:
+        return result("none", next_action=None, reason="covered_by_credits")
+    if min(net, total) < Decimal(str(level.min_amount)):
         return result("none", next_action=None, reason="below_minimum")
     return result("action", level.id, sorted(due), sorted(row[0] for row in listed), today)
 
@@ -130,6 +135,7 @@ def test_engine_decides_as_the_reference_on_random_customers():
         statuses.add((expected[0], expected[9]))
     # The random customers reach every outcome of the rules.
     assert statuses >= {
-        ("action", ""), ("none", "nothing_due"), ("none", "below_minimum"), ("waiting", "waiting"),
+        ("action", ""), ("none", "nothing_due"), ("none", "below_minimum"), ("none", "covered_by_credits"),
+        ("waiting", "waiting"),
         ("waiting", "paused"), ("waiting", "postponed"), ("excluded", "excluded"),
     }

@@ -115,3 +115,42 @@ def late_fee(kind, overdue, digits=2, fixed=0, percent=0, interest=0, cap=None, 
     if cap:
         fee = min(fee, _dec(cap))
     return _round(fee + _dec(compensation), digits)
+
+
+def allocate_credits(items, credits):
+    """Allocate unapplied credits to open items, oldest due date first, oldest credit first.
+
+    ``items``: (key, due_date, residual) of what is owed; ``credits``: (date, amount > 0) of
+    the credits not yet matched. Returns {key: [(credit date, amount allocated), ...]} for
+    the items that received something. This is the rule the reminders, fees and interest
+    share (README.md, "Unapplied credits"): a credit pays the oldest debt first, from its date."""
+    allocations = {}
+    queue = [[day, _dec(amount)] for day, amount in sorted(credits, key=lambda c: c[0]) if _dec(amount) > 0]
+    for key, _due, residual in sorted(items, key=lambda i: (i[1], str(i[0]))):
+        owed = _dec(residual)
+        while owed > 0 and queue:
+            day, left = queue[0]
+            take = min(owed, left)
+            allocations.setdefault(key, []).append((day, take))
+            owed -= take
+            queue[0][1] -= take
+            if queue[0][1] <= 0:
+                queue.pop(0)
+    return allocations
+
+
+def reduce_balances(balances, allocations):
+    """The BalanceChange list of an invoice less the credits allocated to it, each from its date."""
+    if not allocations:
+        return list(balances)
+    balances = sorted(balances, key=lambda b: b.date_from)
+    days = sorted({b.date_from for b in balances} | {day for day, _amount in allocations})
+    result = []
+    for day in days:
+        base = Decimal(0)
+        for change in balances:
+            if change.date_from <= day:
+                base = _dec(change.amount)
+        applied = sum((_dec(amount) for when, amount in allocations if when <= day), Decimal(0))
+        result.append(BalanceChange(day, max(base - applied, Decimal(0))))
+    return result

@@ -16,7 +16,12 @@ Rules (documented in README.md, "How levels are decided"):
 * A customer gets ONE communication listing all its open items that are late
   (or, for a courtesy reminder, about to fall due); the actions executed are
   those of the highest level among the items that advance today.
-* Nothing is sent when the amount concerned is below the level's minimum,
+* Unapplied credits (credit notes, payments and any other credit on the
+  receivable not yet matched) are allocated to the items the reminder lists,
+  before anything else: what the reminder asks for is what those items owe
+  less the credits. A customer whose credits cover them is not reminded
+  (``covered_by_credits``).
+* Nothing is sent when that net amount is below the level's minimum,
   when the customer is excluded, postponed, or owes nothing net of credits.
 * Items excluded from follow-up (Odoo's ``no_followup``) are neither listed
   nor counted.
@@ -90,6 +95,10 @@ class PartnerDecision(NamedTuple):
     oldest_days_late: int
     next_action_date: date | None
     reason: str = ""
+    total_credits: Decimal = Decimal(0)
+    """Unapplied credits (positive): the open credit items not excluded from follow-up."""
+    net_to_pay: Decimal = Decimal(0)
+    """What the reminder asks for: the listed items less the unapplied credits (0 without action)."""
 
 
 class LevelConfigError(RuleError):
@@ -152,6 +161,7 @@ def decide_partner(levels, items, today, postponed_until=None, excluded=False) -
     append = decisions.append
     total_due = Decimal(0)
     total_overdue = Decimal(0)
+    credits = Decimal(0)
     oldest = 0
     next_date = None
     due_indexes = {}
@@ -162,6 +172,8 @@ def decide_partner(levels, items, today, postponed_until=None, excluded=False) -
         total_due += residual
         late = (today - due_date).days
         if item_excluded or residual <= 0:
+            if residual < 0 and not item_excluded:
+                credits -= residual
             append(new_tuple(ItemDecision, (move_id, late, residual, None, None)))
             continue
         if late > 0:
@@ -197,7 +209,7 @@ def decide_partner(levels, items, today, postponed_until=None, excluded=False) -
             next_date = when
         append(new_tuple(ItemDecision, (move_id, late, residual, target, when)))
 
-    def result(status, level_id=None, advancing=(), listed=(), next_action=next_date, reason=""):
+    def result(status, level_id=None, advancing=(), listed=(), next_action=next_date, reason="", net=Decimal(0)):
         return PartnerDecision(
             status=status,
             level_id=level_id,
@@ -209,6 +221,8 @@ def decide_partner(levels, items, today, postponed_until=None, excluded=False) -
             oldest_days_late=oldest,
             next_action_date=next_action,
             reason=reason,
+            total_credits=credits,
+            net_to_pay=net,
         )
 
     if excluded:
@@ -233,7 +247,9 @@ def decide_partner(levels, items, today, postponed_until=None, excluded=False) -
         d for d in decisions
         if d.move_id in due_indexes or (d.move_id in followed and d.days_late >= window)
     ]
-    concerned = sum((d.residual for d in listed), Decimal(0))
+    concerned = sum((d.residual for d in listed), Decimal(0)) - credits
+    if concerned <= 0:
+        return result(STATUS_NONE, next_action=None, reason="covered_by_credits")
     concerned = min(concerned, total_due)
     if concerned < _dec(level.min_amount):
         return result(STATUS_NONE, next_action=None, reason="below_minimum")
@@ -243,4 +259,5 @@ def decide_partner(levels, items, today, postponed_until=None, excluded=False) -
         advancing=sorted(due_indexes),
         listed=sorted(d.move_id for d in listed),
         next_action=today,
+        net=concerned,
     )

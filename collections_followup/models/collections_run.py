@@ -12,7 +12,14 @@ from odoo.tools import SQL, split_every
 
 from ..engine.contact import next_contact, next_step_contact, normalize_phone
 from ..engine.errors import RuleError
-from ..engine.fees import BalanceChange, FeeError, late_fee, statutory_interest
+from ..engine.fees import (
+    BalanceChange,
+    FeeError,
+    allocate_credits,
+    late_fee,
+    reduce_balances,
+    statutory_interest,
+)
 from .collections_action import SCHEDULER_CHANNELS
 from .collections_guard import server
 
@@ -529,18 +536,24 @@ class CollectionsRun(models.AbstractModel):
         digits = company.currency_id.decimal_places
         rates = None
         fees = []
+        allocations = self._credit_allocations(decision, today)
         for move in moves:
             lvl = charging[targets[move.id]]
             if (move.id, lvl.id) in charged:
                 continue
-            overdue = Decimal(str(move.amount_residual_signed))
+            allocated = allocations.get(move.id, ())
+            # What the customer really owes on this invoice: its residual less the unapplied
+            # credits allocated to it (oldest debt first); nothing is charged on what they cover.
+            overdue = Decimal(str(move.amount_residual_signed)) - sum((a for _d, a in allocated), Decimal(0))
+            if overdue <= 0:
+                continue
             interest = Decimal(0)
             if lvl.fee_type == "interest":
                 if rates is None:
                     rates = self.env["collections.interest.rate"]._periods(company)
                 try:
                     accrued = statutory_interest(
-                        move.invoice_date_due, today, self._balance_history(move), rates,
+                        move.invoice_date_due, today, reduce_balances(self._balance_history(move), allocated), rates,
                         Decimal(str(policy.interest_margin)), digits,
                     )
                 except FeeError as error:
@@ -563,6 +576,23 @@ class CollectionsRun(models.AbstractModel):
                     "compensation": compensation, "days_late": (today - move.invoice_date_due).days,
                 })
         return fees
+
+    def _credit_allocations(self, decision, today):
+        """{move id: [(date, amount)]}: the customer's unapplied credits allocated to the items the
+        decision lists, oldest due date first, each credit from its date (engine.fees.allocate_credits).
+        Amounts in company currency, as the decision's residuals."""
+        if not decision.total_credits:
+            return {}
+        listed = set(decision.listed_move_ids)
+        owed = [(item.move_id, today - timedelta(days=item.days_late), item.residual)
+                for item in decision.items if item.move_id in listed and item.residual > 0]
+        credits, left = [], decision.total_credits
+        for item in sorted((i for i in decision.items if i.residual < 0), key=lambda i: -i.days_late):
+            take = min(-item.residual, left)  # excluded credits are not in total_credits: capped by it
+            if take > 0:
+                credits.append((today - timedelta(days=item.days_late), take))
+                left -= take
+        return allocate_credits(owed, credits)
 
     def _balance_history(self, move):
         """BalanceChange list of an invoice's receivable: its total, then what each

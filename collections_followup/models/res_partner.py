@@ -134,6 +134,13 @@ class ResPartner(models.Model):
     )
     collections_total_overdue = fields.Monetary(
         string="Total Overdue", compute="_compute_collections", currency_field="collections_currency_id",
+        help="Overdue invoices less the unapplied credits (credit notes and payments not matched yet): "
+             "what the customer really owes late.",
+    )
+    collections_total_credits = fields.Monetary(
+        string="Unapplied Credits", compute="_compute_collections", currency_field="collections_currency_id",
+        help="Credit notes, payments and other credits on the customer's receivable not matched to an "
+             "invoice yet. Reminders deduct them from what they ask for.",
     )
     collections_oldest_days_late = fields.Integer(
         string="Days Late", compute="_compute_collections",
@@ -404,6 +411,7 @@ class ResPartner(models.Model):
                 partner.collections_next_action_date = False
                 partner.collections_total_due = 0.0
                 partner.collections_total_overdue = 0.0
+                partner.collections_total_credits = 0.0
                 partner.collections_oldest_days_late = 0
                 continue
             partner.collections_status = decision.status
@@ -411,7 +419,8 @@ class ResPartner(models.Model):
             partner.collections_next_level_id = Level.browse(decision.level_id)
             partner.collections_next_action_date = decision.next_action_date
             partner.collections_total_due = float(decision.total_due)
-            partner.collections_total_overdue = float(decision.total_overdue)
+            partner.collections_total_overdue = float(max(decision.total_overdue - decision.total_credits, 0))
+            partner.collections_total_credits = float(decision.total_credits)
             partner.collections_oldest_days_late = decision.oldest_days_late
 
     @api.model
@@ -542,6 +551,44 @@ class ResPartner(models.Model):
             for move in moves
         ]
 
+    def _collections_credit_lines(self, company=None):
+        """The customer's unapplied credits (credit notes, payments, any credit on its receivable not
+        matched yet), as lines of the reminder and letter tables: negative residuals in each
+        document's currency, oldest first. The engine allocates them to the listed items."""
+        self.ensure_one()
+        company = company or self.env.company
+        commercial = self.commercial_partner_id
+        items = self._collections_open_items(company, commercial.ids, pauses=False).get(commercial.id, [])
+        credit_ids = [item.move_id for item in items if not item.excluded and item.residual < 0]
+        if not credit_ids:
+            return []
+        # sudo: the customer's own open credits, shown in its own reminder or letter.
+        receivables = self.env["account.move.line"].sudo().search([
+            ("move_id", "in", credit_ids), ("company_id", "=", company.id), ("parent_state", "=", "posted"),
+            ("account_id.account_type", "=", "asset_receivable"), ("reconciled", "=", False),
+            ("partner_id.commercial_partner_id", "=", commercial.id),
+        ], order="date, id")
+        lines = []
+        for move, group in receivables.grouped("move_id").items():
+            residual = sum(group.mapped("amount_residual_currency"))
+            if group.currency_id.is_zero(residual) or residual >= 0:
+                continue
+            lines.append({
+                "move": move,
+                "name": move.name,
+                "reference": _reference(move) if move.is_invoice(include_receipts=True) else (move.ref or ""),
+                "date": move.invoice_date or move.date,
+                "due": False,
+                "days_late": 0,
+                "total": residual,
+                "residual": residual,
+                "currency": group.currency_id[:1],
+                "url": False,
+                "discount": None,
+                "credit": True,
+            })
+        return lines
+
     @api.depends_context("company")
     def _compute_collections_company_id(self):
         self.collections_company_id = self.env.company
@@ -550,7 +597,7 @@ class ResPartner(models.Model):
     def _compute_collections_mail_table(self):
         move_ids = self.env.context.get("collections_move_ids")
         for partner in self:
-            lines = partner._collections_lines(move_ids=move_ids)
+            lines = partner._collections_lines(move_ids=move_ids) + partner._collections_credit_lines()
             partner.collections_mail_table = self.env["ir.qweb"]._render("collections_followup.mail_invoice_table", {
                 "partner": partner,
                 "lines": lines,
@@ -564,7 +611,7 @@ class ResPartner(models.Model):
         self.ensure_one()
         context = self.env.context
         level = self.env["collections.level"].browse(context.get("collections_level_id")).exists()
-        lines = self._collections_lines(move_ids=context.get("collections_move_ids"))
+        lines = self._collections_lines(move_ids=context.get("collections_move_ids")) + self._collections_credit_lines()
         return {
             "level": level or self.collections_next_level_id or self.collections_level_id,
             "lines": lines,
@@ -619,15 +666,18 @@ class ResPartner(models.Model):
         }
 
     def _collections_totals(self, lines):
-        """Totals by currency of lines from _collections_lines: [(currency, due, overdue)]."""
+        """Totals by currency of reminder lines (invoices and unapplied credits):
+        [(currency, net to pay, overdue, credits)]; credits are negative and count in the net."""
         totals = {}
         for line in lines:
-            due, overdue = totals.get(line["currency"], (0.0, 0.0))
+            due, overdue, credits = totals.get(line["currency"], (0.0, 0.0, 0.0))
+            credit = line["residual"] if line.get("credit") else 0.0
             totals[line["currency"]] = (
                 due + line["residual"],
                 overdue + (line["residual"] if line["days_late"] > 0 else 0.0),
+                credits + credit,
             )
-        return [(currency, due, overdue) for currency, (due, overdue) in totals.items()]
+        return [(currency, due, overdue, credits) for currency, (due, overdue, credits) in totals.items()]
 
     def action_collections_open_actions(self):
         self.ensure_one()

@@ -22,3 +22,4 @@ from . import test_hostile_input
 from . import test_i18n
 from . import test_doors
 from . import test_rpc_doors
+from . import test_ledger

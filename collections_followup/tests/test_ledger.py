@@ -1,0 +1,78 @@
+"""What the reminders ask for equals what the ledger says is owed: unapplied credits count.
+
+Each case failed before this change (the reminder asked for the gross overdue amount,
+or a customer whose credits covered its overdue invoices was reminded)."""
+from datetime import timedelta
+
+from odoo.tests import freeze_time, tagged
+
+from .common import TODAY, CollectionsCommon
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestLedgerNetPosition(CollectionsCommon):
+
+    def _credit_note(self, partner, amount, days_ago=5):
+        refund = self.env["account.move"].create({
+            "move_type": "out_refund",
+            "partner_id": partner.id,
+            "journal_id": self.company_data["default_journal_sale"].id,
+            "invoice_date": TODAY - timedelta(days=days_ago),
+            "invoice_line_ids": [(0, 0, {
+                "name": "Returned goods", "quantity": 1, "price_unit": amount, "tax_ids": [(6, 0, [])],
+                "account_id": self.company_data["default_account_revenue"].id,
+            })],
+        })
+        refund.action_post()
+        return refund
+
+    def _unmatched_payment(self, partner, amount, days_ago=3):
+        """A customer payment posted on its own (from a bank statement), not matched to an invoice."""
+        payment = self.env["account.payment"].create({
+            "payment_type": "inbound", "partner_type": "customer", "partner_id": partner.id,
+            "amount": amount, "date": TODAY - timedelta(days=days_ago),
+            "journal_id": self.company_data["default_journal_bank"].id,
+        })
+        payment.action_post()
+        return payment
+
+    def test_unapplied_credit_note_is_deducted_from_the_reminder(self):
+        invoice = self._invoice(self.customer, 1000.0, 30)
+        refund = self._credit_note(self.customer, 300.0)
+        partner = self.customer.with_user(self.collector)
+        self.assertEqual(partner.collections_total_overdue, 700.0)
+        self.assertEqual(partner.collections_total_credits, 300.0)
+        with self.mock_mail_gateway():
+            self._run()
+        body = self._mails_to(self.customer)[0].body_html
+        self.assertIn(invoice.name, body)
+        self.assertIn(refund.name, body)
+        self.assertIn("credit not yet applied", body)
+        self.assertIn("Net to pay, after your credits", body)
+        self.assertIn("700.00", body)
+        self.assertNotIn("Total due", body)
+        email = self._actions(self.customer, channel="email")
+        self.assertEqual(email.amount_due, 700.0)
+
+    def test_credits_covering_the_overdue_invoices_stop_the_reminders(self):
+        """1,000 overdue, 500 not yet due, a 1,000 payment not matched yet: nothing is late net."""
+        self._invoice(self.customer, 1000.0, 30)
+        self._invoice(self.customer, 500.0, -20)
+        self._unmatched_payment(self.customer, 1000.0)
+        with self.mock_mail_gateway():
+            self._run()
+        self.assertFalse(self._mails_to(self.customer))
+        self.assertFalse(self._actions(self.customer, channel="email"))
+        self.assertEqual(self.customer.with_user(self.collector).collections_total_overdue, 0.0)
+
+    def test_percentage_fee_is_charged_on_what_is_owed_net_of_credits(self):
+        product = self.env["product.product"].create({"name": "Late charges", "type": "service",
+                                                      "taxes_id": [(6, 0, [])]})
+        self.policy.with_user(self.manager).fee_product_id = product
+        self.level_first.with_user(self.manager).write({"fee_type": "percent", "fee_percent": 10.0})
+        self._invoice(self.customer, 1000.0, 10)
+        self._unmatched_payment(self.customer, 400.0)
+        self._run()
+        fee = self.env["collections.fee"].search([("partner_id", "=", self.customer.id)])
+        self.assertEqual(fee.amount, 60.0, "10 % of the 600 still owed, not of 1,000")
