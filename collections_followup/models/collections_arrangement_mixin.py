@@ -105,9 +105,8 @@ class CollectionsArrangementMixin(models.AbstractModel):
 
     @api.model
     def _customer_collector(self, partner, company):
-        """The customer's collector in that company, else its policy's default collector."""
-        partner = partner.commercial_partner_id.sudo().with_company(company)
-        return partner.collections_user_id or partner._collections_policy(company).user_id
+        """The customer's collector in that company, else its policy's (res.partner._collections_collectors)."""
+        return partner.commercial_partner_id.sudo()._collections_collector(company)
 
     @api.model
     def _approver_for(self, policy, company):

@@ -92,9 +92,12 @@ class CollectionsDashboard(models.AbstractModel):
         overdue.sort(reverse=True)
         top = overdue[:TOP_CUSTOMERS]
         partners = Partner.browse([partner_id for _amount, partner_id, _days in top])
+        collectors = partners._collections_collectors(company)
+        users = self.env["res.users"].sudo().browse({c.user_id for c in collectors.values() if c.user_id})
+        names = {user.id: user.name for user in users}
         return [{
             "id": partner.id, "name": partner.display_name, "overdue": float(amount), "days": days,
-            "collector": partner.collections_user_id.name or "",
+            "collector": names.get(collectors[partner.id].user_id, "") if partner.id in collectors else "",
         } for (amount, _pid, days), partner in zip(top, partners, strict=True)]
 
     @api.model
@@ -147,9 +150,11 @@ class CollectionsDashboard(models.AbstractModel):
             payments[payment.partner_id.commercial_partner_id].append(
                 (payment.date, payment.amount_company_currency_signed))
         result = defaultdict(float)
+        collectors = partners._collections_collectors(company)
         for partner in partners:
             amount = paid_after_contact(by_partner[partner], payments.get(partner, []), PAID_WINDOW_DAYS)
-            result[partner.collections_user_id.id or False] += float(amount)
+            found = collectors.get(partner.id)
+            result[(found.user_id if found else None) or False] += float(amount)
         return result
 
     @api.model

@@ -722,8 +722,9 @@ class CollectionsRun(models.AbstractModel):
         ))
 
     def _collector(self, partner, policy):
-        """Who gets the customer's tasks: its collector, the policy's, else the acting user."""
-        return partner.collections_user_id or policy.user_id or self.env.user
+        """Who gets the customer's tasks: its collector (res.partner._collections_collectors,
+        the one rule of every screen), else the acting user. ``policy`` is the customer's own."""
+        return partner._collections_collector(self.env.company) or self.env.user
 
     # --- email --------------------------------------------------------
 

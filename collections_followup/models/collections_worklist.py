@@ -2,6 +2,7 @@ from odoo import fields, models
 from odoo.tools import SQL
 
 from ..report.collections_aging_report import OPEN_RECEIVABLE_LINES
+from .res_partner import collector_sql
 
 # Kanban columns, in the order a collector works them.
 STAGES = [
@@ -98,16 +99,7 @@ class CollectionsWorklist(models.Model):
             )
             SELECT row_number() OVER (ORDER BY c.partner_id, c.company_id) AS id,
                    c.partner_id, c.company_id, c.currency_id,
-                   COALESCE(
-                       (p.collections_user_id ->> %(company)s)::int,
-                       (SELECT user_id FROM collections_policy
-                         WHERE id = (p.collections_policy_id ->> %(company)s)::int),
-                       (SELECT policy.user_id FROM collections_segment segment
-                          JOIN collections_policy policy ON policy.id = (segment.policy_id ->> %(company)s)::int
-                         WHERE segment.id = (p.collections_segment_id ->> %(company)s)::int),
-                       (SELECT user_id FROM collections_policy
-                         WHERE company_id = c.company_id AND is_default AND active ORDER BY id LIMIT 1)
-                   ) AS user_id,
+                   %(collector)s AS user_id,
                    (p.collections_segment_id ->> %(company)s)::int AS segment_id,
                    (p.collections_score ->> %(company)s)::int AS score,
                    COALESCE((p.collections_credit_hold ->> %(company)s)::boolean, FALSE) AS credit_hold,
@@ -150,6 +142,7 @@ class CollectionsWorklist(models.Model):
             open_lines=OPEN_RECEIVABLE_LINES,
             today=today,
             company=company,
+            collector=collector_sql(SQL("p"), company, SQL("c.company_id")),
             unknown=UNKNOWN_SCORE,
         )
 

@@ -2,6 +2,7 @@ from odoo import fields, models
 from odoo.tools import SQL
 
 from ..engine.aging import AGING_BUCKETS
+from ..models.res_partner import collector_sql
 
 # The report's bucket values sort in age order ("0" not due ... "5" over 120),
 # so pivots and graphs show the columns youngest first.
@@ -45,7 +46,10 @@ class CollectionsAgingReport(models.Model):
         ],
         "account.move": ["collections_level_id"],
         "account.account": ["account_type"],
-        "res.partner": ["commercial_partner_id", "collections_user_id", "collections_segment_id"],
+        "res.partner": ["commercial_partner_id", "collections_user_id", "collections_policy_id",
+                        "collections_segment_id"],
+        "collections.policy": ["user_id", "company_id", "is_default", "active"],
+        "collections.segment": ["policy_id"],
     }
 
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
@@ -77,7 +81,7 @@ class CollectionsAgingReport(models.Model):
                    line.currency_id AS document_currency_id,
                    line.move_id,
                    line.account_id,
-                   (commercial.collections_user_id ->> line.company_id::text)::int AS collector_id,
+                   %(collector)s AS collector_id,
                    (commercial.collections_segment_id ->> line.company_id::text)::int AS segment_id,
                    move.collections_level_id AS level_id,
                    COALESCE(line.date_maturity, line.date) AS date_due,
@@ -93,6 +97,7 @@ class CollectionsAgingReport(models.Model):
              WHERE %(open_lines)s
             """,
             open_lines=OPEN_RECEIVABLE_LINES,
+            collector=collector_sql(SQL("commercial"), SQL("line.company_id::text"), SQL("line.company_id")),
             days_late=days_late,
             bucket=_bucket_case(days_late),
         )

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from odoo.tests import freeze_time, tagged
 
+from ..models.res_partner import Collector
 from .common import TODAY, CollectionsCommon
 
 
@@ -76,3 +77,33 @@ class TestLedgerNetPosition(CollectionsCommon):
         self._run()
         fee = self.env["collections.fee"].search([("partner_id", "=", self.customer.id)])
         self.assertEqual(fee.amount, 60.0, "10 % of the 600 still owed, not of 1,000")
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestOneCollector(CollectionsCommon):
+    """Who collects a customer is decided once (res.partner._collections_collectors): before, a customer
+    without a collector of its own counted as its policy's collector in My Collections and the run,
+    and as "No collector" on the dashboard and in the aging report."""
+
+    def test_the_policys_collector_on_every_screen(self):
+        customer = self._customer("Northwind Traders", "ap@northwind.example.com")
+        self._invoice(customer, 2000.0, 40)
+        self.policy.with_user(self.manager).user_id = self.manager
+        self.assertEqual(customer._collections_collectors(self.company)[customer.id],
+                         Collector(self.manager.id, "policy"))
+        dashboard = self.env["collections.dashboard"].with_user(self.collector)._top_customers(self.company, TODAY)
+        self.assertEqual(next(row for row in dashboard if row["id"] == customer.id)["collector"], self.manager.name)
+        aging = self.env["collections.aging.report"].with_user(self.collector).search(
+            [("partner_id", "=", customer.id)])
+        self.assertEqual(aging.collector_id, self.manager)
+        worklist = self.env["collections.worklist"].with_user(self.collector).search(
+            [("partner_id", "=", customer.id)])
+        self.assertEqual(worklist.user_id, self.manager)
+        # the customer's own collector wins everywhere
+        customer.with_user(self.collector).with_company(self.company).collections_user_id = self.collector
+        self.assertEqual(customer._collections_collectors(self.company)[customer.id],
+                         Collector(self.collector.id, "customer"))
+        self.env["collections.aging.report"].invalidate_model()
+        self.assertEqual(self.env["collections.aging.report"].search([("partner_id", "=", customer.id)]).collector_id,
+                         self.collector)
