@@ -23,7 +23,8 @@ class CollectionsDeferWizard(models.TransientModel):
         moves = self.move_ids.filtered(lambda m: m.move_type == "out_invoice" and m.state == "posted")
         if not moves:
             raise UserError(self.env._("Only posted customer invoices can have their follow-up deferred."))
-        # Collectors do not edit invoices; these two fields are the collections team's.
+        # sudo: collectors do not edit invoices (no write right on them); server(): the deferral
+        # fields are set by this wizard only, after the checks above (collections_guard).
         server(moves.sudo()).write({"collections_deferred_until": self.date, "collections_defer_reason": self.reason})
         for (partner, company), group in moves.grouped(lambda m: (m.commercial_partner_id, m.company_id)).items():
             self.env["collections.action"]._collections_log({
