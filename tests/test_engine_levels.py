@@ -152,6 +152,18 @@ def test_level_minimum_applies_to_the_net_amount():
     assert decide_partner(LEVELS, items, TODAY).net_to_pay == Decimal(60)
 
 
+def test_instalments_each_count_with_their_own_due_date():
+    """A 30 % / 70 % term: the first instalment is 10 days late, the second due in 20 days."""
+    items = [item(10, 10, 300), item(10, -20, 700)]
+    decision = decide_partner(LEVELS, items, TODAY)
+    assert decision.status == "action"
+    assert decision.level_id == FIRST.id
+    assert decision.total_overdue == Decimal(300)
+    assert decision.net_to_pay == Decimal(300)
+    assert decision.listed_move_ids == (10,)
+    assert decision.oldest_days_late == 10
+
+
 def test_postponed_customer_waits_until_the_later_date():
     later = TODAY + timedelta(days=4)
     decision = decide_partner(LEVELS, [item(10, 10, 100)], TODAY, postponed_until=later)

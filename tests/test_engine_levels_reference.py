@@ -37,6 +37,7 @@ def reference_decide(levels, items, today, postponed_until=None, excluded=False)
     listed, total due, total overdue, oldest days late, next action date, reason)."""
     levels = sorted(levels, key=lambda level: level.delay)
     rows, due, followed = [], {}, set()
+    due_rows, followed_rows = set(), set()
     total = overdue = Decimal(0)
     oldest, paused = 0, False
     for item in items:
@@ -59,10 +60,12 @@ def reference_decide(levels, items, today, postponed_until=None, excluded=False)
             rows.append((item.move_id, late, residual, None, when))
             continue
         followed.add(item.move_id)
+        followed_rows.add(len(rows))
         target = None
         if nxt is not None and when <= today:
             target = levels[nxt].id
-            due[item.move_id] = nxt
+            due[item.move_id] = max(nxt, due.get(item.move_id, nxt))
+            due_rows.add(len(rows))
         rows.append((item.move_id, late, residual, target, when))
     future = [row[4] for row in rows if row[4] and row[4] > today]
     soonest = min(future) if future else None
@@ -88,7 +91,8 @@ def reference_decide(levels, items, today, postponed_until=None, excluded=False)
         return result("none", next_action=None, reason="nothing_due")
     level = levels[max(due.values())]
     window = min(level.delay, 1)
-    listed = [row for row in rows if row[0] in due or (row[0] in followed and row[1] >= window)]
+    listed = [row for index, row in enumerate(rows)
+              if index in due_rows or (index in followed_rows and row[1] >= window)]
     credits = sum((-row[2] for row, item in zip(rows, items, strict=True) if row[2] < 0 and not item.excluded),
                   Decimal(0))
     net = sum((row[2] for row in listed), Decimal(0)) - credits
@@ -96,7 +100,7 @@ def reference_decide(levels, items, today, postponed_until=None, excluded=False)
         return result("none", next_action=None, reason="covered_by_credits")
     if min(net, total) < Decimal(str(level.min_amount)):
         return result("none", next_action=None, reason="below_minimum")
-    return result("action", level.id, sorted(due), sorted(row[0] for row in listed), today)
+    return result("action", level.id, sorted(due), sorted({row[0] for row in listed}), today)
 
 
 def random_customer(rng):
@@ -105,16 +109,23 @@ def random_customer(rng):
               for index, delay in enumerate(delays)]
     items = []
     for move_id in range(rng.randint(0, 8)):
-        residual = rng.choice([Decimal(rng.randint(-50000, 300000)) / 100, Decimal(0), 250.5])
-        items.append(OpenItem(
-            move_id=move_id,
-            due_date=TODAY + timedelta(days=rng.randint(-150, 40)),
-            residual=residual,
-            reached_delay=rng.choice([None, None, *delays, rng.randint(-20, 100)]),
-            last_reminder_date=rng.choice([None, TODAY - timedelta(days=rng.randint(0, 60))]),
-            excluded=rng.random() < 0.1,
-            paused_until=rng.choice([None, None, None, date.max, TODAY + timedelta(days=rng.randint(-5, 20))]),
-        ))
+        # An invoice on an instalment term: several open items sharing its level, pause and exclusion.
+        reached = rng.choice([None, None, *delays, rng.randint(-20, 100)])
+        last = rng.choice([None, TODAY - timedelta(days=rng.randint(0, 60))])
+        excluded = rng.random() < 0.1
+        paused = rng.choice([None, None, None, date.max, TODAY + timedelta(days=rng.randint(-5, 20))])
+        first_due = TODAY + timedelta(days=rng.randint(-150, 40))
+        for instalment in range(rng.choice([1, 1, 1, 2, 3])):
+            residual = rng.choice([Decimal(rng.randint(-50000, 300000)) / 100, Decimal(0), 250.5])
+            items.append(OpenItem(
+                move_id=move_id,
+                due_date=first_due + timedelta(days=30 * instalment),
+                residual=residual,
+                reached_delay=reached,
+                last_reminder_date=last,
+                excluded=excluded,
+                paused_until=paused,
+            ))
     postponed = rng.choice([None, None, TODAY + timedelta(days=rng.randint(-3, 10))])
     return levels, items, postponed, rng.random() < 0.03
 

@@ -23,6 +23,10 @@ Rules (documented in README.md, "How levels are decided"):
   (``covered_by_credits``).
 * Nothing is sent when that net amount is below the level's minimum,
   when the customer is excluded, postponed, or owes nothing net of credits.
+* An item is one open receivable journal item: an invoice on an instalment
+  payment term gives one item per open instalment, each with its own due
+  date and amount (they share the invoice's level: ``move_id``). An
+  instalment not yet late is neither listed nor counted overdue.
 * Items excluded from follow-up (Odoo's ``no_followup``) are neither listed
   nor counted.
 * Items paused (covered by an active payment plan, an open promise to pay, or
@@ -60,7 +64,7 @@ class Level:
 # Items and decisions are NamedTuples, not frozen dataclasses: a run builds one per open invoice and a
 # frozen dataclass's __init__ cost a seventh of the decision phase on 200,000 invoices (make bench).
 class OpenItem(NamedTuple):
-    """One open receivable document (an invoice, or any entry left open)."""
+    """One open receivable journal item: an invoice, one instalment of it, or any entry left open."""
 
     move_id: int
     due_date: date
@@ -165,7 +169,9 @@ def decide_partner(levels, items, today, postponed_until=None, excluded=False) -
     oldest = 0
     next_date = None
     due_indexes = {}
+    due_items = set()
     followed = set()
+    followed_items = set()
     paused = False
     for move_id, due_date, amount, reached_delay, last_reminder, item_excluded, paused_until in items:
         residual = amount if amount.__class__ is Decimal else _dec(amount)
@@ -201,10 +207,12 @@ def decide_partner(levels, items, today, postponed_until=None, excluded=False) -
             nxt = None
         else:
             followed.add(move_id)
+            followed_items.add(len(decisions))
         target = None
         if nxt is not None and when <= today:
             target = levels[nxt].id
-            due_indexes[move_id] = nxt
+            due_indexes[move_id] = max(nxt, due_indexes.get(move_id, nxt))
+            due_items.add(len(decisions))
         elif when is not None and when > today and (next_date is None or when < next_date):
             next_date = when
         append(new_tuple(ItemDecision, (move_id, late, residual, target, when)))
@@ -243,9 +251,10 @@ def decide_partner(levels, items, today, postponed_until=None, excluded=False) -
 
     level = levels[max(due_indexes.values())]
     window = min(level.delay, 1)
+    # Each item on its own: an instalment not yet late is not listed with the late one of its invoice.
     listed = [
-        d for d in decisions
-        if d.move_id in due_indexes or (d.move_id in followed and d.days_late >= window)
+        d for index, d in enumerate(decisions)
+        if index in due_items or (index in followed_items and d.days_late >= window)
     ]
     concerned = sum((d.residual for d in listed), Decimal(0)) - credits
     if concerned <= 0:
@@ -257,7 +266,7 @@ def decide_partner(levels, items, today, postponed_until=None, excluded=False) -
         STATUS_ACTION,
         level_id=level.id,
         advancing=sorted(due_indexes),
-        listed=sorted(d.move_id for d in listed),
+        listed=sorted({d.move_id for d in listed}),
         next_action=today,
         net=concerned,
     )

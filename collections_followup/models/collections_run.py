@@ -541,27 +541,40 @@ class CollectionsRun(models.AbstractModel):
             lvl = charging[targets[move.id]]
             if (move.id, lvl.id) in charged:
                 continue
-            allocated = allocations.get(move.id, ())
-            # What the customer really owes on this invoice: its residual less the unapplied
-            # credits allocated to it (oldest debt first); nothing is charged on what they cover.
-            overdue = Decimal(str(move.amount_residual_signed)) - sum((a for _d, a in allocated), Decimal(0))
+            # Each instalment on its own (an invoice on an instalment term has several): what is
+            # late of it, less the unapplied credits allocated to it (oldest debt first); nothing
+            # is charged on what the credits cover, nor on instalments not yet due.
+            late_lines = [
+                (line, line.date_maturity or line.date) for line in move.line_ids
+                if line.account_id.account_type == "asset_receivable" and not line.reconciled
+                and line.amount_residual and (line.date_maturity or line.date) < today
+            ]
+            owed = {due: Decimal(0) for _line, due in late_lines}
+            for line, due in late_lines:
+                owed[due] += Decimal(str(line.amount_residual))
+            allocated = {due: allocations.get((move.id, due), ()) for due in owed}
+            overdue = sum(owed.values(), Decimal(0)) - sum(
+                (amount for parts in allocated.values() for _day, amount in parts), Decimal(0))
             if overdue <= 0:
                 continue
             interest = Decimal(0)
             if lvl.fee_type == "interest":
                 if rates is None:
                     rates = self.env["collections.interest.rate"]._periods(company)
-                try:
-                    accrued = statutory_interest(
-                        move.invoice_date_due, today, reduce_balances(self._balance_history(move), allocated), rates,
-                        Decimal(str(policy.interest_margin)), digits,
-                    )
-                except FeeError as error:
-                    raise UserError(self.env._(
-                        "No reference interest rate is in force on %(day)s: add it under Collections > "
-                        "Configuration > Reference Rates before charging interest on %(invoice)s.",
-                        day=error.values.get("day"), invoice=move.name,
-                    )) from error
+                accrued = Decimal(0)
+                for line, due in late_lines:
+                    try:
+                        # Interest runs on each instalment from its own due date.
+                        accrued += statutory_interest(
+                            due, today, reduce_balances(self._balance_history(line), allocated[due]), rates,
+                            Decimal(str(policy.interest_margin)), digits,
+                        )
+                    except FeeError as error:
+                        raise UserError(self.env._(
+                            "No reference interest rate is in force on %(day)s: add it under Collections > "
+                            "Configuration > Reference Rates before charging interest on %(invoice)s.",
+                            day=error.values.get("day"), invoice=move.name,
+                        )) from error
                 interest = max(accrued - interest_charged[move.id], Decimal(0))
             compensation = Decimal(0)
             if lvl.fee_compensation and partner.commercial_partner_id.is_company and move.id not in compensated:
@@ -573,18 +586,19 @@ class CollectionsRun(models.AbstractModel):
             if amount > 0:
                 fees.append({
                     "move": move, "level": lvl, "amount": amount, "interest": min(interest, amount),
-                    "compensation": compensation, "days_late": (today - move.invoice_date_due).days,
+                    "compensation": compensation, "days_late": (today - min(owed)).days,
                 })
         return fees
 
     def _credit_allocations(self, decision, today):
-        """{move id: [(date, amount)]}: the customer's unapplied credits allocated to the items the
+        """{(move id, due date): [(date, amount)]}: the customer's unapplied credits allocated to the items the
         decision lists, oldest due date first, each credit from its date (engine.fees.allocate_credits).
         Amounts in company currency, as the decision's residuals."""
         if not decision.total_credits:
             return {}
         listed = set(decision.listed_move_ids)
-        owed = [(item.move_id, today - timedelta(days=item.days_late), item.residual)
+        owed = [((item.move_id, today - timedelta(days=item.days_late)), today - timedelta(days=item.days_late),
+                 item.residual)
                 for item in decision.items if item.move_id in listed and item.residual > 0]
         credits, left = [], decision.total_credits
         for item in sorted((i for i in decision.items if i.residual < 0), key=lambda i: -i.days_late):
@@ -594,10 +608,12 @@ class CollectionsRun(models.AbstractModel):
                 left -= take
         return allocate_credits(owed, credits)
 
-    def _balance_history(self, move):
-        """BalanceChange list of an invoice's receivable: its total, then what each
-        reconciliation (payment, credit note) left, from the reconciliation's date."""
-        lines = move.line_ids.filtered(lambda line: line.account_id.account_type == "asset_receivable")
+    def _balance_history(self, receivables):
+        """BalanceChange list of an invoice's receivable (or of one instalment's journal item): its
+        total, then what each reconciliation (payment, credit note) left, from the reconciliation's date."""
+        if receivables._name == "account.move":
+            receivables = receivables.line_ids
+        lines = receivables.filtered(lambda line: line.account_id.account_type == "asset_receivable")
         running = Decimal(str(sum(lines.mapped("balance"))))
         changes = [BalanceChange(date.min, running)]
         for partial in lines.matched_credit_ids.sorted(lambda p: (p.max_date, p.id)):
@@ -732,6 +748,7 @@ class CollectionsRun(models.AbstractModel):
         """(subject, body) of the level's template for this customer, in its language."""
         template = level.mail_template_id.sudo().with_context(
             collections_move_ids=list(move_ids),
+            collections_level_id=level.id,
             collections_fee_lines=self.env.context.get("collections_fee_lines"),
         )
         subject = template._render_field("subject", partner.ids, compute_lang=True)[partner.id]

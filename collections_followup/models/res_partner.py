@@ -1,4 +1,5 @@
 from collections import defaultdict
+from datetime import timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -232,7 +233,9 @@ class ResPartner(models.Model):
         """Open receivables per commercial partner, one query for all.
 
         Returns {commercial_partner_id: [OpenItem, ...]}; amounts in company
-        currency, one item per journal entry (its earliest open due date).
+        currency, one item per open receivable journal item: an invoice on an
+        instalment payment term gives one item per open instalment, with its own
+        due date and amount (they share the invoice's level, through move_id).
         ``pauses``: also read which items plans, promises, settlements and
         disputes pause (one more query; amounts alone do not need it), or those
         pauses already read ({move_id: date}, the run reads them once)."""
@@ -252,9 +255,9 @@ class ResPartner(models.Model):
             """
             SELECT partner.commercial_partner_id,
                    move.id,
-                   MIN(COALESCE(line.date_maturity, line.date)),
-                   SUM(line.amount_residual)::text,
-                   BOOL_AND(COALESCE(line.no_followup, FALSE)),
+                   COALESCE(line.date_maturity, line.date),
+                   line.amount_residual::text,
+                   COALESCE(line.no_followup, FALSE),
                    move.collections_level_id,
                    move.collections_last_reminder_date,
                    move.collections_deferred_until
@@ -262,7 +265,7 @@ class ResPartner(models.Model):
               JOIN res_partner partner ON partner.id = line.partner_id
               JOIN account_move move ON move.id = line.move_id
              WHERE %(open_line)s AND %(where_partner)s
-          GROUP BY partner.commercial_partner_id, move.id
+          ORDER BY line.id
             """,
             open_line=open_line,
             where_partner=where_partner,
@@ -565,10 +568,13 @@ class ResPartner(models.Model):
             lambda p: p.active and p.email_normalized and not p.is_blacklisted and not p.message_bounce
         )
 
-    def _collections_lines(self, company=None, move_ids=None):
+    def _collections_lines(self, company=None, move_ids=None, until=None):
         """Open invoices shown to the customer in reminders, letters and statements.
 
-        A list of dicts, oldest due date first, amounts in the invoice currency."""
+        A list of dicts, oldest due date first, amounts in the invoice currency: one per
+        invoice, or one per open instalment of an invoice on an instalment payment term
+        (its own due date, days late and amount). ``until``: only what falls due by then
+        (a reminder lists what its level is about; None: everything open)."""
         self.ensure_one()
         company = company or self.env.company
         today = fields.Date.context_today(self)
@@ -588,22 +594,58 @@ class ResPartner(models.Model):
         moves = self.env["account.move"].sudo().search(domain, order="invoice_date_due, name, id")
         moves._collections_ensure_access_tokens()  # the lines link to each invoice's portal page
         sign = {"out_refund": -1}
-        return [
-            {
-                "move": move,
-                "name": move.name,
-                "reference": _reference(move),
-                "date": move.invoice_date,
-                "due": move.invoice_date_due,
-                "days_late": max((today - move.invoice_date_due).days, 0) if move.invoice_date_due else 0,
-                "total": sign.get(move.move_type, 1) * move.amount_total,
-                "residual": sign.get(move.move_type, 1) * move.amount_residual,
-                "currency": move.currency_id,
-                "url": move.get_portal_url(),
-                "discount": _early_discount(move, today),
-            }
-            for move in moves
-        ]
+        lines = []
+        for move in moves:
+            receivables = move.line_ids.filtered(
+                lambda line: line.account_id.account_type == "asset_receivable"
+            ).sorted(lambda line: (line.date_maturity or line.date, line.id))
+            open_lines = receivables.filtered(lambda line: not line.reconciled and line.amount_residual)
+            if until:
+                open_lines = open_lines.filtered(lambda line: (line.date_maturity or line.date) <= until)
+            if len(receivables) <= 1:
+                if open_lines or not until:
+                    due = move.invoice_date_due
+                    lines.append({
+                        "move": move,
+                        "name": move.name,
+                        "reference": _reference(move),
+                        "date": move.invoice_date,
+                        "due": due,
+                        "days_late": max((today - due).days, 0) if due else 0,
+                        "total": sign.get(move.move_type, 1) * move.amount_total,
+                        "residual": sign.get(move.move_type, 1) * move.amount_residual,
+                        "currency": move.currency_id,
+                        "url": move.get_portal_url(),
+                        "discount": _early_discount(move, today),
+                    })
+                continue
+            for number, line in enumerate(receivables, start=1):
+                if line not in open_lines:
+                    continue
+                due = line.date_maturity or line.date
+                lines.append({
+                    "move": move,
+                    "name": self.env._("%(invoice)s, instalment %(number)s of %(count)s",
+                                       invoice=move.name, number=number, count=len(receivables)),
+                    "reference": _reference(move),
+                    "date": move.invoice_date,
+                    "due": due,
+                    "days_late": max((today - due).days, 0),
+                    "total": line.amount_currency,
+                    "residual": line.amount_residual_currency,
+                    "currency": move.currency_id,
+                    "url": move.get_portal_url(),
+                    "discount": None,
+                })
+        return sorted(lines, key=lambda line: (line["due"] or today, line["name"]))
+
+    @api.model
+    def _collections_lines_until(self, level):
+        """Last due date a reminder of ``level`` lists: what is late for a late level, what falls
+        due within the courtesy delay for a courtesy level (the engine's own listing rule)."""
+        if not level:
+            return None
+        return fields.Date.context_today(self) - timedelta(days=min(level.delay, 1))
 
     def _collections_credit_lines(self, company=None):
         """The customer's unapplied credits (credit notes, payments, any credit on its receivable not
@@ -647,11 +689,13 @@ class ResPartner(models.Model):
     def _compute_collections_company_id(self):
         self.collections_company_id = self.env.company
 
-    @api.depends_context("company", "collections_move_ids", "collections_fee_lines", "lang")
+    @api.depends_context("company", "collections_move_ids", "collections_level_id", "collections_fee_lines", "lang")
     def _compute_collections_mail_table(self):
         move_ids = self.env.context.get("collections_move_ids")
+        level = self.env["collections.level"].browse(self.env.context.get("collections_level_id")).exists()
+        until = self._collections_lines_until(level) if move_ids is not None else None
         for partner in self:
-            lines = partner._collections_lines(move_ids=move_ids) + partner._collections_credit_lines()
+            lines = partner._collections_lines(move_ids=move_ids, until=until) + partner._collections_credit_lines()
             partner.collections_mail_table = self.env["ir.qweb"]._render("collections_followup.mail_invoice_table", {
                 "partner": partner,
                 "lines": lines,
@@ -665,7 +709,9 @@ class ResPartner(models.Model):
         self.ensure_one()
         context = self.env.context
         level = self.env["collections.level"].browse(context.get("collections_level_id")).exists()
-        lines = self._collections_lines(move_ids=context.get("collections_move_ids")) + self._collections_credit_lines()
+        move_ids = context.get("collections_move_ids")
+        until = self._collections_lines_until(level) if move_ids is not None else None
+        lines = self._collections_lines(move_ids=move_ids, until=until) + self._collections_credit_lines()
         return {
             "level": level or self.collections_next_level_id or self.collections_level_id,
             "lines": lines,

@@ -107,3 +107,69 @@ class TestOneCollector(CollectionsCommon):
         self.env["collections.aging.report"].invalidate_model()
         self.assertEqual(self.env["collections.aging.report"].search([("partner_id", "=", customer.id)]).collector_id,
                          self.collector)
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestInstalments(CollectionsCommon):
+    """An invoice on a 30 % / 70 % payment term: each instalment has its own due date and amount.
+
+    Before: the run took the earliest due date and the whole residual (1,000 counted overdue when 300
+    was), while the reminder showed the last instalment's due date ("not yet due")."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.term = cls.env["account.payment.term"].create({
+            "name": "30 % now, 70 % in 60 days",
+            "line_ids": [
+                (0, 0, {"value": "percent", "value_amount": 30.0, "nb_days": 0}),
+                (0, 0, {"value": "percent", "value_amount": 70.0, "nb_days": 60}),
+            ],
+        })
+
+    def _instalment_invoice(self, amount, invoice_date):
+        move = self.env["account.move"].create({
+            "move_type": "out_invoice", "partner_id": self.customer.id,
+            "journal_id": self.company_data["default_journal_sale"].id,
+            "invoice_date": invoice_date, "invoice_payment_term_id": self.term.id,
+            "invoice_line_ids": [(0, 0, {
+                "name": "Machine", "quantity": 1, "price_unit": amount, "tax_ids": [(6, 0, [])],
+                "account_id": self.company_data["default_account_revenue"].id,
+            })],
+        })
+        move.action_post()
+        return move
+
+    def test_only_the_late_instalment_is_reminded_with_its_own_due_date(self):
+        invoice = self._instalment_invoice(1000.0, TODAY - timedelta(days=20))  # 300 20 days late, 700 in 40
+        partner = self.customer.with_user(self.collector)
+        self.assertEqual(partner.collections_total_overdue, 300.0)
+        self.assertEqual(partner.collections_oldest_days_late, 20)
+        with self.mock_mail_gateway():
+            self._run()
+        body = self._mails_to(self.customer)[0].body_html
+        self.assertIn(f"{invoice.name}, instalment 1 of 2", body)
+        self.assertNotIn("instalment 2 of 2", body, "not yet due: not in a reminder about late payments")
+        self.assertIn("300.00", body)
+        self.assertNotIn("1,000.00", body.split("Total due")[-1])
+        self.assertEqual(self._actions(self.customer, channel="email").amount_overdue, 300.0)
+        # the full statement-style table (no level) lists both instalments, each with its due date
+        lines = self.customer.with_company(self.company)._collections_lines()
+        self.assertEqual([(line["due"], line["residual"]) for line in lines],
+                         [(TODAY - timedelta(days=20), 300.0), (TODAY + timedelta(days=40), 700.0)])
+
+    def test_interest_runs_per_instalment_from_its_own_due_date(self):
+        product = self.env["product.product"].create({"name": "Late charges", "type": "service",
+                                                      "taxes_id": [(6, 0, [])]})
+        self.policy.with_user(self.manager).write({"fee_product_id": product.id, "interest_margin": 0.0})
+        self.env["collections.interest.rate"].with_user(self.manager).create(
+            {"date_from": "2025-01-01", "rate": 10.0, "company_id": self.company.id})
+        self.level_first.with_user(self.manager).write({"fee_type": "interest"})
+        # invoiced 100 days ago: 300 due 100 days ago, 700 due 40 days ago
+        self._instalment_invoice(1000.0, TODAY - timedelta(days=100))
+        self._run()
+        fee = self.env["collections.fee"].search([("partner_id", "=", self.customer.id)])
+        # 10 % a year: 300 x 100 days + 700 x 40 days (not 1,000 x 100 days = 27.40)
+        expected = round(300 * 0.10 * 100 / 365, 2) + round(700 * 0.10 * 40 / 365, 2)
+        self.assertAlmostEqual(fee.interest, expected, places=2)
