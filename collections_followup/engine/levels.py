@@ -103,6 +103,8 @@ class PartnerDecision(NamedTuple):
     """Unapplied credits (positive): the open credit items not excluded from follow-up."""
     net_to_pay: Decimal = Decimal(0)
     """What the reminder asks for: the listed items less the unapplied credits (0 without action)."""
+    listed_items: tuple = ()
+    """(move_id, days late) of each item the reminder lists: an invoice, or each listed instalment of it."""
 
 
 class LevelConfigError(RuleError):
@@ -217,7 +219,8 @@ def decide_partner(levels, items, today, postponed_until=None, excluded=False) -
             next_date = when
         append(new_tuple(ItemDecision, (move_id, late, residual, target, when)))
 
-    def result(status, level_id=None, advancing=(), listed=(), next_action=next_date, reason="", net=Decimal(0)):
+    def result(status, level_id=None, advancing=(), listed=(), next_action=next_date, reason="", net=Decimal(0),
+               listed_items=()):
         return PartnerDecision(
             status=status,
             level_id=level_id,
@@ -231,6 +234,7 @@ def decide_partner(levels, items, today, postponed_until=None, excluded=False) -
             reason=reason,
             total_credits=credits,
             net_to_pay=net,
+            listed_items=listed_items,
         )
 
     if excluded:
@@ -251,7 +255,9 @@ def decide_partner(levels, items, today, postponed_until=None, excluded=False) -
 
     level = levels[max(due_indexes.values())]
     window = min(level.delay, 1)
-    # Each item on its own: an instalment not yet late is not listed with the late one of its invoice.
+    # Each item on its own: those whose reminder is due today (a courtesy reminder due with a later
+    # level's goes in the same communication) and those late enough for the chosen level; an
+    # instalment not yet due is not listed with the late one of its invoice.
     listed = [
         d for index, d in enumerate(decisions)
         if index in due_items or (index in followed_items and d.days_late >= window)
@@ -269,4 +275,5 @@ def decide_partner(levels, items, today, postponed_until=None, excluded=False) -
         listed=sorted({d.move_id for d in listed}),
         next_action=today,
         net=concerned,
+        listed_items=tuple((d.move_id, d.days_late) for d in listed),
     )

@@ -717,7 +717,8 @@ class CollectionsRun(models.AbstractModel):
             "move_ids": [(6, 0, list(move_ids))],
         }
         if decision is not None:
-            vals["amount_overdue"] = float(decision.total_overdue)
+            # net of the unapplied credits, as the customer's Total Overdue (what it really owes late)
+            vals["amount_overdue"] = float(max(decision.total_overdue - decision.total_credits, 0))
             vals["amount_due"] = float(decision.total_due)
             vals["note"] = self._left_out_note(decision)
         vals.update(values)
@@ -744,10 +745,14 @@ class CollectionsRun(models.AbstractModel):
 
     # --- email --------------------------------------------------------
 
-    def _render_email(self, partner, level, move_ids):
-        """(subject, body) of the level's template for this customer, in its language."""
+    def _render_email(self, partner, level, move_ids, listed_items=None):
+        """(subject, body) of the level's template for this customer, in its language.
+
+        ``listed_items``: the decision's (move id, days late) of each listed item (instalments of
+        an invoice one by one); without it, the table lists what is due by the level's window."""
         template = level.mail_template_id.sudo().with_context(
             collections_move_ids=list(move_ids),
+            collections_listed_items=tuple(listed_items) if listed_items else None,  # hashable: a cache key
             collections_level_id=level.id,
             collections_fee_lines=self.env.context.get("collections_fee_lines"),
         )
@@ -780,7 +785,7 @@ class CollectionsRun(models.AbstractModel):
         if email:
             subject, body = email["subject"], email["body"]
         else:
-            subject, body = self._render_email(partner, level, move_ids)
+            subject, body = self._render_email(partner, level, move_ids, decision.listed_items)
         attachments = self._invoice_attachments(move_ids) if level.attach_invoices else []
         author = self._collector(partner, policy).partner_id
         message = partner.with_context(mail_notify_force_send=False, mail_post_autofollow=False).message_post(
@@ -878,6 +883,7 @@ class CollectionsRun(models.AbstractModel):
         report = self.env.ref("collections_followup.action_report_followup_letter").sudo()
         content, _kind = report.with_context(
             collections_level_id=level.id, collections_move_ids=list(decision.listed_move_ids),
+            collections_listed_items=tuple(decision.listed_items),
             collections_fee_lines=self.env.context.get("collections_fee_lines"),
         )._render_qweb_pdf(report.report_name, partner.ids)
         name = self.env._(

@@ -568,13 +568,13 @@ class ResPartner(models.Model):
             lambda p: p.active and p.email_normalized and not p.is_blacklisted and not p.message_bounce
         )
 
-    def _collections_lines(self, company=None, move_ids=None, until=None):
+    def _collections_lines(self, company=None, move_ids=None, until=None, items=None):
         """Open invoices shown to the customer in reminders, letters and statements.
 
         A list of dicts, oldest due date first, amounts in the invoice currency: one per
         invoice, or one per open instalment of an invoice on an instalment payment term
-        (its own due date, days late and amount). ``until``: only what falls due by then
-        (a reminder lists what its level is about; None: everything open)."""
+        (its own due date, days late and amount). ``items``: only these (move id, due date)
+        (the items a decision lists); else ``until``: only what falls due by then (None: all)."""
         self.ensure_one()
         company = company or self.env.company
         today = fields.Date.context_today(self)
@@ -587,8 +587,8 @@ class ResPartner(models.Model):
         ]
         if move_ids is None:
             commercial = self.commercial_partner_id
-            items = self._collections_open_items(company, commercial.ids).get(commercial.id, [])
-            move_ids = [item.move_id for item in items if not item.excluded and item.residual > 0]
+            open_items = self._collections_open_items(company, commercial.ids).get(commercial.id, [])
+            move_ids = [item.move_id for item in open_items if not item.excluded and item.residual > 0]
         domain.append(("id", "in", list(move_ids)))
         # sudo: the customer's own open invoices, rendered into its own reminder, letter or statement.
         moves = self.env["account.move"].sudo().search(domain, order="invoice_date_due, name, id")
@@ -600,10 +600,13 @@ class ResPartner(models.Model):
                 lambda line: line.account_id.account_type == "asset_receivable"
             ).sorted(lambda line: (line.date_maturity or line.date, line.id))
             open_lines = receivables.filtered(lambda line: not line.reconciled and line.amount_residual)
-            if until:
+            if items is not None:
+                open_lines = open_lines.filtered(
+                    lambda line: (line.move_id.id, line.date_maturity or line.date) in items)
+            elif until:
                 open_lines = open_lines.filtered(lambda line: (line.date_maturity or line.date) <= until)
             if len(receivables) <= 1:
-                if open_lines or not until:
+                if open_lines or (not until and items is None):
                     due = move.invoice_date_due
                     lines.append({
                         "move": move,
@@ -638,6 +641,16 @@ class ResPartner(models.Model):
                     "discount": None,
                 })
         return sorted(lines, key=lambda line: (line["due"] or today, line["name"]))
+
+    @api.model
+    def _collections_lines_filter(self, level):
+        """{"items": ...} or {"until": ...} for _collections_lines, from the context a reminder is
+        rendered in: the decision's listed items when given, else the level's window."""
+        listed = self.env.context.get("collections_listed_items")
+        if listed:
+            today = fields.Date.context_today(self)
+            return {"items": {(move_id, today - timedelta(days=late)) for move_id, late in listed}}
+        return {"until": self._collections_lines_until(level)}
 
     @api.model
     def _collections_lines_until(self, level):
@@ -689,13 +702,14 @@ class ResPartner(models.Model):
     def _compute_collections_company_id(self):
         self.collections_company_id = self.env.company
 
-    @api.depends_context("company", "collections_move_ids", "collections_level_id", "collections_fee_lines", "lang")
+    @api.depends_context("company", "collections_move_ids", "collections_listed_items", "collections_level_id",
+                         "collections_fee_lines", "lang")
     def _compute_collections_mail_table(self):
         move_ids = self.env.context.get("collections_move_ids")
         level = self.env["collections.level"].browse(self.env.context.get("collections_level_id")).exists()
-        until = self._collections_lines_until(level) if move_ids is not None else None
+        which = self._collections_lines_filter(level) if move_ids is not None else {}
         for partner in self:
-            lines = partner._collections_lines(move_ids=move_ids, until=until) + partner._collections_credit_lines()
+            lines = partner._collections_lines(move_ids=move_ids, **which) + partner._collections_credit_lines()
             partner.collections_mail_table = self.env["ir.qweb"]._render("collections_followup.mail_invoice_table", {
                 "partner": partner,
                 "lines": lines,
@@ -710,8 +724,8 @@ class ResPartner(models.Model):
         context = self.env.context
         level = self.env["collections.level"].browse(context.get("collections_level_id")).exists()
         move_ids = context.get("collections_move_ids")
-        until = self._collections_lines_until(level) if move_ids is not None else None
-        lines = self._collections_lines(move_ids=move_ids, until=until) + self._collections_credit_lines()
+        which = self._collections_lines_filter(level) if move_ids is not None else {}
+        lines = self._collections_lines(move_ids=move_ids, **which) + self._collections_credit_lines()
         return {
             "level": level or self.collections_next_level_id or self.collections_level_id,
             "lines": lines,

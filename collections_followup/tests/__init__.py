@@ -23,3 +23,4 @@ from . import test_i18n
 from . import test_doors
 from . import test_rpc_doors
 from . import test_ledger
+from . import test_ledger_property
