@@ -157,10 +157,16 @@ class TestRpcDoorMatrix(CollectionsCommon):
         """A wizard opened as ``role`` on the company's customer and invoices (when its ACL lets it)."""
         values = {}
         for field_name, field in self.env[name]._fields.items():
-            if field.required and not field.default and field.type in ("char", "text"):
+            if field_name == "res_model":  # a wizard about one document (the override): the customer's invoice
+                values[field_name] = "account.move"
+            elif field_name == "res_id":
+                values[field_name] = self._some("account.move").id
+            elif field.required and not field.default and field.type in ("char", "text"):
                 values[field_name] = "Door test"
             elif field.required and not field.default and field.type == "date":
                 values[field_name] = fields.Date.to_string(TODAY)
+            elif field.required and not field.default and field.type == "many2one" and not field.compute:
+                values[field_name] = self._some(field.comodel_name).id
         invoices = self.env["account.move"].search([("partner_id", "=", self.customer.id)])
         context = {"active_model": "res.partner", "active_ids": self.customer.ids, "active_id": self.customer.id,
                    "default_move_ids": invoices.ids}
@@ -169,6 +175,17 @@ class TestRpcDoorMatrix(CollectionsCommon):
                 return self.env[name].with_user(self.roles[role]).with_context(**context).create(values).sudo()
         except Exception:  # noqa: BLE001 - a wizard the role may not open is itself a closed door
             return self.env[name]
+
+    def _some(self, model):
+        """A record of the company's own for a wizard's required field (its customer, its invoice)."""
+        if model == "res.partner":
+            return self.customer
+        if model == "account.move":
+            return self.env["account.move"].search([("partner_id", "=", self.customer.id)], limit=1)
+        if model == "collections.level":
+            return self.level_final
+        return self.env[model].sudo().search(
+            [("company_id", "=", self.company.id)] if "company_id" in self.env[model]._fields else [], limit=1)
 
     # -- what changed ------------------------------------------------------------
 
