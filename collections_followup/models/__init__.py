@@ -19,6 +19,7 @@ from . import (
     collections_promise,
     collections_run,
     collections_segment,
+    collections_self_check,
     collections_settlement,
     collections_worklist,
     mail_mail,

@@ -1,0 +1,84 @@
+import logging
+
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.tools import float_compare, format_amount
+
+_logger = logging.getLogger(__name__)
+
+
+class CollectionsSelfCheck(models.AbstractModel):
+    """Every night: do the addon's figures equal the ledger's? Per company.
+
+    - the ledger: Odoo's own open receivable (posted receivable journal items not reconciled,
+      read with the ORM, nothing of the addon's);
+    - the open items the addon reads for reminders, letters, statements and the worklist;
+    - the receivables aging report, which the dashboard shows.
+    A difference creates a task for the company's Collections Managers with the figures
+    (once a day per company) and a warning in the server log."""
+
+    _name = "collections.self.check"
+    _description = "Collections: nightly check against the ledger"
+
+    @api.model
+    def _cron_self_check(self):
+        today = fields.Date.context_today(self)
+        # sudo: the scheduled job reads every company's figures and writes tasks for its managers.
+        for company in self.env["res.company"].sudo().search([]):
+            figures = self.sudo()._figures(company)
+            if not self._disagree(company, figures):
+                continue
+            _logger.warning("Collections self-check for %s: figures differ from the ledger: %s", company.name, figures)
+            if self.env["collections.job.period"]._claim("self_check", company, today):
+                self.sudo()._ask_managers(company, figures)
+
+    @api.model
+    def _figures(self, company):
+        """{label key: amount}, company currency."""
+        Line = self.env["account.move.line"].with_company(company)
+        ledger = Line._read_group([
+            ("company_id", "=", company.id), ("parent_state", "=", "posted"),
+            ("account_id.account_type", "=", "asset_receivable"), ("reconciled", "=", False),
+        ], [], ["amount_residual:sum"])[0][0] or 0.0
+        items = self.env["res.partner"].with_company(company)._collections_open_items(company, pauses=False)
+        reader = float(sum((item.residual for partner_items in items.values() for item in partner_items), 0))
+        aging = self.env["collections.aging.report"]._read_group(
+            [("company_id", "=", company.id)], [], ["amount_residual:sum"])[0][0] or 0.0
+        dashboard = sum(row["amount"] for row in self.env["collections.dashboard"]._aging(company))
+        return {"ledger": ledger, "open_items": reader, "aging": aging, "dashboard": dashboard}
+
+    @api.model
+    def _disagree(self, company, figures):
+        rounding = company.currency_id.rounding
+        return any(float_compare(amount, figures["ledger"], precision_rounding=rounding)
+                   for amount in figures.values())
+
+    @api.model
+    def _ask_managers(self, company, figures):
+        group = self.env.ref("collections_followup.group_collections_manager")
+        managers = self.env["res.users"].search([
+            ("all_group_ids", "in", group.id), ("company_ids", "in", company.id), ("share", "=", False),
+            ("id", "!=", self.env.ref("base.user_root").id),
+        ])
+        currency = company.currency_id
+        labels = {
+            "ledger": self.env._("Ledger: open receivable (Odoo's journal items)"),
+            "open_items": self.env._("Open items read by Collections (reminders, statements, worklist)"),
+            "aging": self.env._("Receivables aging report"),
+            "dashboard": self.env._("Dashboard aging"),
+        }
+        rows = Markup("").join(
+            Markup("<li>%s: %s</li>") % (labels[key], format_amount(self.env, amount, currency))
+            for key, amount in figures.items()
+        )
+        note = Markup("<p>%s</p><ul>%s</ul>") % (
+            self.env._("The nightly check found amounts that do not match. Until this is explained, "
+                       "reminders and statements may state wrong amounts."), rows,
+        )
+        for manager in managers:
+            company.partner_id.activity_schedule(
+                "mail.mail_activity_data_todo", user_id=manager.id,
+                summary=self.env._("Collections figures differ from the ledger"),
+                note=note,
+            )

@@ -1,0 +1,59 @@
+"""The nightly check against the ledger: silent when the figures agree, a task with the figures
+when they do not (a planted difference: a receivable item without a customer, which no
+reminder can chase)."""
+from odoo.tests import freeze_time, tagged
+
+from .common import TODAY, CollectionsCommon
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestSelfCheck(CollectionsCommon):
+
+    def _tasks(self):
+        return self.env["mail.activity"].search([
+            ("res_model", "=", "res.partner"), ("res_id", "=", self.company.partner_id.id),
+            ("summary", "=", "Collections figures differ from the ledger"),
+        ])
+
+    def test_figures_agree_on_a_real_book(self):
+        invoice = self._invoice(self.customer, 1000.0, 30)
+        self._pay(invoice, 400.0)
+        self._invoice(self.customer, 250.0, -10)
+        figures = self.env["collections.self.check"]._figures(self.company)
+        self.assertAlmostEqual(figures["ledger"], 850.0 + self._other_open(), places=2)
+        self.assertEqual(len(set(round(amount, 2) for amount in figures.values())), 1, figures)
+        self.env["collections.self.check"]._cron_self_check()
+        self.assertFalse(self._tasks())
+
+    def _other_open(self):
+        """Open receivable the test company had before the test (the common set-up's), if any."""
+        lines = self.env["account.move.line"].search([
+            ("company_id", "=", self.company.id), ("parent_state", "=", "posted"),
+            ("account_id.account_type", "=", "asset_receivable"), ("reconciled", "=", False),
+            ("partner_id", "!=", self.customer.id),
+        ])
+        return sum(lines.mapped("amount_residual"))
+
+    def test_a_planted_difference_creates_a_task_with_the_figures(self):
+        self._invoice(self.customer, 1000.0, 30)
+        entry = self.env["account.move"].create({
+            "move_type": "entry", "journal_id": self.company_data["default_journal_misc"].id,
+            "line_ids": [
+                (0, 0, {"name": "Receivable without a customer", "debit": 500.0,
+                        "account_id": self.company_data["default_account_receivable"].id}),
+                (0, 0, {"name": "Revenue", "credit": 500.0,
+                        "account_id": self.company_data["default_account_revenue"].id}),
+            ],
+        })
+        entry.action_post()
+        figures = self.env["collections.self.check"]._figures(self.company)
+        self.assertAlmostEqual(figures["ledger"] - figures["open_items"], 500.0, places=2)
+        self.env["collections.self.check"]._cron_self_check()
+        tasks = self._tasks()
+        self.assertEqual(tasks.user_id, self.manager)
+        self.assertIn("Ledger", tasks.note)
+        self.assertIn("1,500.00", tasks.note)  # the ledger's figure, with the planted 500
+        self.assertIn("1,000.00", tasks.note)  # what Collections reads
+        self.env["collections.self.check"]._cron_self_check()
+        self.assertEqual(len(self._tasks()), 1, "one task a day, however often the check runs")
