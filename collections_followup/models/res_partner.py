@@ -1,8 +1,10 @@
+import io
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
+import xlsxwriter
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
@@ -762,13 +764,7 @@ class ResPartner(models.Model):
                 "residual": float(item.residual),
                 "excluded": item.excluded,
             })
-        payments = self.env["account.payment"].sudo().search([
-            ("partner_id", "child_of", commercial.id),
-            ("company_id", "=", company.id),
-            ("payment_type", "=", "inbound"),
-            ("state", "in", ("in_process", "paid")),
-            ("date", ">=", today - relativedelta(days=90)),
-        ], order="date desc, id desc")
+        activity = self._collections_statement_activity(company, today - relativedelta(days=90), today)
         return {
             "company": company,
             "currency": company.currency_id,
@@ -776,8 +772,115 @@ class ResPartner(models.Model):
             "lines": lines,
             "buckets": [(label, buckets[key]) for key, label, *_rest in AGING_BUCKETS],
             "total": sum(buckets.values()),
-            "payments": payments,
+            "activity": activity,
         }
+
+    def _collections_statement_activity(self, company, date_from, today):
+        """The customer's receivable account as the ledger has it, from ``date_from`` to ``today``:
+        the balance brought forward, then every posted receivable journal item (invoices, credit
+        notes, payments and bank statement lines reconciled with them, write-offs, exchange
+        differences) with what it was matched with (account.partial.reconcile) and the running
+        balance. In the customer's currency when all its items are in that one foreign currency,
+        else in the company's."""
+        self.ensure_one()
+        commercial = self.commercial_partner_id
+        # sudo: the customer's own receivable, for its own statement (collector, or the customer on the portal).
+        Line = self.env["account.move.line"].sudo()
+        domain = [
+            ("partner_id", "child_of", commercial.id), ("company_id", "=", company.id),
+            ("parent_state", "=", "posted"), ("account_id.account_type", "=", "asset_receivable"),
+            ("date", "<=", today),
+        ]
+        lines = Line.search(domain, order="date, move_id, id")
+        currencies = lines.currency_id
+        currency = currencies if len(currencies) == 1 else company.currency_id
+        in_foreign = currency != company.currency_id
+
+        def amount(line):
+            return line.amount_currency if in_foreign else line.balance
+
+        opening = sum(amount(line) for line in lines if line.date < date_from)
+        balance = opening
+        rows = []
+        for line in lines.filtered(lambda item: item.date >= date_from):
+            balance += amount(line)
+            matched = (line.matched_debit_ids.debit_move_id | line.matched_credit_ids.credit_move_id).move_id
+            rows.append({
+                "date": line.date,
+                "name": line.move_id.name,
+                "kind": self._collections_statement_kind(line),
+                "label": _reference(line.move_id),
+                "matched": ", ".join(matched.sorted("name").mapped("name")),
+                "debit": max(amount(line), 0.0),
+                "credit": max(-amount(line), 0.0),
+                "balance": balance,
+            })
+        return {"currency": currency, "date_from": date_from, "opening": opening, "rows": rows, "closing": balance}
+
+    @api.model
+    def _collections_statement_kind(self, line):
+        move = line.move_id
+        if move.move_type in ("out_invoice", "out_receipt"):
+            return self.env._("Invoice")
+        if move.move_type == "out_refund":
+            return self.env._("Credit note")
+        if move.origin_payment_id or move.statement_line_id:
+            return self.env._("Payment")
+        return self.env._("Entry")
+
+    def action_collections_statement_xlsx(self):
+        """The statement as a spreadsheet: open items with aging, then the account's activity.
+
+        For the users who may print the PDF statement (billing, collectors): not a salesperson."""
+        self.ensure_one()
+        if not (self.env.user.has_group("account.group_account_invoice")
+                or self.env.user.has_group("collections_followup.group_collections_user")):
+            raise AccessError(self.env._("Only billing users and collectors can export a customer's statement."))
+        self.check_access("read")
+        data = self.commercial_partner_id._collections_statement_data()
+        content = self._collections_statement_xlsx(data)
+        name = self.env._("Statement %(customer)s %(date)s.xlsx",
+                          customer=self.commercial_partner_id.name, date=fields.Date.to_string(data["today"]))
+        # sudo: an attachment of the customer the user prints the statement of, for this download only.
+        attachment = self.env["ir.attachment"].sudo().create({
+            "name": name, "raw": content, "res_model": "res.partner", "res_id": self.commercial_partner_id.id,
+            "mimetype": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        })
+        return {"type": "ir.actions.act_url", "url": f"/web/content/{attachment.id}?download=true", "target": "new"}
+
+    def _collections_statement_xlsx(self, data):
+        output = io.BytesIO()
+        book = xlsxwriter.Workbook(output, {"in_memory": True})
+        bold = book.add_format({"bold": True})
+        day = book.add_format({"num_format": "yyyy-mm-dd"})
+        money = book.add_format({"num_format": "#,##0.00"})
+        sheet = book.add_worksheet(self.env._("Open items"))
+        headers = [self.env._("Document"), self.env._("Date"), self.env._("Due Date"), self.env._("Days Late"),
+                   self.env._("Open Amount")]
+        sheet.write_row(0, 0, headers, bold)
+        for row, line in enumerate(data["lines"], start=1):
+            sheet.write(row, 0, line["name"])
+            sheet.write_datetime(row, 1, datetime.combine(line["date"], time.min), day)
+            sheet.write_datetime(row, 2, datetime.combine(line["due"], time.min), day)
+            sheet.write_number(row, 3, line["days_late"])
+            sheet.write_number(row, 4, line["residual"], money)
+        sheet.write(len(data["lines"]) + 1, 3, self.env._("Total Due"), bold)
+        sheet.write_number(len(data["lines"]) + 1, 4, data["total"], money)
+        activity = data["activity"]
+        sheet = book.add_worksheet(self.env._("Activity"))
+        sheet.write_row(0, 0, [self.env._("Date"), self.env._("Document"), self.env._("Type"),
+                               self.env._("Reference"), self.env._("Matched With"), self.env._("Debit"),
+                               self.env._("Credit"), self.env._("Balance")], bold)
+        sheet.write(1, 0, self.env._("Balance brought forward (%s)", activity["currency"].name))
+        sheet.write_number(1, 7, activity["opening"], money)
+        for row, line in enumerate(activity["rows"], start=2):
+            sheet.write_datetime(row, 0, datetime.combine(line["date"], time.min), day)
+            sheet.write_row(row, 1, [line["name"], line["kind"], line["label"], line["matched"]])
+            sheet.write_number(row, 5, line["debit"], money)
+            sheet.write_number(row, 6, line["credit"], money)
+            sheet.write_number(row, 7, line["balance"], money)
+        book.close()
+        return output.getvalue()
 
     def _collections_totals(self, lines):
         """Totals by currency of reminder lines (invoices and unapplied credits):

@@ -2,8 +2,12 @@
 
 Each case failed before this change (the reminder asked for the gross overdue amount,
 or a customer whose credits covered its overdue invoices was reminded)."""
+import io
 from datetime import timedelta
 
+import openpyxl
+
+from odoo.exceptions import AccessError
 from odoo.tests import freeze_time, tagged
 
 from ..models.res_partner import Collector
@@ -173,3 +177,56 @@ class TestInstalments(CollectionsCommon):
         # 10 % a year: 300 x 100 days + 700 x 40 days (not 1,000 x 100 days = 27.40)
         expected = round(300 * 0.10 * 100 / 365, 2) + round(700 * 0.10 * 40 / 365, 2)
         self.assertAlmostEqual(fee.interest, expected, places=2)
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestStatement(CollectionsCommon):
+    """The statement comes from the journal items and their reconciliations: a payment matched from a
+    bank statement line is on it (before: only account.payment records were read), with a running
+    balance, in the customer's currency when it is invoiced in one, and as XLSX."""
+
+    def _bank_line_matched_with(self, invoice, amount, when):
+        """A bank statement line of the customer reconciled with the invoice, as a bank reconciliation
+        leaves it: the statement line's counterpart on the receivable, matched with the invoice."""
+        st_line = self.env["account.bank.statement.line"].create({
+            "journal_id": self.company_data["default_journal_bank"].id, "date": when, "amount": amount,
+            "partner_id": self.customer.id, "payment_ref": "Transfer from Acme",
+        })
+        bank_account = st_line.journal_id.default_account_id
+        counterpart = st_line.move_id.line_ids.filtered(lambda line: line.account_id != bank_account)
+        st_line.move_id.button_draft()
+        counterpart.write({"account_id": self.company_data["default_account_receivable"].id,
+                           "partner_id": self.customer.id})
+        st_line.move_id.action_post()
+        receivable = invoice.line_ids.filtered(lambda line: line.account_id.account_type == "asset_receivable")
+        paid = st_line.move_id.line_ids.filtered(lambda line: line.account_id == receivable.account_id)
+        (receivable | paid).reconcile()
+        return st_line
+
+    def test_bank_reconciliation_is_on_the_statement_with_a_running_balance(self):
+        invoice = self._invoice(self.customer, 1000.0, 40)  # invoiced 70 days ago
+        self._bank_line_matched_with(invoice, 400.0, TODAY - timedelta(days=10))
+        self.assertEqual(invoice.amount_residual, 600.0)
+        data = self.customer.with_user(self.collector)._collections_statement_data(self.company, TODAY)
+        activity = data["activity"]
+        self.assertEqual(activity["opening"], 0.0)
+        rows = [(row["kind"], row["debit"], row["credit"], row["balance"]) for row in activity["rows"]]
+        self.assertEqual(rows, [("Invoice", 1000.0, 0.0, 1000.0), ("Payment", 0.0, 400.0, 600.0)])
+        self.assertIn(invoice.name, activity["rows"][1]["matched"])
+        self.assertEqual(activity["closing"], data["total"], "the running balance ends on what is open")
+
+    def test_statement_in_the_customers_currency_and_as_xlsx(self):
+        euro = self.setup_other_currency("EUR", rates=[("2026-01-01", 2.0)])
+        invoice = self._invoice(self.customer, 500.0, 20, currency=euro)
+        self._pay(invoice, 100.0)
+        activity = self.customer._collections_statement_data(self.company, TODAY)["activity"]
+        self.assertEqual(activity["currency"], euro)
+        self.assertEqual(activity["closing"], 400.0, "in euros, as invoiced")
+        action = self.customer.with_user(self.collector).action_collections_statement_xlsx()
+        attachment = self.env["ir.attachment"].browse(int(action["url"].split("/")[-1].split("?")[0]))
+        book = openpyxl.load_workbook(io.BytesIO(attachment.raw))
+        sheet = book.worksheets[1]
+        self.assertEqual(sheet.cell(row=sheet.max_row, column=8).value, 400.0)
+        with self.assertRaises(AccessError):
+            self.customer.with_user(self.salesman).action_collections_statement_xlsx()

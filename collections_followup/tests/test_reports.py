@@ -58,8 +58,10 @@ class TestReports(CollectionsCommon, HttpCase):
         self.assertIn("400.00", text)     # 1-30 bucket
         self.assertIn("250.00", text)     # not due
         self.assertIn("1,650.00", text)   # total due
-        self.assertIn("Payments received", text)
-        self.assertIn("500.00", text)
+        # the account's activity from the journal items, with a running balance that ends on the total due
+        self.assertIn("Account activity since", text)
+        self.assertRegex(text, r"Balance brought forward \$ 1,500\.00")
+        self.assertRegex(text, r"Payment.*\$ 500\.00 \$ 1,650\.00 Balance \$ 1,650\.00")
 
     def test_letter_lists_the_overdue_invoices_with_the_level(self):
         text = self._render(
