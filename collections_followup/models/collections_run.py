@@ -596,10 +596,11 @@ class CollectionsRun(models.AbstractModel):
         Amounts in company currency, as the decision's residuals."""
         if not decision.total_credits:
             return {}
-        listed = set(decision.listed_move_ids)
+        listed = set(decision.listed_items) or {(item.move_id, item.days_late) for item in decision.items
+                                                if item.move_id in set(decision.listed_move_ids)}
         owed = [((item.move_id, today - timedelta(days=item.days_late)), today - timedelta(days=item.days_late),
                  item.residual)
-                for item in decision.items if item.move_id in listed and item.residual > 0]
+                for item in decision.items if (item.move_id, item.days_late) in listed and item.residual > 0]
         credits, left = [], decision.total_credits
         for item in sorted((i for i in decision.items if i.residual < 0), key=lambda i: -i.days_late):
             take = min(-item.residual, left)  # excluded credits are not in total_credits: capped by it
