@@ -25,7 +25,8 @@ class CollectionsSelfCheck(models.AbstractModel):
     def _cron_self_check(self):
         today = fields.Date.context_today(self)
         # sudo: the scheduled job reads every company's figures and writes tasks for its managers.
-        for company in self.env["res.company"].sudo().search([]):
+        # The companies that use Collections: those with a default policy (as the weekly digest).
+        for company in self.env["collections.policy"].sudo().search([("is_default", "=", True)]).company_id:
             figures = self.sudo()._figures(company)
             if not self._disagree(company, figures):
                 continue
