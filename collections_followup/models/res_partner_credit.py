@@ -101,6 +101,10 @@ class ResPartner(models.Model):
         string="Proposed Limit", compute="_compute_collections_behaviour",
         currency_field="collections_currency_id",
     )
+    collections_proposed_display = fields.Char(
+        string="Proposed", compute="_compute_collections_behaviour",
+        help="The proposed limit, or 'Cash only' when the payment history calls for no credit at all.",
+    )
     collections_proposed_cash_only = fields.Boolean(
         string="Proposed: Cash Only", compute="_compute_collections_behaviour",
         help="The payment history calls for no credit at all (an invoice paid or still open 90 days late or "
@@ -190,6 +194,10 @@ class ResPartner(models.Model):
             partner.collections_invoiced_12m = float(behaviour.amount) if behaviour else 0.0
             partner.collections_proposed_limit = float(proposal) if proposal is not None else 0.0
             partner.collections_proposed_cash_only = proposal is not None and proposal <= 0
+            partner.collections_proposed_display = (
+                self.env._("Cash only") if partner.collections_proposed_cash_only
+                else format_amount(self.env, float(proposal), company.currency_id) if proposal is not None else ""
+            )
 
     def action_collections_approve_limit(self):
         """Managers: set each customer's credit limit to the proposed one (history kept)."""

@@ -159,6 +159,7 @@ class TestCredit(CollectionsCommon):
         partner = self.customer.with_user(self.manager).with_company(self.company)
         self.assertTrue(partner.collections_proposed_cash_only)
         self.assertEqual(partner.collections_proposed_limit, 0.0)
+        self.assertEqual(partner.collections_proposed_display, "Cash only", "the review says it, not '0.00'")
         partner.action_collections_approve_limit()
         self.assertEqual(partner.sudo().credit_limit, 2000.0, "the limit is not turned into 'no limit'")
         self.assertTrue(partner.collections_credit_hold)
