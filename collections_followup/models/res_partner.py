@@ -791,18 +791,22 @@ class ResPartner(models.Model):
             ("parent_state", "=", "posted"), ("account_id.account_type", "=", "asset_receivable"),
             ("date", "<=", today),
         ]
-        lines = Line.search(domain, order="date, move_id, id")
-        currencies = lines.currency_id
-        currency = currencies if len(currencies) == 1 else company.currency_id
+        # The whole history in one grouped query (per currency and before/after the period), the
+        # period's items one by one: a customer of many years is not read line by line.
+        history = Line._read_group(domain, ["currency_id"], ["amount_currency:sum", "balance:sum"])
+        before = {currency: (in_currency, balance) for currency, in_currency, balance in Line._read_group(
+            [*domain, ("date", "<", date_from)], ["currency_id"], ["amount_currency:sum", "balance:sum"])}
+        currencies = [row[0] for row in history]
+        currency = currencies[0] if len(currencies) == 1 else company.currency_id
         in_foreign = currency != company.currency_id
 
         def amount(line):
             return line.amount_currency if in_foreign else line.balance
 
-        opening = sum(amount(line) for line in lines if line.date < date_from)
+        opening = sum(in_currency if in_foreign else balance for in_currency, balance in before.values())
         balance = opening
         rows = []
-        for line in lines.filtered(lambda item: item.date >= date_from):
+        for line in Line.search([*domain, ("date", ">=", date_from)], order="date, move_id, id"):
             balance += amount(line)
             matched = (line.matched_debit_ids.debit_move_id | line.matched_credit_ids.credit_move_id).move_id
             rows.append({
