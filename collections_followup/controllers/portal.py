@@ -34,24 +34,39 @@ class CollectionsPortal(PortalAccount):
     def _collections_overview_values(self, **kwargs):
         partner = request.env.user.partner_id.commercial_partner_id
         today = fields.Date.context_today(request.env.user)
-        # Invoices of the customer's own commercial entity only (the portal
-        # record rules on account.move already say so; the domain says it again).
+        # What is open, as the reminders state it (collections.ledger): each open instalment with
+        # its own due date, the credits not applied yet, totals per currency; in each company the
+        # customer owes something to.
+        Ledger = request.env["collections.ledger"]
+        # sudo: the companies the customer's own open items are in (ids only).
+        companies = request.env["account.move.line"].sudo()._read_group([
+            ("partner_id.commercial_partner_id", "=", partner.id), ("parent_state", "=", "posted"),
+            ("account_id.account_type", "=", "asset_receivable"), ("reconciled", "=", False),
+            ("amount_residual", "!=", 0),
+        ], ["company_id"])
+        rows = []
+        for (company,) in companies:
+            rows += Ledger._reminder_rows(partner, company)
+        debts = [row for row in rows if not row["credit"]]
+        credits = [row for row in rows if row["credit"]]
+        # The customer's invoices through its own access (Odoo's portal rules on account.move).
         invoices = request.env["account.move"].search([
-            ("commercial_partner_id", "=", partner.id),
-            ("state", "=", "posted"),
-            ("move_type", "=", "out_invoice"),
-            ("payment_state", "in", ("not_paid", "partial")),
+            ("id", "in", [row["move"].id for row in debts]), ("move_type", "=", "out_invoice"),
         ], order="invoice_date_due, id")
-        overdue = invoices.filtered(lambda m: m.invoice_date_due and m.invoice_date_due < today)
+        overdue = invoices.filtered(lambda move: any(row["move"] == move and row["days_late"] > 0 for row in debts))
         plans = request.env["collections.payment.plan"].search([("state", "in", ("proposed", "active"))])
         promises = request.env["collections.promise"].search([("state", "=", "open")])
         disputes = request.env["collections.dispute"].search([("state", "in", ("open", "review"))])
         planned = plans.filtered(lambda p: p.state == "active").move_ids
+        promisable = overdue - planned - promises.move_ids - disputes.move_ids
         values = self._prepare_portal_layout_values()
         values.update({
             "page_name": "collections",
             "partner": partner,
             "today": today,
+            "debts": debts,
+            "credits": credits,
+            "totals": Ledger._totals(rows),
             "invoices": invoices,
             "overdue": overdue,
             "planned": planned,
@@ -59,7 +74,10 @@ class CollectionsPortal(PortalAccount):
             "plans": plans,
             "promises": promises,
             "promise_max_date": today + timedelta(days=PORTAL_PROMISE_MAX_DAYS),
-            "promisable": overdue - planned - promises.move_ids - disputes.move_ids,
+            "promisable": promisable,
+            # What the promise form proposes: the overdue items of those invoices, in company currency.
+            "promisable_amount": sum(row["company_residual"] for row in debts
+                                     if row["move"] in promisable and row["days_late"] > 0),
             "disputes": disputes,
             "disputed": disputes.move_ids,
             "disputable": invoices - disputes.move_ids,

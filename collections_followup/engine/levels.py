@@ -25,7 +25,8 @@ Rules (documented in README.md, "How levels are decided"):
   when the customer is excluded, postponed, or owes nothing net of credits.
 * An item is one open receivable journal item: an invoice on an instalment
   payment term gives one item per open instalment, each with its own due
-  date and amount (they share the invoice's level: ``move_id``). An
+  date, amount and level (``line_id``): a second instalment falling due
+  later climbs the levels from the first, spaced from its own due date. An
   instalment not yet late is neither listed nor counted overdue.
 * Items excluded from follow-up (Odoo's ``no_followup``) are neither listed
   nor counted.
@@ -73,6 +74,8 @@ class OpenItem(NamedTuple):
     last_reminder_date: date | None = None
     excluded: bool = False
     paused_until: date | None = None
+    line_id: int | None = None
+    """The journal item (its level is its own: each instalment climbs the levels on its own)."""
 
 
 class ItemDecision(NamedTuple):
@@ -81,6 +84,7 @@ class ItemDecision(NamedTuple):
     residual: Decimal
     target_level_id: int | None
     next_date: date | None
+    line_id: int | None = None
 
 
 # tuple.__new__(cls, values) builds a NamedTuple without the Python-level __new__ of
@@ -175,14 +179,14 @@ def decide_partner(levels, items, today, postponed_until=None, excluded=False) -
     followed = set()
     followed_items = set()
     paused = False
-    for move_id, due_date, amount, reached_delay, last_reminder, item_excluded, paused_until in items:
+    for move_id, due_date, amount, reached_delay, last_reminder, item_excluded, paused_until, line_id in items:
         residual = amount if amount.__class__ is Decimal else _dec(amount)
         total_due += residual
         late = (today - due_date).days
         if item_excluded or residual <= 0:
             if residual < 0 and not item_excluded:
                 credits -= residual
-            append(new_tuple(ItemDecision, (move_id, late, residual, None, None)))
+            append(new_tuple(ItemDecision, (move_id, late, residual, None, None, line_id)))
             continue
         if late > 0:
             total_overdue += residual
@@ -217,7 +221,7 @@ def decide_partner(levels, items, today, postponed_until=None, excluded=False) -
             due_items.add(len(decisions))
         elif when is not None and when > today and (next_date is None or when < next_date):
             next_date = when
-        append(new_tuple(ItemDecision, (move_id, late, residual, target, when)))
+        append(new_tuple(ItemDecision, (move_id, late, residual, target, when, line_id)))
 
     def result(status, level_id=None, advancing=(), listed=(), next_action=next_date, reason="", net=Decimal(0),
                listed_items=()):

@@ -178,28 +178,23 @@ class CollectionsAction(models.Model):
         self.invalidate_model(["state", "failure_reason"])
 
     def _undo_reminder(self):
-        """Put the invoices of this reminder back where they were before it."""
+        """Put the items of this reminder back where they were before it."""
         self.ensure_one()
+        Ledger = self.env["collections.ledger"]
+        levels = {}
         for move in self.move_ids:
-            if move.collections_level_id != self.level_id or move.collections_last_reminder_date != self.action_date:
-                continue  # moved on since (or never reached it through this reminder)
             previous = self.search([
                 ("move_ids", "in", move.ids), ("channel", "in", ("email", "sms", "letter")), ("state", "=", "done"),
                 ("id", "<", self.id),
             ], order="id desc", limit=1)
-            self.env.cr.execute(SQL(
-                """
-                UPDATE account_move
-                   SET collections_level_id = %s,
-                       collections_last_reminder_date = %s,
-                       collections_reminder_count = GREATEST(COALESCE(collections_reminder_count, 0) - 1, 0)
-                 WHERE id = %s
-                """,
-                previous.level_id.id or None, previous.action_date or None, move.id,
-            ))
-        self.env["account.move"].invalidate_model([
-            "collections_level_id", "collections_last_reminder_date", "collections_reminder_count",
-        ])
+            for line in Ledger._open_lines_of(move):
+                if not line.collections_level_id or line.collections_last_reminder_date != self.action_date:
+                    continue  # moved on since (or never reached a level through this reminder)
+                # Back to the previous reminder's level when the item was already due then (the rule
+                # of the 19.0.1.1.0 migration), else to none.
+                was_due = previous and (line.date_maturity or line.date) <= previous.action_date
+                levels[line.id] = (previous.level_id.id, previous.action_date) if was_due else (None, None)
+        Ledger._set_levels(levels, reminder_count=-1)
 
     def action_open_document(self):
         self.ensure_one()

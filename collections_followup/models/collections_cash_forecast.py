@@ -44,7 +44,7 @@ class CollectionsCashForecast(models.Model):
         promises = self.env["collections.promise"].search([("company_id", "=", company.id), ("state", "=", "open")])
         arranged = plans.move_ids | promises.move_ids
         per_partner = {}
-        items = self.env["res.partner"]._collections_open_items(company, pauses=False)
+        items = self.env["collections.ledger"]._open_items(company, pauses=False)
         for partner_id, partner_items in items.items():
             per_partner.setdefault(partner_id, {"invoices": [], "instalments": [], "promises": []})["invoices"] = [
                 (item.due_date, item.residual) for item in partner_items

@@ -82,7 +82,7 @@ class CollectionsDashboard(models.AbstractModel):
     @api.model
     def _top_customers(self, company, today):
         Partner = self.env["res.partner"].sudo().with_company(company)
-        items = Partner._collections_open_items(company, pauses=False)
+        items = self.env["collections.ledger"]._open_items(company, pauses=False)
         overdue = []
         for partner_id, partner_items in items.items():
             late = [item for item in partner_items if item.due_date < today and item.residual > 0]

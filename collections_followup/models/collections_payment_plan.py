@@ -455,14 +455,9 @@ class CollectionsPaymentPlan(models.Model):
         target = policy.broken_plan_level_id
         previous = policy.level_ids.filtered(lambda level: target and level.delay < target.delay)
         previous = previous.sorted("delay")[-1:] if previous else previous
-        moves = self.move_ids.filtered(lambda m: m.payment_state in ("not_paid", "partial"))
-        if moves:
-            self.env.cr.execute(SQL(
-                "UPDATE account_move SET collections_level_id = %s, collections_last_reminder_date = NULL "
-                "WHERE id = ANY(%s)",
-                previous.id or None, moves.ids,
-            ))
-            moves.invalidate_recordset(["collections_level_id", "collections_last_reminder_date"])
+        Ledger = self.env["collections.ledger"]
+        lines = Ledger._open_lines_of(self.move_ids).filtered(lambda line: line.amount_residual > 0)
+        Ledger._set_levels(dict.fromkeys(lines.ids, (previous.id, None)))
 
 
 class CollectionsPaymentPlanLine(models.Model):

@@ -168,11 +168,11 @@ class CollectionsRun(models.AbstractModel):
         Partner = self.env["res.partner"].with_company(company)
         candidates = self._open_partner_ids(company, partner_ids)
         candidates -= self._handled_today(company, today) | self._waiting(company, now or fields.Datetime.now())
-        pauses = Partner._collections_pauses(company)
+        pauses = self.env["collections.ledger"]._pauses(company)
         ordered = sorted(candidates)
         first = int(len(ordered) * start)
         for chunk in split_every(self._decision_chunk_size, ordered[first:] + ordered[:first]):
-            items = Partner._collections_open_items(company, chunk, pauses=pauses)
+            items = self.env["collections.ledger"]._open_items(company, chunk, pauses=pauses)
             yield Partner.browse(chunk)._collections_decide(company, today, items=items)
 
     def _decide_all(self, company, today, now=None, partner_ids=None):
@@ -514,7 +514,14 @@ class CollectionsRun(models.AbstractModel):
         interest from the due date to today, less the interest already
         charged); the fixed compensation is charged once per invoice."""
         if origin == "scheduler":
-            targets = {item.move_id: item.target_level_id for item in decision.items if item.target_level_id}
+            # An invoice whose instalments reach different levels today pays the highest one's fee.
+            reached = {}
+            for item in decision.items:
+                if item.target_level_id:
+                    reached.setdefault(item.move_id, set()).add(item.target_level_id)
+            delays = {lvl.id: lvl.delay for lvl in self.env["collections.level"].sudo().browse(
+                set().union(*reached.values()) if reached else set())}
+            targets = {move_id: max(ids, key=delays.get) for move_id, ids in reached.items()}
         else:
             targets = dict.fromkeys(decision.listed_move_ids, level.id)
         levels = self.env["collections.level"].sudo().browse(set(targets.values()))
@@ -674,37 +681,30 @@ class CollectionsRun(models.AbstractModel):
         )
 
     def _advance(self, decision, level, today, origin):
-        """Record on the invoices the level the customer was just reminded at."""
-        by_level = defaultdict(list)
+        """Record on the reminded items (each invoice, or each instalment) the level they reached."""
         if origin == "scheduler":
-            for item in decision.items:
-                if item.target_level_id:
-                    by_level[item.target_level_id].append(item.move_id)
+            levels = {item.line_id: (item.target_level_id, today) for item in decision.items if item.target_level_id}
         else:
-            # A collector sent this level by hand: every listed invoice reaches it
-            # (never goes back to a lower one).
-            moves = self.env["account.move"].sudo().browse(decision.listed_move_ids)
-            for move in moves:
-                if not move.collections_level_id or move.collections_level_id.delay < level.delay:
-                    by_level[level.id].append(move.id)
+            # A collector sent this level by hand: every listed item reaches it (never goes back
+            # to a lower one). An invoice the decision did not list item by item (chosen in the
+            # send wizard) by its late items, else all of them.
+            keyed = {(item.move_id, item.days_late): item.line_id for item in decision.items}
+            chosen = {keyed[key] for key in decision.listed_items if key in keyed}
+            covered = {move_id for move_id, _late in decision.listed_items}
+            lines = self.env["collections.ledger"]._open_lines_of(
+                self.env["account.move"].browse(decision.listed_move_ids)).filtered("amount_residual")
+            levels = {}
+            for move, group in lines.grouped("move_id").items():
+                debts = group.filtered(lambda item: item.amount_residual > 0)
+                if move.id in covered:
+                    debts = debts.filtered(lambda item: item.id in chosen)
                 else:
-                    by_level[move.collections_level_id.id].append(move.id)
-        for level_id, move_ids in by_level.items():
-            # Plain UPDATE: these bookkeeping columns are not accounting data, and
-            # posted, hashed entries must not go through account.move.write().
-            self.env.cr.execute(SQL(
-                """
-                UPDATE account_move
-                   SET collections_level_id = %s,
-                       collections_last_reminder_date = %s,
-                       collections_reminder_count = COALESCE(collections_reminder_count, 0) + 1
-                 WHERE id = ANY(%s)
-                """,
-                level_id, today, move_ids,
-            ))
-        self.env["account.move"].invalidate_model([
-            "collections_level_id", "collections_last_reminder_date", "collections_reminder_count",
-        ])
+                    debts = debts.filtered(lambda item: (item.date_maturity or item.date) <= today) or debts
+                for line in debts:
+                    current = line.collections_level_id
+                    keep = current and current.delay >= level.delay
+                    levels[line.id] = (current.id if keep else level.id, today)
+        self.env["collections.ledger"]._set_levels(levels, reminder_count=1)
 
     def _log(self, partner, policy, level, channel, origin, today, move_ids=(), decision=None, **values):
         vals = {
@@ -927,7 +927,8 @@ class CollectionsRun(models.AbstractModel):
         local = when.astimezone(ZoneInfo(tz))
         script = self.env["ir.qweb"]._render("collections_followup.call_script", {
             "partner": partner.commercial_partner_id,
-            "lines": partner._collections_lines(move_ids=decision.listed_move_ids),
+            "lines": [line for line in self.env["collections.ledger"]._reminder_rows(
+                partner, self.env.company, move_ids=set(decision.listed_move_ids)) if not line.get("credit")],
             "overdue": float(decision.total_overdue),
             "due": float(decision.total_due),
             "currency": self.env.company.currency_id,

@@ -42,7 +42,7 @@ class CollectionsSelfCheck(models.AbstractModel):
             ("company_id", "=", company.id), ("parent_state", "=", "posted"),
             ("account_id.account_type", "=", "asset_receivable"), ("reconciled", "=", False),
         ], [], ["amount_residual:sum"])[0][0] or 0.0
-        items = self.env["res.partner"].with_company(company)._collections_open_items(company, pauses=False)
+        items = self.env["collections.ledger"]._open_items(company, pauses=False)
         reader = float(sum((item.residual for partner_items in items.values() for item in partner_items), 0))
         aging = self.env["collections.aging.report"]._read_group(
             [("company_id", "=", company.id)], [], ["amount_residual:sum"])[0][0] or 0.0

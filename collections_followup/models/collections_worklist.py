@@ -1,7 +1,7 @@
 from odoo import fields, models
 from odoo.tools import SQL
 
-from ..report.collections_aging_report import OPEN_RECEIVABLE_LINES
+from .collections_ledger import OPEN_LINE
 from .res_partner import collector_sql
 
 # Kanban columns, in the order a collector works them.
@@ -139,7 +139,7 @@ class CollectionsWorklist(models.Model):
              WHERE c.amount_overdue > 0
                AND NOT COALESCE((p.collections_excluded ->> %(company)s)::boolean, FALSE)
             """,
-            open_lines=OPEN_RECEIVABLE_LINES,
+            open_lines=OPEN_LINE,
             today=today,
             company=company,
             collector=collector_sql(SQL("p"), company, SQL("c.company_id")),

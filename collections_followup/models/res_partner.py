@@ -1,7 +1,6 @@
 import io
 from collections import defaultdict
-from datetime import datetime, time, timedelta
-from decimal import Decimal
+from datetime import datetime, time
 from typing import NamedTuple
 
 import xlsxwriter
@@ -11,8 +10,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
-from ..engine import AGING_BUCKETS, Ladder, OpenItem, aging_bucket, days_late, decide_partner
-from ..engine.levels import new_tuple
+from ..engine import Ladder, decide_partner
 from ..engine.plans import kept_rate
 
 STATUSES = [
@@ -59,27 +57,6 @@ def collector_sql(partner, company_key, company_id):
         )""",
         p=partner, key=company_key, company=company_id,
     )
-
-
-def _reference(move):
-    """The customer's reference of a document, when it says more than its number."""
-    return next((ref for ref in (move.ref, move.payment_reference) if ref and ref != move.name), "")
-
-
-def _early_discount(move, today):
-    """(amount to pay, last date) when the invoice's payment term still grants
-    Odoo's early-payment discount today, else None."""
-    # The payment term first: Odoo's check below reads all the invoice's lines before it, and
-    # most terms grant no discount (a tenth of a reminder's time on invoices of a few lines).
-    if not move.invoice_payment_term_id.early_discount:
-        return None
-    if not move._is_eligible_for_early_payment_discount(move.currency_id, today):
-        return None
-    terms = move.line_ids.filtered(lambda line: line.display_type == "payment_term")
-    last_date = min(filter(None, terms.mapped("discount_date")), default=None)
-    if not last_date:
-        return None
-    return {"amount": sum(terms.mapped("discount_amount_currency")), "date": last_date}
 
 
 class ResPartner(models.Model):
@@ -230,139 +207,14 @@ class ResPartner(models.Model):
     # Decisions
     # ------------------------------------------------------------------
 
-    @api.model
-    def _collections_open_items(self, company, partner_ids=None, pauses=True):
-        """Open receivables per commercial partner, one query for all.
-
-        Returns {commercial_partner_id: [OpenItem, ...]}; amounts in company
-        currency, one item per open receivable journal item: an invoice on an
-        instalment payment term gives one item per open instalment, with its own
-        due date and amount (they share the invoice's level, through move_id).
-        ``pauses``: also read which items plans, promises, settlements and
-        disputes pause (one more query; amounts alone do not need it), or those
-        pauses already read ({move_id: date}, the run reads them once)."""
-        where_partner = SQL("TRUE")
-        if partner_ids is not None:
-            # Through the journal items' own partner (indexed), not a filter after the join.
-            where_partner = SQL(
-                "line.partner_id IN (SELECT id FROM res_partner WHERE commercial_partner_id = ANY(%s))",
-                list(partner_ids),
-            )
-        open_line = self._collections_open_line_filter(company)
-        self.env["account.move.line"].flush_model(["no_followup", "date_maturity"])
-        self.env["account.move"].flush_model([
-            "collections_level_id", "collections_last_reminder_date", "collections_deferred_until",
-        ])
-        rows = self.env.execute_query(SQL(
-            """
-            SELECT partner.commercial_partner_id,
-                   move.id,
-                   COALESCE(line.date_maturity, line.date),
-                   line.amount_residual::text,
-                   COALESCE(line.no_followup, FALSE),
-                   move.collections_level_id,
-                   move.collections_last_reminder_date,
-                   move.collections_deferred_until
-              FROM account_move_line line
-              JOIN res_partner partner ON partner.id = line.partner_id
-              JOIN account_move move ON move.id = line.move_id
-             WHERE %(open_line)s AND %(where_partner)s
-          ORDER BY line.id
-            """,
-            open_line=open_line,
-            where_partner=where_partner,
-        ))
-        if not isinstance(pauses, dict):
-            pauses = self._collections_pauses(company) if pauses else {}
-        # The delay of each level reached (one read, none when no item has a level yet), rather
-        # than a join in the query above: a tenth cheaper on 200,000 invoices (make bench).
-        # sudo: configuration, to place each item on its policy's ladder.
-        levels = self.env["collections.level"].sudo().browse({row[5] for row in rows if row[5]})
-        delays = {level.id: level.delay for level in levels}
-        # One OpenItem per row of the whole book (make bench: 200,000): a tight loop. The
-        # residual is read as text, exact, into a Decimal (not through Odoo's float).
-        items = defaultdict(list)
-        for partner_id, move_id, due, residual, excluded, level_id, last, deferred in rows:
-            reached = delays.get(level_id)
-            paused = pauses.get(move_id)
-            if deferred and (paused is None or deferred > paused):
-                paused = deferred
-            items[partner_id].append(
-                new_tuple(OpenItem, (move_id, due, Decimal(residual), reached, last, excluded, paused)))
-        return items
-
-    @api.model
-    def _collections_open_line_filter(self, company):
-        """SQL condition of an open receivable journal item of ``company`` (alias ``line``).
-
-        Written as Odoo's partial index of unreconciled items states it (account, partner,
-        ``reconciled IS NOT TRUE``), so that the planner may reach a customer's open items
-        through it when its paid history is long (on the bench's book, without history, it
-        keeps the partner index). Flushes what it reads."""
-        self.env["account.move.line"].flush_model([
-            "amount_residual", "reconciled", "parent_state", "account_id", "partner_id", "company_id",
-        ])
-        self.env["account.account"].flush_model(["account_type"])
-        self.flush_model(["commercial_partner_id"])
-        return SQL(
-            "line.company_id = %s AND line.parent_state = 'posted'"
-            " AND line.account_id IN (SELECT id FROM account_account WHERE account_type = 'asset_receivable')"
-            " AND line.reconciled IS NOT TRUE AND line.amount_residual != 0",
-            company.id,
-        )
-
-    @api.model
-    def _collections_pauses(self, company):
-        """{move_id: date} until which invoices under an arrangement are not chased.
-
-        Active payment plans, open disputes and invoices placed with an agency
-        or a lawyer pause until further notice (date.max), open promises until the promised date plus grace,
-        approved settlements until their deadline. One query over the (small) arrangement tables."""
-        for model in ("collections.payment.plan", "collections.promise", "collections.settlement",
-                      "collections.dispute", "collections.case"):
-            self.env[model].flush_model()
-        rows = self.env.execute_query(SQL(
-            """
-            SELECT rel.move_id, DATE '9999-12-31'
-              FROM collections_payment_plan_account_move_rel rel
-              JOIN collections_payment_plan plan ON plan.id = rel.plan_id
-             WHERE plan.state = 'active' AND plan.company_id = %(company)s
-             UNION ALL
-            SELECT rel.move_id, promise.promised_date + promise.grace_days
-              FROM collections_promise_account_move_rel rel
-              JOIN collections_promise promise ON promise.id = rel.promise_id
-             WHERE promise.state = 'open' AND promise.company_id = %(company)s
-             UNION ALL
-            SELECT rel.move_id, DATE '9999-12-31'
-              FROM collections_dispute_account_move_rel rel
-              JOIN collections_dispute dispute ON dispute.id = rel.dispute_id
-             WHERE dispute.state IN ('open', 'review') AND dispute.company_id = %(company)s
-             UNION ALL
-            SELECT rel.move_id, DATE '9999-12-31'
-              FROM collections_case_account_move_rel rel
-              JOIN collections_case ccase ON ccase.id = rel.case_id
-             WHERE ccase.state = 'open' AND ccase.company_id = %(company)s
-             UNION ALL
-            SELECT rel.move_id, settlement.deadline
-              FROM collections_settlement_account_move_rel rel
-              JOIN collections_settlement settlement ON settlement.id = rel.settlement_id
-             WHERE settlement.state = 'approved' AND settlement.company_id = %(company)s
-            """,
-            company=company.id,
-        ))
-        pauses = {}
-        for move_id, until in rows:
-            pauses[move_id] = max(until, pauses.get(move_id, until))
-        return pauses
-
     def _collections_decide(self, company=None, today=None, items=None):
         """{partner: (policy, PartnerDecision)} for these commercial partners.
 
-        ``items``: their open items when the caller already read them (_collections_open_items)."""
+        ``items``: their open items when the caller already read them (collections.ledger._open_items)."""
         company = company or self.env.company
         today = today or fields.Date.context_today(self)
         if items is None:
-            items = self._collections_open_items(company, self.ids)
+            items = self.env["collections.ledger"]._open_items(company, self.ids)
         # sudo: policies, levels and segments are configuration read to decide; what the decision
         # yields (status, amounts) is shown to internal users by design and to a portal customer
         # only for its own account (Odoo's portal rule on res.partner).
@@ -485,7 +337,7 @@ class ResPartner(models.Model):
             return NotImplemented
         values = {value} if isinstance(value, str) or not value else set(value)
         company = self.env.company
-        items = self._collections_open_items(company)
+        items = self.env["collections.ledger"]._open_items(company)
         candidates = self.browse(list(items)).exists()
         decisions = candidates._collections_decide(company)
         matching = [pid for pid, (_policy, decision) in decisions.items() if decision.status in values]
@@ -570,136 +422,6 @@ class ResPartner(models.Model):
             lambda p: p.active and p.email_normalized and not p.is_blacklisted and not p.message_bounce
         )
 
-    def _collections_lines(self, company=None, move_ids=None, until=None, items=None):
-        """Open invoices shown to the customer in reminders, letters and statements.
-
-        A list of dicts, oldest due date first, amounts in the invoice currency: one per
-        invoice, or one per open instalment of an invoice on an instalment payment term
-        (its own due date, days late and amount). ``items``: only these (move id, due date)
-        (the items a decision lists); else ``until``: only what falls due by then (None: all)."""
-        self.ensure_one()
-        company = company or self.env.company
-        today = fields.Date.context_today(self)
-        domain = [
-            ("commercial_partner_id", "=", self.commercial_partner_id.id),
-            ("company_id", "=", company.id),
-            ("state", "=", "posted"),
-            ("move_type", "in", ("out_invoice", "out_refund", "out_receipt")),
-            ("payment_state", "in", ("not_paid", "partial")),
-        ]
-        if move_ids is None:
-            commercial = self.commercial_partner_id
-            open_items = self._collections_open_items(company, commercial.ids).get(commercial.id, [])
-            move_ids = [item.move_id for item in open_items if not item.excluded and item.residual > 0]
-        domain.append(("id", "in", list(move_ids)))
-        # sudo: the customer's own open invoices, rendered into its own reminder, letter or statement.
-        moves = self.env["account.move"].sudo().search(domain, order="invoice_date_due, name, id")
-        moves._collections_ensure_access_tokens()  # the lines link to each invoice's portal page
-        sign = {"out_refund": -1}
-        lines = []
-        for move in moves:
-            receivables = move.line_ids.filtered(
-                lambda line: line.account_id.account_type == "asset_receivable"
-            ).sorted(lambda line: (line.date_maturity or line.date, line.id))
-            open_lines = receivables.filtered(lambda line: not line.reconciled and line.amount_residual)
-            if items is not None:
-                open_lines = open_lines.filtered(
-                    lambda line: (line.move_id.id, line.date_maturity or line.date) in items)
-            elif until:
-                open_lines = open_lines.filtered(lambda line: (line.date_maturity or line.date) <= until)
-            if len(receivables) <= 1:
-                if open_lines or (not until and items is None):
-                    due = move.invoice_date_due
-                    lines.append({
-                        "move": move,
-                        "name": move.name,
-                        "reference": _reference(move),
-                        "date": move.invoice_date,
-                        "due": due,
-                        "days_late": max((today - due).days, 0) if due else 0,
-                        "total": sign.get(move.move_type, 1) * move.amount_total,
-                        "residual": sign.get(move.move_type, 1) * move.amount_residual,
-                        "currency": move.currency_id,
-                        "url": move.get_portal_url(),
-                        "discount": _early_discount(move, today),
-                    })
-                continue
-            for number, line in enumerate(receivables, start=1):
-                if line not in open_lines:
-                    continue
-                due = line.date_maturity or line.date
-                lines.append({
-                    "move": move,
-                    "name": self.env._("%(invoice)s, instalment %(number)s of %(count)s",
-                                       invoice=move.name, number=number, count=len(receivables)),
-                    "reference": _reference(move),
-                    "date": move.invoice_date,
-                    "due": due,
-                    "days_late": max((today - due).days, 0),
-                    "total": line.amount_currency,
-                    "residual": line.amount_residual_currency,
-                    "currency": move.currency_id,
-                    "url": move.get_portal_url(),
-                    "discount": None,
-                })
-        return sorted(lines, key=lambda line: (line["due"] or today, line["name"]))
-
-    @api.model
-    def _collections_lines_filter(self, level):
-        """{"items": ...} or {"until": ...} for _collections_lines, from the context a reminder is
-        rendered in: the decision's listed items when given, else the level's window."""
-        listed = self.env.context.get("collections_listed_items")
-        if listed:
-            today = fields.Date.context_today(self)
-            return {"items": {(move_id, today - timedelta(days=late)) for move_id, late in listed}}
-        return {"until": self._collections_lines_until(level)}
-
-    @api.model
-    def _collections_lines_until(self, level):
-        """Last due date a reminder of ``level`` lists: what is late for a late level, what falls
-        due within the courtesy delay for a courtesy level (the engine's own listing rule)."""
-        if not level:
-            return None
-        return fields.Date.context_today(self) - timedelta(days=min(level.delay, 1))
-
-    def _collections_credit_lines(self, company=None):
-        """The customer's unapplied credits (credit notes, payments, any credit on its receivable not
-        matched yet), as lines of the reminder and letter tables: negative residuals in each
-        document's currency, oldest first. The engine allocates them to the listed items."""
-        self.ensure_one()
-        company = company or self.env.company
-        commercial = self.commercial_partner_id
-        items = self._collections_open_items(company, commercial.ids, pauses=False).get(commercial.id, [])
-        credit_ids = [item.move_id for item in items if not item.excluded and item.residual < 0]
-        if not credit_ids:
-            return []
-        # sudo: the customer's own open credits, shown in its own reminder or letter.
-        receivables = self.env["account.move.line"].sudo().search([
-            ("move_id", "in", credit_ids), ("company_id", "=", company.id), ("parent_state", "=", "posted"),
-            ("account_id.account_type", "=", "asset_receivable"), ("reconciled", "=", False),
-            ("partner_id.commercial_partner_id", "=", commercial.id),
-        ], order="date, id")
-        lines = []
-        for move, group in receivables.grouped("move_id").items():
-            residual = sum(group.mapped("amount_residual_currency"))
-            if group.currency_id.is_zero(residual) or residual >= 0:
-                continue
-            lines.append({
-                "move": move,
-                "name": move.name,
-                "reference": _reference(move) if move.is_invoice(include_receipts=True) else (move.ref or ""),
-                "date": move.invoice_date or move.date,
-                "due": False,
-                "days_late": 0,
-                "total": residual,
-                "residual": residual,
-                "currency": group.currency_id[:1],
-                "url": False,
-                "discount": None,
-                "credit": True,
-            })
-        return lines
-
     @api.depends_context("company")
     def _compute_collections_company_id(self):
         self.collections_company_id = self.env.company
@@ -707,130 +429,51 @@ class ResPartner(models.Model):
     @api.depends_context("company", "collections_move_ids", "collections_listed_items", "collections_level_id",
                          "collections_fee_lines", "lang")
     def _compute_collections_mail_table(self):
-        move_ids = self.env.context.get("collections_move_ids")
-        level = self.env["collections.level"].browse(self.env.context.get("collections_level_id")).exists()
-        which = self._collections_lines_filter(level) if move_ids is not None else {}
         for partner in self:
-            lines = partner._collections_lines(move_ids=move_ids, **which) + partner._collections_credit_lines()
+            lines = partner._collections_table_lines()
             partner.collections_mail_table = self.env["ir.qweb"]._render("collections_followup.mail_invoice_table", {
                 "partner": partner,
                 "lines": lines,
-                "totals": partner._collections_totals(lines),
+                "totals": self.env["collections.ledger"]._totals(lines),
                 "fees": self.env.context.get("collections_fee_lines") or (),
                 "company_currency": self.env.company.currency_id,
             })
 
+    def _collections_table_lines(self):
+        """The rows of a reminder's or a letter's table (collections.ledger): the debts it is about
+        (the context's documents and listed items, else the level's window, else all), then the
+        unapplied credits."""
+        self.ensure_one()
+        context = self.env.context
+        Ledger = self.env["collections.ledger"]
+        level = self.env["collections.level"].browse(context.get("collections_level_id")).exists()
+        move_ids = context.get("collections_move_ids")
+        which = Ledger._lines_filter(level) if move_ids is not None else {}
+        return Ledger._reminder_rows(self, self.env.company, move_ids=move_ids, **which)
+
     def _collections_letter_data(self):
-        """Values of the follow-up letter: level, invoices, totals, date."""
+        """Values of the follow-up letter: level, the debts and credits, totals per currency, fees, date."""
         self.ensure_one()
         context = self.env.context
         level = self.env["collections.level"].browse(context.get("collections_level_id")).exists()
-        move_ids = context.get("collections_move_ids")
-        which = self._collections_lines_filter(level) if move_ids is not None else {}
-        lines = self._collections_lines(move_ids=move_ids, **which) + self._collections_credit_lines()
+        lines = self._collections_table_lines()
         return {
             "level": level or self.collections_next_level_id or self.collections_level_id,
             "lines": lines,
-            "totals": self._collections_totals(lines),
+            "totals": self.env["collections.ledger"]._totals(lines),
             "fees": context.get("collections_fee_lines") or (),
             "today": fields.Date.context_today(self),
         }
 
     def _collections_statement_data(self, company=None, today=None):
-        """Open items with aging and the recent payments, for the statement PDF.
-
-        Amounts in company currency, straight from the ledger's residuals."""
+        """The statement of account (collections.ledger._statement): open items per document
+        currency with their aging, then the last 90 days of the account's activity."""
         self.ensure_one()
         company = company or self.env.company
         today = today or fields.Date.context_today(self)
-        commercial = self.commercial_partner_id
-        items = self._collections_open_items(company, commercial.ids).get(commercial.id, [])
-        # sudo: the open invoices and recent payments of the customer the caller holds (collector, report, or a
-        # portal customer's own account through Odoo's portal rule), listed on its statement or letter.
-        moves = self.env["account.move"].sudo().browse([item.move_id for item in items])
-        buckets = {key: 0.0 for key, *_rest in AGING_BUCKETS}
-        lines = []
-        for item in sorted(items, key=lambda i: (i.due_date, i.move_id)):
-            move = moves.browse(item.move_id)
-            late = days_late(item.due_date, today)
-            buckets[aging_bucket(late)] += float(item.residual)
-            lines.append({
-                "move": move,
-                "name": move.name,
-                "reference": _reference(move),
-                "date": move.invoice_date or move.date,
-                "due": item.due_date,
-                "days_late": max(late, 0),
-                "residual": float(item.residual),
-                "excluded": item.excluded,
-            })
-        activity = self._collections_statement_activity(company, today - relativedelta(days=90), today)
-        return {
-            "company": company,
-            "currency": company.currency_id,
-            "today": today,
-            "lines": lines,
-            "buckets": [(label, buckets[key]) for key, label, *_rest in AGING_BUCKETS],
-            "total": sum(buckets.values()),
-            "activity": activity,
-        }
-
-    def _collections_statement_activity(self, company, date_from, today):
-        """The customer's receivable account as the ledger has it, from ``date_from`` to ``today``:
-        the balance brought forward, then every posted receivable journal item (invoices, credit
-        notes, payments and bank statement lines reconciled with them, write-offs, exchange
-        differences) with what it was matched with (account.partial.reconcile) and the running
-        balance. In the customer's currency when all its items are in that one foreign currency,
-        else in the company's."""
-        self.ensure_one()
-        commercial = self.commercial_partner_id
-        # sudo: the customer's own receivable, for its own statement (collector, or the customer on the portal).
-        Line = self.env["account.move.line"].sudo()
-        domain = [
-            ("partner_id", "child_of", commercial.id), ("company_id", "=", company.id),
-            ("parent_state", "=", "posted"), ("account_id.account_type", "=", "asset_receivable"),
-            ("date", "<=", today),
-        ]
-        # The whole history in one grouped query (per currency and before/after the period), the
-        # period's items one by one: a customer of many years is not read line by line.
-        history = Line._read_group(domain, ["currency_id"], ["amount_currency:sum", "balance:sum"])
-        before = {currency: (in_currency, balance) for currency, in_currency, balance in Line._read_group(
-            [*domain, ("date", "<", date_from)], ["currency_id"], ["amount_currency:sum", "balance:sum"])}
-        currencies = [row[0] for row in history]
-        currency = currencies[0] if len(currencies) == 1 else company.currency_id
-        in_foreign = currency != company.currency_id
-
-        def amount(line):
-            return line.amount_currency if in_foreign else line.balance
-
-        opening = sum(in_currency if in_foreign else balance for in_currency, balance in before.values())
-        balance = opening
-        rows = []
-        for line in Line.search([*domain, ("date", ">=", date_from)], order="date, move_id, id"):
-            balance += amount(line)
-            matched = (line.matched_debit_ids.debit_move_id | line.matched_credit_ids.credit_move_id).move_id
-            rows.append({
-                "date": line.date,
-                "name": line.move_id.name,
-                "kind": self._collections_statement_kind(line),
-                "label": _reference(line.move_id),
-                "matched": ", ".join(matched.sorted("name").mapped("name")),
-                "debit": max(amount(line), 0.0),
-                "credit": max(-amount(line), 0.0),
-                "balance": balance,
-            })
-        return {"currency": currency, "date_from": date_from, "opening": opening, "rows": rows, "closing": balance}
-
-    @api.model
-    def _collections_statement_kind(self, line):
-        move = line.move_id
-        if move.move_type in ("out_invoice", "out_receipt"):
-            return self.env._("Invoice")
-        if move.move_type == "out_refund":
-            return self.env._("Credit note")
-        if move.origin_payment_id or move.statement_line_id:
-            return self.env._("Payment")
-        return self.env._("Entry")
+        data = self.env["collections.ledger"]._statement(
+            self.commercial_partner_id, company, today, today - relativedelta(days=90))
+        return {"company": company, "today": today, **data}
 
     def action_collections_statement_xlsx(self):
         """The statement as a spreadsheet: open items with aging, then the account's activity.
@@ -858,47 +501,48 @@ class ResPartner(models.Model):
         bold = book.add_format({"bold": True})
         day = book.add_format({"num_format": "yyyy-mm-dd"})
         money = book.add_format({"num_format": "#,##0.00"})
+
+        def write_date(sheet, row, column, value):
+            if value:
+                sheet.write_datetime(row, column, datetime.combine(value, time.min), day)
+
         sheet = book.add_worksheet(self.env._("Open items"))
         headers = [self.env._("Document"), self.env._("Date"), self.env._("Due Date"), self.env._("Days Late"),
-                   self.env._("Open Amount")]
+                   self.env._("Open Amount"), self.env._("Currency")]
         sheet.write_row(0, 0, headers, bold)
-        for row, line in enumerate(data["lines"], start=1):
-            sheet.write(row, 0, line["name"])
-            sheet.write_datetime(row, 1, datetime.combine(line["date"], time.min), day)
-            sheet.write_datetime(row, 2, datetime.combine(line["due"], time.min), day)
-            sheet.write_number(row, 3, line["days_late"])
-            sheet.write_number(row, 4, line["residual"], money)
-        sheet.write(len(data["lines"]) + 1, 3, self.env._("Total Due"), bold)
-        sheet.write_number(len(data["lines"]) + 1, 4, data["total"], money)
-        activity = data["activity"]
+        row = 1
+        for section in data["sections"]:
+            for line in section["lines"]:
+                sheet.write(row, 0, line["name"])
+                write_date(sheet, row, 1, line["date"])
+                write_date(sheet, row, 2, line["due"])
+                sheet.write_number(row, 3, line["days_late"])
+                sheet.write_number(row, 4, line["residual"], money)
+                sheet.write(row, 5, section["currency"].name)
+                row += 1
+            sheet.write(row, 3, self.env._("Total Due"), bold)
+            sheet.write_number(row, 4, section["total"], money)
+            sheet.write(row, 5, section["currency"].name, bold)
+            row += 2
         sheet = book.add_worksheet(self.env._("Activity"))
         sheet.write_row(0, 0, [self.env._("Date"), self.env._("Document"), self.env._("Type"),
                                self.env._("Reference"), self.env._("Matched With"), self.env._("Debit"),
                                self.env._("Credit"), self.env._("Balance")], bold)
-        sheet.write(1, 0, self.env._("Balance brought forward (%s)", activity["currency"].name))
-        sheet.write_number(1, 7, activity["opening"], money)
-        for row, line in enumerate(activity["rows"], start=2):
-            sheet.write_datetime(row, 0, datetime.combine(line["date"], time.min), day)
-            sheet.write_row(row, 1, [line["name"], line["kind"], line["label"], line["matched"]])
-            sheet.write_number(row, 5, line["debit"], money)
-            sheet.write_number(row, 6, line["credit"], money)
-            sheet.write_number(row, 7, line["balance"], money)
+        row = 1
+        for activity in data["activity"]:
+            sheet.write(row, 0, self.env._("Balance brought forward (%s)", activity["currency"].name))
+            sheet.write_number(row, 7, activity["opening"], money)
+            row += 1
+            for line in activity["rows"]:
+                write_date(sheet, row, 0, line["date"])
+                sheet.write_row(row, 1, [line["name"], line["kind"], line["label"], line["matched"]])
+                sheet.write_number(row, 5, line["debit"], money)
+                sheet.write_number(row, 6, line["credit"], money)
+                sheet.write_number(row, 7, line["balance"], money)
+                row += 1
+            row += 1
         book.close()
         return output.getvalue()
-
-    def _collections_totals(self, lines):
-        """Totals by currency of reminder lines (invoices and unapplied credits):
-        [(currency, net to pay, overdue, credits)]; credits are negative and count in the net."""
-        totals = {}
-        for line in lines:
-            due, overdue, credits = totals.get(line["currency"], (0.0, 0.0, 0.0))
-            credit = line["residual"] if line.get("credit") else 0.0
-            totals[line["currency"]] = (
-                due + line["residual"],
-                overdue + (line["residual"] if line["days_late"] > 0 else 0.0),
-                credits + credit,
-            )
-        return [(currency, due, overdue, credits) for currency, (due, overdue, credits) in totals.items()]
 
     def action_collections_open_actions(self):
         self.ensure_one()

@@ -123,7 +123,7 @@ class ResPartner(models.Model):
     @api.model
     def _collections_exposures(self, company, partners):
         """{commercial partner id: Exposure}, a fixed number of queries for any number of invoices."""
-        items = self._collections_open_items(company, partners.ids, pauses=False)
+        items = self.env["collections.ledger"]._open_items(company, partners.ids, pauses=False)
         # sudo: sums of the customer's draft invoices and unbilled orders; exposure is shown to
         # salespeople by design (README "Who can do what"), a portal customer reads only its own.
         drafts = dict(self.env["account.move"].sudo()._read_group(

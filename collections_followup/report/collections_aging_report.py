@@ -2,19 +2,12 @@ from odoo import fields, models
 from odoo.tools import SQL
 
 from ..engine.aging import AGING_BUCKETS
+from ..models.collections_ledger import OPEN_LINE
 from ..models.res_partner import collector_sql
 
 # The report's bucket values sort in age order ("0" not due ... "5" over 120),
 # so pivots and graphs show the columns youngest first.
 BUCKETS = [(str(index), label) for index, (_key, label, *_rest) in enumerate(AGING_BUCKETS)]
-
-
-# Open receivable journal items (aliases: line = account_move_line, account = account_account),
-# shared by the aging report and the worklist.
-OPEN_RECEIVABLE_LINES = SQL(
-    "account.account_type = 'asset_receivable' AND line.parent_state = 'posted' "
-    "AND NOT line.reconciled AND line.amount_residual != 0"
-)
 
 
 def _bucket_case(days_late: SQL) -> SQL:
@@ -43,8 +36,8 @@ class CollectionsAgingReport(models.Model):
         "account.move.line": [
             "account_id", "amount_residual", "amount_residual_currency", "company_id", "company_currency_id",
             "currency_id", "date", "date_maturity", "move_id", "parent_state", "partner_id", "reconciled",
+            "collections_level_id",
         ],
-        "account.move": ["collections_level_id"],
         "account.account": ["account_type"],
         "res.partner": ["commercial_partner_id", "collections_user_id", "collections_policy_id",
                         "collections_segment_id"],
@@ -83,7 +76,7 @@ class CollectionsAgingReport(models.Model):
                    line.account_id,
                    %(collector)s AS collector_id,
                    (commercial.collections_segment_id ->> line.company_id::text)::int AS segment_id,
-                   move.collections_level_id AS level_id,
+                   line.collections_level_id AS level_id,
                    COALESCE(line.date_maturity, line.date) AS date_due,
                    GREATEST(%(days_late)s, 0) AS days_late,
                    %(bucket)s AS bucket,
@@ -96,7 +89,7 @@ class CollectionsAgingReport(models.Model):
               JOIN res_partner commercial ON commercial.id = partner.commercial_partner_id
              WHERE %(open_lines)s
             """,
-            open_lines=OPEN_RECEIVABLE_LINES,
+            open_lines=OPEN_LINE,
             collector=collector_sql(SQL("commercial"), SQL("line.company_id::text"), SQL("line.company_id")),
             days_late=days_late,
             bucket=_bucket_case(days_late),

@@ -25,3 +25,4 @@ from . import test_rpc_doors
 from . import test_ledger
 from . import test_ledger_property
 from . import test_self_check
+from . import test_migrations

@@ -93,6 +93,12 @@ class CollectionsCommon(AccountTestInvoicingCommon, MailCommon):
             "payment_difference_handling": "open",
         })._create_payments()
 
+    @classmethod
+    def _reached(cls, move, level, when):
+        """As an earlier run left it: every open receivable item of ``move`` reached ``level`` on ``when``."""
+        Ledger = cls.env["collections.ledger"]
+        Ledger._set_levels(dict.fromkeys(Ledger._open_lines_of(move).ids, (level.id or None, when)))
+
     def _run(self, company=None, today=TODAY):
         company = company or self.company
         return self.env["collections.run"].with_company(company)._run_company(company, today)

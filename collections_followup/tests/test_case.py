@@ -23,11 +23,7 @@ class TestEscalation(CollectionsCommon):
 
     def _at_second_level(self):
         """The old invoice already had the second reminder: the final notice is next."""
-        self.env.cr.execute(
-            "UPDATE account_move SET collections_level_id = %s, collections_last_reminder_date = %s WHERE id = %s",
-            [self.level_second.id, TODAY - timedelta(days=60), self.old.id],
-        )
-        self.old.invalidate_recordset()
+        self._reached(self.old, self.level_second, TODAY - timedelta(days=60))
 
     def _case(self, user=None, moves=None, **values):
         case = self.env["collections.case"].with_user(user or self.collector).create({

@@ -3,7 +3,6 @@ from datetime import timedelta
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, freeze_time, tagged
 
-from ..models.collections_guard import server
 from .common import TODAY, CollectionsCommon
 
 # Open items, draft invoices (grouped) and the records they need: the same for 1 or 60 invoices.
@@ -107,10 +106,7 @@ class TestCredit(CollectionsCommon):
     def test_follow_up_level_puts_on_hold_and_payment_releases(self):
         self.level_final.with_user(self.manager).credit_hold = True
         invoice = self._invoice(self.customer, 800.0, 60)
-        server(invoice.sudo()).write({  # as an earlier run left it
-            "collections_level_id": self.level_second.id,
-            "collections_last_reminder_date": TODAY - timedelta(days=30),
-        })
+        self._reached(invoice, self.level_second, TODAY - timedelta(days=30))
         with self.mock_mail_gateway():
             self._run()
         self.assertTrue(self.customer.collections_credit_hold)

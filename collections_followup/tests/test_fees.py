@@ -54,8 +54,7 @@ class TestLateFees(CollectionsCommon):
         late = self._invoice(self.customer, 1000.0, 10)
         self._run()
         # The level is sent again (a collector resends it by hand the next day): no second fee.
-        self.env.cr.execute("UPDATE account_move SET collections_level_id = NULL WHERE id = %s", [late.id])
-        late.invalidate_recordset()
+        self._reached(late, self.env["collections.level"], None)
         self._run(today=TODAY + timedelta(days=1))
         self.assertEqual(len(self._fee_invoices()), 1)
         self.assertEqual(self.env["collections.fee"].search_count([("move_id", "=", late.id)]), 1)

@@ -4,7 +4,6 @@ from unittest.mock import patch
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import freeze_time, tagged
 
-from ..models.collections_guard import server
 from .common import TODAY, CollectionsCommon
 
 
@@ -209,10 +208,7 @@ class TestFollowupRun(CollectionsCommon):
     def test_letter_level_keeps_a_pdf_on_the_log(self):
         invoice = self._invoice(self.customer, 900.0, 60)
         # As if the second reminder had been sent a month ago.
-        server(invoice.sudo()).write({  # as an earlier run left it
-            "collections_level_id": self.level_second.id,
-            "collections_last_reminder_date": TODAY - timedelta(days=30),
-        })
+        self._reached(invoice, self.level_second, TODAY - timedelta(days=30))
         with self.mock_mail_gateway():
             self._run()
         self.assertEqual(invoice.collections_level_id, self.level_final)

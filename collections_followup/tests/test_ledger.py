@@ -3,6 +3,7 @@
 Each case failed before this change (the reminder asked for the gross overdue amount,
 or a customer whose credits covered its overdue invoices was reminded)."""
 import io
+import re
 from datetime import timedelta
 
 import openpyxl
@@ -113,13 +114,8 @@ class TestOneCollector(CollectionsCommon):
                          self.collector)
 
 
-@tagged("post_install", "-at_install")
-@freeze_time(TODAY)
-class TestInstalments(CollectionsCommon):
-    """An invoice on a 30 % / 70 % payment term: each instalment has its own due date and amount.
-
-    Before: the run took the earliest due date and the whole residual (1,000 counted overdue when 300
-    was), while the reminder showed the last instalment's due date ("not yet due")."""
+class InstalmentCommon(CollectionsCommon):
+    """A 30 % / 70 % payment term and invoices on it."""
 
     @classmethod
     def setUpClass(cls):
@@ -145,6 +141,15 @@ class TestInstalments(CollectionsCommon):
         move.action_post()
         return move
 
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestInstalments(InstalmentCommon):
+    """An invoice on a 30 % / 70 % payment term: each instalment has its own due date and amount.
+
+    Before: the run took the earliest due date and the whole residual (1,000 counted overdue when 300
+    was), while the reminder showed the last instalment's due date ("not yet due")."""
+
     def test_only_the_late_instalment_is_reminded_with_its_own_due_date(self):
         invoice = self._instalment_invoice(1000.0, TODAY - timedelta(days=20))  # 300 20 days late, 700 in 40
         partner = self.customer.with_user(self.collector)
@@ -159,7 +164,7 @@ class TestInstalments(CollectionsCommon):
         self.assertNotIn("1,000.00", body.split("Total due")[-1])
         self.assertEqual(self._actions(self.customer, channel="email").amount_overdue, 300.0)
         # the full statement-style table (no level) lists both instalments, each with its due date
-        lines = self.customer.with_company(self.company)._collections_lines()
+        lines = self.env["collections.ledger"]._reminder_rows(self.customer, self.company)
         self.assertEqual([(line["due"], line["residual"]) for line in lines],
                          [(TODAY - timedelta(days=20), 300.0), (TODAY + timedelta(days=40), 700.0)])
 
@@ -209,18 +214,19 @@ class TestStatement(CollectionsCommon):
         self._bank_line_matched_with(invoice, 400.0, TODAY - timedelta(days=10))
         self.assertEqual(invoice.amount_residual, 600.0)
         data = self.customer.with_user(self.collector)._collections_statement_data(self.company, TODAY)
-        activity = data["activity"]
+        [activity] = data["activity"]
+        [section] = data["sections"]
         self.assertEqual(activity["opening"], 0.0)
         rows = [(row["kind"], row["debit"], row["credit"], row["balance"]) for row in activity["rows"]]
         self.assertEqual(rows, [("Invoice", 1000.0, 0.0, 1000.0), ("Payment", 0.0, 400.0, 600.0)])
         self.assertIn(invoice.name, activity["rows"][1]["matched"])
-        self.assertEqual(activity["closing"], data["total"], "the running balance ends on what is open")
+        self.assertEqual(activity["closing"], section["total"], "the running balance ends on what is open")
 
     def test_statement_in_the_customers_currency_and_as_xlsx(self):
         euro = self.setup_other_currency("EUR", rates=[("2026-01-01", 2.0)])
         invoice = self._invoice(self.customer, 500.0, 20, currency=euro)
         self._pay(invoice, 100.0)
-        activity = self.customer._collections_statement_data(self.company, TODAY)["activity"]
+        [activity] = self.customer._collections_statement_data(self.company, TODAY)["activity"]
         self.assertEqual(activity["currency"], euro)
         self.assertEqual(activity["closing"], 400.0, "in euros, as invoiced")
         action = self.customer.with_user(self.collector).action_collections_statement_xlsx()
@@ -230,3 +236,109 @@ class TestStatement(CollectionsCommon):
         self.assertEqual(sheet.cell(row=sheet.max_row, column=8).value, 400.0)
         with self.assertRaises(AccessError):
             self.customer.with_user(self.salesman).action_collections_statement_xlsx()
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestInstalmentLevels(InstalmentCommon):
+    """Each instalment climbs the levels on its own. Before: the level was the invoice's, so a second
+    instalment falling due after the first had reached the second reminder got the final notice as
+    its very first reminder."""
+
+    def _receivables(self, invoice):
+        return invoice.line_ids.filtered(
+            lambda line: line.account_id.account_type == "asset_receivable").sorted("date_maturity")
+
+    def test_a_later_instalment_starts_at_the_first_level(self):
+        invoice = self._instalment_invoice(1000.0, TODAY - timedelta(days=100))  # 300 due 100 days ago, 700 40
+        first, second = self._receivables(invoice)
+        Ledger = self.env["collections.ledger"]
+        Ledger._set_levels({first.id: (self.level_second.id, TODAY - timedelta(days=50))})
+        self.assertEqual(invoice.collections_level_id, self.level_second, "the invoice shows its highest level")
+        with self.mock_mail_gateway():
+            self._run()
+        self.assertEqual(first.collections_level_id, self.level_final, "second reminder 50 days ago: final notice")
+        self.assertEqual(second.collections_level_id, self.level_first,
+                         "its first reminder, although the invoice's other instalment is further")
+        self.assertEqual((first | second).mapped("collections_last_reminder_date"), [TODAY, TODAY])
+        self.assertEqual(invoice.collections_level_id, self.level_final)
+        self.assertEqual(invoice.collections_reminder_count, 1, "one reminder about the invoice")
+        body = self._mails_to(self.customer)[0].body_html
+        self.assertIn(f"{invoice.name}, instalment 1 of 2", body)
+        self.assertIn(f"{invoice.name}, instalment 2 of 2", body)
+
+    def test_undelivered_reminder_puts_each_instalment_back(self):
+        invoice = self._instalment_invoice(1000.0, TODAY - timedelta(days=100))
+        first, second = self._receivables(invoice)
+        self.env["collections.ledger"]._set_levels({first.id: (self.level_second.id, TODAY - timedelta(days=50))})
+        with self.mock_mail_gateway():
+            self._run()
+        reminder = self._actions(self.customer, channel="email")
+        reminder._undo_reminder()
+        self.assertEqual(first.collections_level_id, self.env["collections.level"],
+                         "no earlier reminder in the log: back to none")
+        self.assertFalse(second.collections_level_id)
+        self.assertEqual(invoice.collections_reminder_count, 0)
+
+    def test_levels_of_journal_items_are_set_by_collections_only(self):
+        invoice = self._instalment_invoice(1000.0, TODAY - timedelta(days=100))
+        first = self._receivables(invoice)[0]
+        for user in (self.env.user, self.billing, self.collector, self.manager):
+            with self.subTest(user=user.name), self.assertRaises(AccessError):
+                first.with_user(user).write({"collections_level_id": self.level_final.id})
+        draft = self._invoice(self.customer, 100.0, 5, post=False)
+        receivable = draft.line_ids.filtered(lambda line: line.account_id.account_type == "asset_receivable")
+        for user in (self.env.user, self.billing):
+            with self.subTest(user=user.name, door="draft invoice"), self.assertRaises(AccessError):
+                draft.with_user(user).write({"line_ids": [
+                    (1, receivable.id, {"collections_last_reminder_date": TODAY})]})
+        self.assertFalse(first.collections_level_id)
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestStatementCurrencies(CollectionsCommon):
+    """The statement per document currency: a customer invoiced in the company's currency and in
+    euros gets a section per currency, each with its open items, aging, total and running balance
+    (before: one section in the company's currency, euro amounts converted)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.euro = cls.setup_other_currency("EUR", rates=[("2026-01-01", 2.0)])
+
+    def test_a_section_per_currency_each_ending_on_what_is_open(self):
+        local = self._invoice(self.customer, 1000.0, 20)
+        self._pay(local, 250.0)
+        foreign = self._invoice(self.customer, 500.0, 10, currency=self.euro)
+        self._pay(foreign, 100.0)
+        data = self.customer.with_user(self.collector)._collections_statement_data(self.company, TODAY)
+        sections = {section["currency"]: section for section in data["sections"]}
+        self.assertEqual(set(sections), {self.company.currency_id, self.euro})
+        self.assertEqual(sections[self.company.currency_id]["total"], 750.0)
+        self.assertEqual(sections[self.euro]["total"], 400.0, "in euros, as invoiced (not 200 converted)")
+        activity = {section["currency"]: section for section in data["activity"]}
+        self.assertEqual(activity[self.company.currency_id]["closing"], 750.0)
+        self.assertEqual(activity[self.euro]["closing"], 400.0)
+        pdf = self.env["ir.actions.report"].with_user(self.collector)._render_qweb_html(
+            "collections_followup.action_report_collections_statement", self.customer.ids)[0].decode()
+        text = re.sub(r"<[^>]+>", "", pdf)
+        self.assertIn("Open items (EUR)", text)
+        self.assertIn(f"Open items ({self.company.currency_id.name})", text)
+
+    def test_a_euro_invoice_paid_in_the_companys_currency_gives_one_account(self):
+        foreign = self._invoice(self.customer, 500.0, 10, currency=self.euro)
+        self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=foreign.ids,
+        ).create({
+            "amount": 50.0, "currency_id": self.company.currency_id.id, "payment_date": TODAY,
+            "payment_difference_handling": "open",
+        })._create_payments()
+        self.assertEqual(foreign.amount_residual, 400.0, "50 in the company's currency pays 100 euros")
+        data = self.customer._collections_statement_data(self.company, TODAY)
+        [section] = data["sections"]
+        self.assertEqual((section["currency"], section["total"]), (self.euro, 400.0))
+        [activity] = data["activity"]
+        self.assertEqual(activity["currency"], self.company.currency_id,
+                         "reconciled across currencies: one account, in the company's currency")
+        self.assertEqual(activity["closing"], 200.0, "the 400 euros still open, at 2.0 euros to the unit")

@@ -115,7 +115,7 @@ class TestLedgerProperty(CollectionsCommon):
             # item whose courtesy reminder is due today goes in the same communication)
             listed[customer] = {(move_id, TODAY - timedelta(days=late)) for move_id, late in decision.listed_items}
             due, credits, _per_currency = self._ledger(customer, listed=listed[customer])
-            late, _credits, _per_currency = self._ledger(customer, customer._collections_lines_until(level))
+            late, _credits, _per_currency = self._ledger(customer, self.env["collections.ledger"]._lines_until(level))
             with self.subTest(customer=customer.name, level=level.name, due=due, credits=credits):
                 self.assertGreater(due - credits, 0.005, "a reminder for what the credits cover")
                 self.assertAlmostEqual(float(decision.net_to_pay), due - credits, places=2)
@@ -136,11 +136,10 @@ class TestLedgerProperty(CollectionsCommon):
                 self.assertAlmostEqual(emails.amount_overdue, max(late - credits, 0.0), places=2)
                 # the reminder's table, per currency, against the ledger's items in that currency
                 _due, _credits, per_currency = self._ledger(customer, listed=listed[customer])
-                lines = (customer.with_company(self.company)._collections_lines(
-                    move_ids=emails.move_ids.ids, items=listed[customer])
-                    + customer._collections_credit_lines(self.company))
-                totals = {currency: net for currency, net, _overdue, _credits
-                          in customer._collections_totals(lines)}
+                Ledger = self.env["collections.ledger"]
+                lines = Ledger._reminder_rows(customer, self.company, move_ids=emails.move_ids.ids,
+                                              items=listed[customer])
+                totals = {currency: net for currency, net, _overdue, _credits in Ledger._totals(lines)}
                 for currency, (due_cur, credit_cur) in per_currency.items():
                     self.assertAlmostEqual(totals.get(currency, 0.0), due_cur - credit_cur, places=2,
                                            msg=f"net to pay in {currency.name}")

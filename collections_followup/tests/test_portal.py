@@ -141,3 +141,32 @@ class TestCollectionsPortal(CollectionsCommon, HttpCase):
         promise = self.env["collections.promise"].search([("partner_id", "=", self.customer.id)])
         self.assertEqual(promise.move_ids, self.inv_b, "the invoice outside the plan")
         self.assertEqual(promise.promised_date, self.today + timedelta(days=7))
+
+    def test_balance_page_states_the_ledger_instalments_and_credits(self):
+        """Each open instalment with its own due date, the credits not yet applied, and a total due net of
+        them. Before: one row per invoice with the last instalment's due date, credits left out of the
+        total (600 + 300 + 1,000 shown as due, not 1,800)."""
+        term = self.env["account.payment.term"].create({"name": "30/70", "line_ids": [
+            (0, 0, {"value": "percent", "value_amount": 30.0, "nb_days": 0}),
+            (0, 0, {"value": "percent", "value_amount": 70.0, "nb_days": 60}),
+        ]})
+        instalments = self.env["account.move"].create({
+            "move_type": "out_invoice", "partner_id": self.customer.id,
+            "invoice_date": self.today - timedelta(days=20), "invoice_payment_term_id": term.id,
+            "invoice_line_ids": [(0, 0, {"name": "Machine", "quantity": 1, "price_unit": 1000.0,
+                                         "tax_ids": [(6, 0, [])]})],
+        })
+        refund = self.env["account.move"].create({
+            "move_type": "out_refund", "partner_id": self.customer.id, "invoice_date": self.today,
+            "invoice_line_ids": [(0, 0, {"name": "Returned", "quantity": 1, "price_unit": 100.0,
+                                         "tax_ids": [(6, 0, [])]})],
+        })
+        (instalments | refund).action_post()
+        self.authenticate("portal_paula", "portal_paula")
+        page = self.url_open("/my/collections").text
+        self.assertIn(f"{instalments.name}, instalment 1 of 2", page)
+        self.assertIn(f"{instalments.name}, instalment 2 of 2", page)
+        self.assertIn("Credits not yet applied", page)
+        self.assertIn(refund.name, page)
+        self.assertIn("1,800.00", page, "600 + 300 + 1,000 - 100: the net total due")
+        self.assertIn("1,200.00", page, "overdue: 600 + 300 + the first instalment's 300")

@@ -200,10 +200,12 @@ class TestEarlyPaymentDiscount(CollectionsCommon):
         })
         move.action_post()
         partner = self.customer.with_user(self.collector)
-        [line] = partner._collections_lines(move_ids=move.ids)
+        [line] = self.env["collections.ledger"].with_user(self.collector)._reminder_rows(partner, self.company,
+                                                                                          move_ids=move.ids)
         self.assertEqual(line["discount"], {"amount": 980.0, "date": TODAY + timedelta(days=7)})
         table = partner.with_context(collections_move_ids=move.ids).collections_mail_table
         self.assertIn("if paid by", table)
         with freeze_time(TODAY + timedelta(days=8)):
-            [line] = partner._collections_lines(move_ids=move.ids)
+            [line] = self.env["collections.ledger"].with_user(self.collector)._reminder_rows(partner, self.company,
+                                                                                          move_ids=move.ids)
             self.assertIsNone(line["discount"], "expired the day after its last date")

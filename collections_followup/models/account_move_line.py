@@ -1,0 +1,26 @@
+from odoo import api, fields, models
+
+from .collections_guard import check_protected
+
+# Written by the ledger's one writer of levels (collections.ledger._set_levels) only.
+PROTECTED_LINE_FIELDS = frozenset({"collections_level_id", "collections_last_reminder_date"})
+
+
+class AccountMoveLine(models.Model):
+    _inherit = "account.move.line"
+
+    # On receivable journal items: each instalment of an invoice climbs the levels on its own.
+    collections_level_id = fields.Many2one(
+        "collections.level", string="Follow-up Level", readonly=True, copy=False, index="btree_not_null",
+        help="Last follow-up level this receivable item (an invoice, or one instalment of it) reached.",
+    )
+    collections_last_reminder_date = fields.Date(string="Last Reminder", readonly=True, copy=False)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        check_protected(self, vals_list, PROTECTED_LINE_FIELDS, create=True)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        check_protected(self, [vals], PROTECTED_LINE_FIELDS)
+        return super().write(vals)
