@@ -67,6 +67,8 @@ FOREIGN_CURRENCY_CUSTOMER = "Orion Software GmbH"
 DEMO_LIMITS = {"Harbor Logistics": 5000.0, "Cobalt Print Works": 4000.0, "Northwind Traders": 1000.0}
 ON_HOLD = "Quartz Medical Supplies"
 EXCLUDED_INVOICE_CUSTOMER = "Lakeside Hotel Group"
+# What real books hold besides plain invoices: an invoice on instalments and a credit note not applied yet.
+LEDGER_CASES_CUSTOMER = "Blue Fjord Seafood"
 
 
 class CollectionsDemo(models.AbstractModel):
@@ -144,12 +146,41 @@ class CollectionsDemo(models.AbstractModel):
                     })._create_payments()
                 if name == EXCLUDED_INVOICE_CUSTOMER:
                     move.no_followup = True
+        self._populate_ledger_cases(company, journal, product, today)
         self._populate_credit(company)
         self._populate_contact(company, collector, today)
         self._populate_arrangements(company, collector, today)
         self._populate_escalations(company, collector, today)
         # Scores and segments as the nightly job would leave them.
         self.env["collections.segment"]._segment_company(company, today)
+
+    @api.model
+    def _populate_ledger_cases(self, company, journal, product, today):
+        """An invoice on a 30 % / 70 % payment term whose first instalment is late and a credit note not
+        matched with any invoice: reminders, the statement and the portal list them as the ledger has them."""
+        partner = self.env["res.partner"].search([("name", "=", LEDGER_CASES_CUSTOMER)], limit=1)
+        term = self.env["account.payment.term"].create({
+            "name": "30 % on invoice, 70 % in 60 days",
+            "line_ids": [
+                (0, 0, {"value": "percent", "value_amount": 30.0, "nb_days": 0}),
+                (0, 0, {"value": "percent", "value_amount": 70.0, "nb_days": 60}),
+            ],
+        })
+        moves = self.env["account.move"].create([{
+            "move_type": move_type,
+            "partner_id": partner.id,
+            "journal_id": journal.id,
+            "invoice_date": today - timedelta(days=days),
+            "invoice_payment_term_id": term.id if move_type == "out_invoice" else False,
+            "invoice_line_ids": [(0, 0, {
+                "product_id": product.id, "quantity": 1, "price_unit": amount, "tax_ids": [(6, 0, [])],
+                "name": label,
+            })],
+        } for move_type, days, amount, label in (
+            ("out_invoice", 15, 6000.0, "Cold storage unit"),
+            ("out_refund", 8, 350.0, "Damaged crates returned"),
+        )])
+        moves.action_post()
 
     @api.model
     def _populate_contact(self, company, collector, today):

@@ -9,12 +9,14 @@ interest, the worklist, the aging report, the dashboard, the credit exposure, th
 the portal read through this model.
 """
 from collections import defaultdict
+from datetime import date
 from decimal import Decimal
 
 from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..engine import AGING_BUCKETS, OpenItem, aging_bucket, days_late
+from ..engine.fees import BalanceChange
 from ..engine.levels import new_tuple
 
 # An open receivable journal item (alias ``line`` of account_move_line). Written as Odoo's
@@ -253,7 +255,8 @@ class CollectionsLedger(models.AbstractModel):
             if row["credit"]:
                 credit = credits.get(row["move"])
                 if credit:  # one row per credit document (a payment's items are summed)
-                    credit.update(total=credit["total"] + row["total"], residual=credit["residual"] + row["residual"])
+                    for key in ("total", "residual", "company_residual"):
+                        credit[key] += row[key]
                 else:
                     credits[row["move"]] = dict(row)
                 continue
@@ -339,7 +342,11 @@ class CollectionsLedger(models.AbstractModel):
         if any(not currency.is_zero(section["closing"] - open_by_currency.get(currency, 0.0))
                for currency, section in activity.items()):
             activity = self._activity(partner, company, date_from, today, in_company_currency=True)
-        return {"sections": sections, "activity": list(activity.values())}
+        def company_first(section):  # the company's currency first, then the others by name, in both parts
+            return section["currency"] != company.currency_id, section["currency"].name
+
+        return {"sections": sorted(sections, key=company_first),
+                "activity": sorted(activity.values(), key=company_first)}
 
     @api.model
     def _activity(self, partner, company, date_from, today, in_company_currency=False):
@@ -402,6 +409,20 @@ class CollectionsLedger(models.AbstractModel):
         if move.origin_payment_id or move.statement_line_id:
             return self.env._("Payment")
         return self.env._("Entry")
+
+    @api.model
+    def _balance_history(self, receivables):
+        """BalanceChange list of an invoice's receivable (or of one instalment's journal item): its
+        total, then what each reconciliation (payment, credit note) left, from the reconciliation's date."""
+        if receivables._name == "account.move":
+            receivables = receivables.line_ids
+        lines = receivables.filtered(lambda line: line.account_id.account_type == "asset_receivable")
+        running = Decimal(str(sum(lines.mapped("balance"))))
+        changes = [BalanceChange(date.min, running)]
+        for partial in lines.matched_credit_ids.sorted(lambda p: (p.max_date, p.id)):
+            running -= Decimal(str(partial.amount))
+            changes.append(BalanceChange(partial.max_date, running))
+        return changes
 
     # ------------------------------------------------------------------
     # The one writer of follow-up levels

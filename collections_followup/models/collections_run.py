@@ -1,6 +1,6 @@
 import logging
 from collections import defaultdict
-from datetime import date, timedelta, timezone
+from datetime import timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -13,7 +13,6 @@ from odoo.tools import SQL, split_every
 from ..engine.contact import next_contact, next_step_contact, normalize_phone
 from ..engine.errors import RuleError
 from ..engine.fees import (
-    BalanceChange,
     FeeError,
     allocate_credits,
     late_fee,
@@ -544,6 +543,7 @@ class CollectionsRun(models.AbstractModel):
         rates = None
         fees = []
         allocations = self._credit_allocations(decision, today)
+        Ledger = self.env["collections.ledger"]
         for move in moves:
             lvl = charging[targets[move.id]]
             if (move.id, lvl.id) in charged:
@@ -552,9 +552,8 @@ class CollectionsRun(models.AbstractModel):
             # late of it, less the unapplied credits allocated to it (oldest debt first); nothing
             # is charged on what the credits cover, nor on instalments not yet due.
             late_lines = [
-                (line, line.date_maturity or line.date) for line in move.line_ids
-                if line.account_id.account_type == "asset_receivable" and not line.reconciled
-                and line.amount_residual and (line.date_maturity or line.date) < today
+                (line, line.date_maturity or line.date) for line in Ledger._open_lines_of(move)
+                if line.amount_residual > 0 and (line.date_maturity or line.date) < today
             ]
             owed = {due: Decimal(0) for _line, due in late_lines}
             for line, due in late_lines:
@@ -573,7 +572,7 @@ class CollectionsRun(models.AbstractModel):
                     try:
                         # Interest runs on each instalment from its own due date.
                         accrued += statutory_interest(
-                            due, today, reduce_balances(self._balance_history(line), allocated[due]), rates,
+                            due, today, reduce_balances(Ledger._balance_history(line), allocated[due]), rates,
                             Decimal(str(policy.interest_margin)), digits,
                         )
                     except FeeError as error:
@@ -615,19 +614,6 @@ class CollectionsRun(models.AbstractModel):
                 credits.append((today - timedelta(days=item.days_late), take))
                 left -= take
         return allocate_credits(owed, credits)
-
-    def _balance_history(self, receivables):
-        """BalanceChange list of an invoice's receivable (or of one instalment's journal item): its
-        total, then what each reconciliation (payment, credit note) left, from the reconciliation's date."""
-        if receivables._name == "account.move":
-            receivables = receivables.line_ids
-        lines = receivables.filtered(lambda line: line.account_id.account_type == "asset_receivable")
-        running = Decimal(str(sum(lines.mapped("balance"))))
-        changes = [BalanceChange(date.min, running)]
-        for partial in lines.matched_credit_ids.sorted(lambda p: (p.max_date, p.id)):
-            running -= Decimal(str(partial.amount))
-            changes.append(BalanceChange(partial.max_date, running))
-        return changes
 
     def _charge_fees(self, partner, policy, fees, origin, today):
         """One customer invoice for today's fees, posted, and one log entry."""

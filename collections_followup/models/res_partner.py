@@ -221,16 +221,7 @@ class ResPartner(models.Model):
         Policy = self.env["collections.policy"].sudo()
         default_policy = Policy._get_default_policy(company)
         settings = self._collections_settings(company)
-        # Chosen by hand, else the segment's, else the default (same rule as _collections_policy()).
-        segments = self.env["collections.segment"].sudo().with_company(company).browse(
-            {row[1] for row in settings.values() if row[1]})
-        segment_policy = {
-            segment.id: segment.policy_id.id for segment in segments if segment.policy_id.company_id == company
-        }
-        chosen = {
-            pid: policy_id or segment_policy.get(segment_id) or default_policy.id
-            for pid, (policy_id, segment_id, _until, _excluded) in settings.items()
-        }
+        chosen = self._collections_policy_ids(company, settings, default_policy)
         policies = Policy.browse((set(chosen.values()) | set(default_policy.ids)) - {False, None}).exists()
         ladders = {policy.id: Ladder(policy.level_ids._to_engine()) for policy in policies}
         no_levels = Ladder([])
@@ -249,6 +240,27 @@ class ResPartner(models.Model):
             )
             result[partner_id] = (records[policy_id], decision)
         return result
+
+    def _collections_policy_ids(self, company, settings=None, default_policy=None):
+        """{partner id: policy id} of these commercial partners in ``company``: the one rule of which
+        policy applies (chosen by hand, else its segment's, else the company's default), used by the
+        run, every screen and _collections_policy(). ``settings``/``default_policy``: when the caller
+        already read them."""
+        if settings is None:
+            settings = self._collections_settings(company)
+        if default_policy is None:
+            # sudo: which policy applies is configuration, read to decide.
+            default_policy = self.env["collections.policy"].sudo()._get_default_policy(company)
+        # sudo: the segments' policies, configuration read to decide.
+        segments = self.env["collections.segment"].sudo().with_company(company).browse(
+            {row[1] for row in settings.values() if row[1]})
+        segment_policy = {
+            segment.id: segment.policy_id.id for segment in segments if segment.policy_id.company_id == company
+        }
+        return {
+            pid: policy_id or segment_policy.get(segment_id) or default_policy.id
+            for pid, (policy_id, segment_id, _until, _excluded) in settings.items()
+        }
 
     def _collections_settings(self, company):
         """{partner id: (policy id, segment id, postponed until, excluded)} of these partners in

@@ -309,12 +309,10 @@ class ResPartner(models.Model):
     def _collections_policy(self, company):
         """The customer's policy: chosen by hand, else its segment's, else the company's default."""
         # sudo: which policy applies is configuration, read to decide (not returned to the user).
-        main = self.commercial_partner_id.sudo().with_company(company)
-        segment_policy = main.collections_segment_id.with_company(company).policy_id
-        if segment_policy.company_id != company:
-            segment_policy = segment_policy.browse()
-        return (main.collections_policy_id or segment_policy
-                or self.env["collections.policy"].sudo()._get_default_policy(company))
+        main = self.commercial_partner_id.sudo()
+        policy_id = main._collections_policy_ids(company).get(main.id)
+        return self.env["collections.policy"].sudo().browse(policy_id).exists() \
+            or self.env["collections.policy"].sudo()._get_default_policy(company)
 
     def _collections_credit_error(self, company, check, document):
         """The sentence a blocked user reads: what, how much, why, who can release it."""
