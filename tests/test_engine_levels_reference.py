@@ -33,7 +33,7 @@ def reference_next(levels, item, late):
 
 
 def reference_decide(levels, items, today, postponed_until=None, excluded=False):
-    """(status, level id, [(move, days late, residual, target level, next date)], advancing,
+    """(status, level id, [(move, days late, residual, target level, next date, journal item)], advancing,
     listed, total due, total overdue, oldest days late, next action date, reason)."""
     levels = sorted(levels, key=lambda level: level.delay)
     rows, due, followed = [], {}, set()
@@ -45,7 +45,7 @@ def reference_decide(levels, items, today, postponed_until=None, excluded=False)
         total += residual
         late = (today - item.due_date).days
         if item.excluded or residual <= 0:
-            rows.append((item.move_id, late, residual, None, None))
+            rows.append((item.move_id, late, residual, None, None, item.line_id))
             continue
         if late > 0:
             overdue += residual
@@ -57,7 +57,7 @@ def reference_decide(levels, items, today, postponed_until=None, excluded=False)
                 when = None
             else:
                 when = max(when, item.paused_until + timedelta(days=1))
-            rows.append((item.move_id, late, residual, None, when))
+            rows.append((item.move_id, late, residual, None, when, item.line_id))
             continue
         followed.add(item.move_id)
         followed_rows.add(len(rows))
@@ -66,7 +66,7 @@ def reference_decide(levels, items, today, postponed_until=None, excluded=False)
             target = levels[nxt].id
             due[item.move_id] = max(nxt, due.get(item.move_id, nxt))
             due_rows.add(len(rows))
-        rows.append((item.move_id, late, residual, target, when))
+        rows.append((item.move_id, late, residual, target, when, item.line_id))
     future = [row[4] for row in rows if row[4] and row[4] > today]
     soonest = min(future) if future else None
 
@@ -108,14 +108,19 @@ def random_customer(rng):
     levels = [Level(index + 1, delay, Decimal(rng.choice([0, 0, 100, 1000])), f"L{index}")
               for index, delay in enumerate(delays)]
     items = []
+    line_ids = iter(range(1, 100))
     for move_id in range(rng.randint(0, 8)):
-        # An invoice on an instalment term: several open items sharing its level, pause and exclusion.
+        # An invoice on an instalment term: several open items sharing its pause and exclusion, each with
+        # the level it reached (often the same as its sibling's, as after a reminder listing both).
         reached = rng.choice([None, None, *delays, rng.randint(-20, 100)])
         last = rng.choice([None, TODAY - timedelta(days=rng.randint(0, 60))])
         excluded = rng.random() < 0.1
         paused = rng.choice([None, None, None, date.max, TODAY + timedelta(days=rng.randint(-5, 20))])
         first_due = TODAY + timedelta(days=rng.randint(-150, 40))
         for instalment in range(rng.choice([1, 1, 1, 2, 3])):
+            if instalment and rng.random() < 0.5:  # a later instalment at a level of its own
+                reached = rng.choice([None, *delays])
+                last = rng.choice([None, TODAY - timedelta(days=rng.randint(0, 60))])
             residual = rng.choice([Decimal(rng.randint(-50000, 300000)) / 100, Decimal(0), 250.5])
             items.append(OpenItem(
                 move_id=move_id,
@@ -125,6 +130,7 @@ def random_customer(rng):
                 last_reminder_date=last,
                 excluded=excluded,
                 paused_until=paused,
+                line_id=next(line_ids),
             ))
     postponed = rng.choice([None, None, TODAY + timedelta(days=rng.randint(-3, 10))])
     return levels, items, postponed, rng.random() < 0.03
