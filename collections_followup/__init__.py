@@ -4,6 +4,22 @@ from . import report
 from . import wizard
 
 
+import logging
+
+_logger = logging.getLogger(__name__)
+
+
 def _post_init_create_policies(env):
-    """Give every existing company its default follow-up policy."""
+    """Give every existing company its default follow-up policy; with demo data, the demo's customers.
+
+    The demo's generator (demo/populate.py) is not a model: a production database's registry does not
+    hold it. Like Odoo's own demo data, a failure leaves the addon installed without the demo."""
     env["res.company"].search([])._collections_ensure_default_policy()
+    if env["ir.module.module"].search([("name", "=", "collections_followup")]).demo:
+        from .demo.populate import populate
+
+        try:
+            with env.cr.savepoint():
+                populate(env)
+        except Exception:
+            _logger.warning("collections_followup: the demo customers could not be created", exc_info=True)

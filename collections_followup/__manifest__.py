@@ -46,9 +46,6 @@
         "wizard/collections_management_report_wizard_views.xml",
         "views/collections_menus.xml",
     ],
-    "demo": [
-        "demo/collections_demo.xml",
-    ],
     "assets": {
         "web.assets_backend": [
             "collections_followup/static/src/dashboard/*",

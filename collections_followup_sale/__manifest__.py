@@ -10,13 +10,11 @@
     "data": [
         "views/sale_order_views.xml",
     ],
-    "demo": [
-        "demo/sale_demo.xml",
-    ],
     "assets": {
         "web.assets_tests": [
             "collections_followup_sale/static/tests/tours/*.js",
         ],
     },
     "auto_install": True,
+    "post_init_hook": "_post_init_demo",
 }

@@ -1,7 +1,7 @@
 import base64
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import fields
 
 # (customer, email, country code, [(days late, amount, paid share)]);
 # negative days late: not yet due.
@@ -71,16 +71,19 @@ EXCLUDED_INVOICE_CUSTOMER = "Lakeside Hotel Group"
 LEDGER_CASES_CUSTOMER = "Blue Fjord Seafood"
 
 
-class CollectionsDemo(models.AbstractModel):
-    """Realistic overdue customers for the demo database (`make run`)."""
+def populate(env):
+    """Realistic overdue customers for the demo database (`make run`): called by the addon's post-init
+    hook when it is installed with demo data; not a model, so nothing of it is in a production registry."""
+    DemoData(env)._populate()
 
-    _name = "collections.demo"
-    _description = "Collections Demo Data"
 
-    @api.model
+class DemoData:
+    def __init__(self, env):
+        self.env = env
+
     def _populate(self):
         company = self.env.company
-        # Demo data loads before the post-init hook: create the default policy now.
+        # Called from the post-init hook once the policies exist; ensured again for a direct call.
         company._collections_ensure_default_policy()
         journal = self.env["account.journal"].search(
             [("type", "=", "sale"), ("company_id", "=", company.id)], limit=1,
@@ -154,7 +157,6 @@ class CollectionsDemo(models.AbstractModel):
         # Scores and segments as the nightly job would leave them.
         self.env["collections.segment"]._segment_company(company, today)
 
-    @api.model
     def _populate_ledger_cases(self, company, journal, product, today):
         """An invoice on a 30 % / 70 % payment term whose first instalment is late and a credit note not
         matched with any invoice: reminders, the statement and the portal list them as the ledger has them."""
@@ -182,7 +184,6 @@ class CollectionsDemo(models.AbstractModel):
         )])
         moves.action_post()
 
-    @api.model
     def _populate_contact(self, company, collector, today):
         """SMS with the second reminder, and a call already planned for one customer."""
         policy = self.env["collections.policy"]._get_default_policy(company)
@@ -193,7 +194,6 @@ class CollectionsDemo(models.AbstractModel):
             summary="Call about the two overdue invoices",
         )
 
-    @api.model
     def _populate_credit(self, company):
         """Credit limits (one customer near it, one over it) and a customer on hold."""
         company.account_use_credit_limit = True
@@ -207,7 +207,6 @@ class CollectionsDemo(models.AbstractModel):
             "Two invoices over 120 days late, no answer to calls", "manual", company,
         )
 
-    @api.model
     def _populate_arrangements(self, company, collector, today):
         """A plan in force, one waiting for the customer on the portal, a
         promise, a settlement to approve, and the portal login of a customer."""
@@ -278,7 +277,6 @@ class CollectionsDemo(models.AbstractModel):
             "group_ids": [(6, 0, [self.env.ref("base.group_portal").id])],
         })
 
-    @api.model
     def _populate_escalations(self, company, collector, today):
         """A dispute, an agency with a placed case, reference rates and late
         fees on the last two levels, so that the daily run shows them."""

@@ -9,7 +9,6 @@ from . import (
     collections_cash_forecast,
     collections_credit_limit_history,
     collections_dashboard,
-    collections_demo,
     collections_dispute,
     collections_fee,
     collections_job_period,

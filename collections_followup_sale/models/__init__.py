@@ -1,3 +1,2 @@
 from . import res_partner
 from . import sale_order
-from . import collections_demo
