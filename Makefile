@@ -1,34 +1,59 @@
-# collections_followup: developer commands. See README.md.
+# collections_followup: developer commands (make help). See README.md.
 #
-# Where Odoo 19 is:
-#   ODOO_PYTHON  a Python that can `import odoo` (default: python3), or
-#   ODOO_SRC     the Odoo 19 source folder holding odoo-bin (default: found from ODOO_PYTHON).
+# Odoo 19 and PostgreSQL are found or set up by tools/setup_env.py before run, test and the other
+# targets that need them; what it finds is written to .local/env.mk (git-ignored):
+#   ODOO_PYTHON  a Python that imports Odoo 19 (yours when set; else python3 when it imports odoo;
+#                else Odoo cloned from ODOO_REPO into .local/odoo and installed into .local/venv);
+#   ODOO_SRC     the Odoo source folder holding odoo-bin (found from ODOO_PYTHON when not set);
+#   ODOO_REPO    where to clone Odoo from (default: Odoo's public repository; a local path works);
+#   PGHOST       the private PostgreSQL's socket folder, when no server accepted your connections.
+# The workarounds Odoo's requirements need on a current Python (setuptools<70 without build isolation,
+# psycopg2's binary wheel, no python-ldap) are in tools/setup_env.py with their reasons.
+ODOO_PYTHON_GIVEN := $(ODOO_PYTHON)
+ODOO_SRC_GIVEN := $(ODOO_SRC)
+SETUP_GOALS := run test test-odoo test-host test-engine lint py310 bench pot deps dist
+ifneq ($(filter $(SETUP_GOALS),$(MAKECMDGOALS)),)
+SETUP_STATUS := $(shell ODOO_PYTHON="$(ODOO_PYTHON_GIVEN)" ODOO_SRC="$(ODOO_SRC_GIVEN)" python3 tools/setup_env.py env --out .local/env.mk 1>&2; echo $$?)
+ifneq ($(SETUP_STATUS),0)
+$(error Odoo or PostgreSQL could not be set up: see the lines above)
+endif
+endif
+-include .local/env.mk
+
 ODOO_PYTHON ?= python3
 ODOO_SRC ?= $(shell $(ODOO_PYTHON) -c "import odoo, os; print(os.path.dirname(os.path.dirname(os.path.abspath(odoo.__path__[0] + '/__init__.py'))))" 2>/dev/null)
 DB ?= collections_demo
 PORT ?= 8069
+TAGS ?= /collections_followup
 ADDONS_PATH = $(ODOO_SRC)/addons,$(ODOO_SRC)/odoo/addons,$(CURDIR)
 ODOO = $(ODOO_PYTHON) $(ODOO_SRC)/odoo-bin --addons-path=$(ADDONS_PATH)
 export ODOO_PYTHON ODOO_SRC ADDONS_PATH
 
-.PHONY: help doctor deps lint test-engine test-odoo test test-host py310 run reset dist pot bench
+.PHONY: help doctor deps lint test-engine test-odoo test test-host py310 run stop reset clean-local dist pot bench
 
 help:
-	@echo "make run    demo database with overdue customers, served on http://127.0.0.1:$(PORT)"
-	@echo "make test   lint + engine tests + Odoo test suite (fresh database, browser tours)"
-	@echo "make test-host  Odoo's own sale/account tests with and without the addons (part of make test)"
-	@echo "make py310  compile, stdlib names and engine tests under Python 3.10 (PYTHON310=/path/to/python3.10)"
-	@echo "make doctor check Odoo 19, PostgreSQL, wkhtmltopdf, Chromium, websocket-client"
-	@echo "make pot    export i18n/*.pot from the demo database (after changing a translatable text)"
-	@echo "make bench  the daily run at 10k/100k and 20k/200k customers/invoices (SIZE=customers:invoices for one)"
-	@echo "make dist   build the addons' wheels (odoo-addon-*) into dist/"
-	@echo "make reset  drop the demo database ($(DB)) so that 'make run' recreates it"
+	@echo "make run         demo database with overdue customers, served on http://127.0.0.1:$(PORT)"
+	@echo "make test        lint, engine tests, the Odoo suite with browser tours on a fresh database, crash tests"
+	@echo "make test-odoo TAGS=/collections_followup:TestFollowupRun"
+	@echo "                 Odoo tests by tag on a database kept between runs (about a minute for one class)"
+	@echo "make test-engine the engine's pytest suite only (seconds)"
+	@echo "make lint        ruff, pylint-odoo, XML/CSV, generated README, Python 3.10"
+	@echo "make test-host   Odoo's own sale/account tests with and without the addons (part of make test)"
+	@echo "make py310       compile, stdlib names and engine tests under Python 3.10 (PYTHON310=/path/to/python3.10)"
+	@echo "make doctor      what is missing (Odoo 19, PostgreSQL, wkhtmltopdf, Chromium) and what each disables"
+	@echo "make deps        the Python packages of requirements.txt and requirements-dev.txt"
+	@echo "make pot         export i18n/*.pot from the demo database (after changing a translatable text)"
+	@echo "make bench       the daily run at 10k/100k and 20k/200k customers/invoices (SIZE=customers:invoices for one)"
+	@echo "make dist        build the addons' wheels (odoo-addon-*) into dist/"
+	@echo "make reset       drop the demo database ($(DB)) so that 'make run' recreates it"
+	@echo "make stop        stop the private PostgreSQL of .local/ (when make started one)"
+	@echo "make clean-local stop it and remove .local/ (the Odoo and PostgreSQL make set up)"
 
 doctor:
 	@$(ODOO_PYTHON) tools/doctor.py
 
 deps:
-	@$(ODOO_PYTHON) -c "import phonenumbers, dateutil" 2>/dev/null || $(ODOO_PYTHON) -m pip install -q -r requirements.txt
+	@$(ODOO_PYTHON) -m pip install -q -r requirements.txt -r requirements-dev.txt
 
 lint:
 	@$(ODOO_PYTHON) tools/run_tests.py --lint-only
@@ -36,17 +61,22 @@ lint:
 test-engine:
 	@$(ODOO_PYTHON) -m pytest -q tests
 
+test-odoo: doctor
+	@$(ODOO_PYTHON) tools/run_tests.py --odoo-tags "$(TAGS)"
+
 py310:
 	@$(ODOO_PYTHON) tools/py310_check.py
 
-test: doctor deps
+test: deps doctor
 	@$(ODOO_PYTHON) tools/run_tests.py
 
-test-host: doctor deps
+test-host: deps doctor
 	@$(ODOO_PYTHON) tools/host_tests.py
 
-run: doctor deps
-	@if psql -lqt | cut -d'|' -f1 | grep -qw "$(DB)"; then \
+run:
+	@$(ODOO_PYTHON) tools/doctor.py run
+	@$(ODOO_PYTHON) -c "import phonenumbers, dateutil" 2>/dev/null || $(ODOO_PYTHON) -m pip install -q -r requirements.txt
+	@if $(ODOO_PYTHON) tools/setup_env.py db-exists "$(DB)"; then \
 		echo "Database $(DB) exists: reusing it ('make reset' to recreate)."; \
 	else \
 		echo "Creating database $(DB) with demo data, Invoicing and Sales (about 3 minutes)..."; \
@@ -60,17 +90,23 @@ run: doctor deps
 	@echo ""
 	@$(ODOO) -d $(DB) --http-interface=127.0.0.1 --http-port=$(PORT) --log-level=warn
 
+stop:
+	@python3 tools/setup_env.py stop
+
+clean-local: stop
+	@rm -rf .local && echo "Removed .local/."
+
 pot: doctor
 	@echo "Updating the addons in $(DB), then exporting their translation templates..."
 	@$(ODOO) -d $(DB) -u collections_followup,collections_followup_sale --stop-after-init --log-level=warn
 	@$(ODOO_PYTHON) tools/i18n.py export --db $(DB) --odoo-src $(ODOO_SRC) --addons-path $(ADDONS_PATH)
 
 SIZE ?=
-bench: doctor deps
+bench: deps doctor
 	@$(ODOO_PYTHON) tools/bench.py $(if $(SIZE),--size $(SIZE))
 
 dist:
 	@$(ODOO_PYTHON) tools/dist.py build --out dist
 
 reset:
-	@dropdb --if-exists $(DB) && echo "Dropped $(DB)."
+	@$(ODOO) db drop $(DB) 2>/dev/null && echo "Dropped $(DB)." || echo "No database $(DB)."

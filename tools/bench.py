@@ -28,8 +28,8 @@ import time
 import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = os.environ.get("ODOO_PYTHON", sys.executable)
+from common import PYTHON, ROOT, odoo_bin
+
 BASE_DB = "collections_bench_base"
 SIZES = [(10_000, 100_000), (20_000, 200_000)]
 OCA_REQUIREMENT = "odoo-addon-account-credit-control>=19.0,<19.1"
@@ -45,8 +45,8 @@ class Odoo:
         self.addons_path = addons_path
 
     def cli(self, db, *args, addons_path=None):
-        cmd = [PYTHON, f"{self.odoo_src}/odoo-bin", f"--addons-path={addons_path or self.addons_path}", "-d", db,
-               "--log-level=warn", "--http-port=0", "--max-cron-threads=0", *args, "--stop-after-init"]
+        cmd = odoo_bin(self.odoo_src, addons_path or self.addons_path, "-d", db, "--log-level=warn",
+                       "--http-port=0", "--max-cron-threads=0", *args, "--stop-after-init")
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             sys.exit(f"odoo-bin {' '.join(args)} on {db} failed:\n{proc.stderr[-3000:]}")
@@ -54,8 +54,8 @@ class Odoo:
     def shell(self, db, code, addons_path=None):
         """Run ``code`` in `odoo-bin shell` (env ready); returns the BENCH records it printed."""
         script = f"import sys\nsys.path.insert(0, {str(ROOT / 'tools')!r})\nimport bench_odoo\n{code}\n"
-        cmd = [PYTHON, f"{self.odoo_src}/odoo-bin", "shell", f"--addons-path={addons_path or self.addons_path}",
-               "-d", db, "--log-level=warn", "--no-http", "--max-cron-threads=0"]
+        cmd = odoo_bin(self.odoo_src, addons_path or self.addons_path, "-d", db, "--log-level=warn", "--no-http",
+                       "--max-cron-threads=0", command="shell")
         proc = subprocess.run(cmd, input=script, capture_output=True, text=True, check=False)
         records = [json.loads(line[6:]) for line in proc.stdout.splitlines() if line.startswith("BENCH ")]
         if "Traceback" in proc.stderr or "Traceback" in proc.stdout:

@@ -6,7 +6,7 @@ installed (it adds its own company data):
 
     python tools/crash_test.py --db DB --odoo-src /path/to/odoo --addons-path ...
 
-What it does (README.md, "Crash safety"):
+What it does (collections_followup/README.rst, "Crash safety"):
 
 1. Starts an SMTP server (aiosmtpd) on 127.0.0.1 and points Odoo's outgoing
    mail server at it; sets up customers with overdue invoices whose follow-up
@@ -45,6 +45,7 @@ import time
 from collections import Counter, defaultdict
 
 from aiosmtpd.controller import Controller
+from common import odoo_bin, tally_line
 
 CUSTOMERS = 24
 SECOND_WAVE = 16
@@ -212,8 +213,8 @@ class Harness:
         self.failed = 0
 
     def shell(self, script, env_vars, timeout=600):
-        cmd = [sys.executable, os.path.join(self.args.odoo_src, "odoo-bin"), "shell", "-d", self.args.db,
-               f"--addons-path={self.args.addons_path}", "--no-http", "--log-level=warn"]
+        cmd = odoo_bin(self.args.odoo_src, self.args.addons_path, "-d", self.args.db, "--no-http",
+                       "--log-level=warn", command="shell", python=sys.executable)
         env = dict(os.environ, **{key: str(value) for key, value in env_vars.items()})
         return subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 text=True, env=env), script, timeout
@@ -423,5 +424,5 @@ def main():
 
 if __name__ == "__main__":
     result = main()
-    print(f"{result.passed} passed, {result.failed} failed")
+    print(tally_line("", result.passed, result.failed))
     sys.exit(1 if result.failed else 0)

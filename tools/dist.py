@@ -15,15 +15,14 @@
 import argparse
 import ast
 import re
+import site
 import subprocess
 import sys
 import tempfile
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-ADDONS = ["collections_followup", "collections_followup_sale"]
-
+from common import ADDONS, ROOT, odoo_bin, tally_line
 
 # Each Requires-Dist of the installed addon wheels, checked against the environment.
 REQUIREMENTS_PROBE = """
@@ -99,8 +98,16 @@ def check(db, odoo_src):
                 rf"odoo_addon_{addon}-{re.escape(version)}(\.\d+)?-py3-none-any\.whl", wheel.name,
             ) is not None, wheel.name)
         venv = tmp / "venv"
-        subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
         python = str(venv / "bin" / "python")
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        # The new environment sees what this Python sees (Odoo and its requirements, editable installs
+        # included), after its own packages: --system-site-packages would see the base interpreter's
+        # only, not those of the virtual environment Odoo may be installed in.
+        own = subprocess.run([python, "-c", "import site; print(site.getsitepackages()[0])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+        inherited = [*site.getsitepackages(), *([site.getusersitepackages()] if site.ENABLE_USER_SITE else [])]
+        (Path(own) / "_collections_inherited.pth").write_text(
+            "".join(f"import site; site.addsitedir({path!r})\n" for path in inherited if Path(path).is_dir()))
         # --no-deps: pip would also re-check Odoo's own requirements; what our wheels require
         # (Odoo 19, phonenumbers, the main addon for the bridge) is checked just below instead.
         install = subprocess.run(
@@ -122,10 +129,10 @@ def check(db, odoo_src):
         subprocess.run(["createdb", "-T", db, copy], check=True)
         try:
             # Only Odoo's own addons on the path: the addons can come from nowhere but the wheels.
-            options = [f"--addons-path={odoo_src}/addons", "-d", copy, "--log-level=warn"]
+            options = ["-d", copy, "--log-level=warn"]
             update = subprocess.run(
-                [python, f"{odoo_src}/odoo-bin", *options, "--http-port=0", "-u", ",".join(ADDONS),
-                 "--stop-after-init"], capture_output=True, text=True, check=False,
+                odoo_bin(odoo_src, f"{odoo_src}/addons", *options, "--http-port=0", "-u", ",".join(ADDONS),
+                         "--stop-after-init", python=python), capture_output=True, text=True, check=False,
             )
             errors = [line for line in update.stdout.splitlines() + update.stderr.splitlines()
                       if re.search(r"\d (ERROR|CRITICAL) ", line)]
@@ -137,7 +144,8 @@ def check(db, odoo_src):
                 "for m in mods.sorted('name'):\n"
                 "    print('MODULE', m.name, m.state, m.latest_version, mm.get_module_path(m.name))\n"
             )
-            shell = subprocess.run([python, f"{odoo_src}/odoo-bin", "shell", *options, "--no-http"], input=probe,
+            shell = subprocess.run(odoo_bin(odoo_src, f"{odoo_src}/addons", *options, "--no-http", command="shell",
+                                            python=python), input=probe,
                                    capture_output=True, text=True, check=False)
             rows = [line.split()[1:] for line in shell.stdout.splitlines() if line.startswith("MODULE ")]
             for addon in ADDONS:
@@ -148,7 +156,7 @@ def check(db, odoo_src):
         finally:
             subprocess.run(["dropdb", "--if-exists", copy], check=False)
     passed = sum(results)
-    print(f"package: {passed} passed, {len(results) - passed} failed")
+    print(tally_line("package", passed, len(results) - passed))
     return 0 if passed == len(results) else 1
 
 

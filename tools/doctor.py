@@ -1,7 +1,12 @@
-"""Check what collections_followup needs to run and test; one line per problem.
+"""Check what collections_followup needs to run and test; one line per problem, with what it disables.
 
-Starts PostgreSQL with pg_ctlcluster when it is installed but stopped.
-Exit status 1 when anything is missing.
+    python3 tools/doctor.py [run|test]
+
+Odoo 19 and a PostgreSQL that lets the user create databases are needed by both (tools/setup_env.py
+sets them up when missing). wkhtmltopdf and Chromium are optional for `make run` (a note says what
+each one's absence disables) and required by `make test` (it refuses to skip browser tours).
+Starts PostgreSQL with pg_ctlcluster when it is installed but stopped. Exit status 1 when anything
+the purpose needs is missing.
 """
 import glob
 import os
@@ -17,8 +22,8 @@ def check_odoo():
         from odoo import release
     except ImportError:
         problems.append(
-            f"Odoo is not importable by {sys.executable}: install Odoo 19 and its requirements, then set "
-            "ODOO_PYTHON=<a python that imports odoo> (see README.md, 'Prerequisites')."
+            f"Odoo is not importable by {sys.executable}: run make run or make test (they set Odoo up in "
+            ".local/), or set ODOO_PYTHON=<a python that imports Odoo 19> (README.md, 'Two commands')."
         )
         return
     if release.version_info[0] != 19:
@@ -63,9 +68,11 @@ def check_role():
 
 def check_tools():
     if not shutil.which("wkhtmltopdf"):
-        problems.append("wkhtmltopdf is missing (PDF letters and statements): apt-get install wkhtmltopdf.")
+        problems.append("wkhtmltopdf is missing: no PDF letters, statements, plan agreements or invoice PDFs "
+                        "attached to reminders (Odoo falls back to HTML): apt-get install wkhtmltopdf.")
     if not (shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")):
-        problems.append("Chromium is missing (browser tours in make test): apt-get install chromium.")
+        problems.append("Chromium is missing: the browser tours of make test cannot run (make test fails; "
+                        "make run is not affected): apt-get install chromium.")
     try:
         import websocket  # noqa: F401
     except ImportError:
@@ -88,10 +95,21 @@ def check_tools():
         )
 
 
-check_odoo()
-check_postgres()
-check_role()
-check_tools()
-for problem in problems:
-    print(f"doctor: {problem}", file=sys.stderr)
-sys.exit(1 if problems else 0)
+def main():
+    purpose = sys.argv[1] if len(sys.argv) > 1 else "test"
+    check_odoo()
+    check_postgres()
+    check_role()
+    required = list(problems)
+    problems.clear()
+    check_tools()
+    optional = list(problems)
+    for problem in required:
+        print(f"doctor: {problem}", file=sys.stderr)
+    for problem in optional:
+        print(f"doctor: {'note: ' if purpose == 'run' else ''}{problem}", file=sys.stderr)
+    sys.exit(1 if required or (optional and purpose != "run") else 0)
+
+
+if __name__ == "__main__":
+    main()

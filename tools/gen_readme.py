@@ -6,18 +6,16 @@
 Fragments (reStructuredText, as the Odoo community lays them out): readme/DESCRIPTION.rst,
 CONFIGURE.rst, USAGE.rst, ROADMAP.rst, CONTRIBUTORS.rst; the screenshots listed in
 readme/SCREENSHOTS.txt ("file.png  Caption", files under static/description/, made by
-tools/screenshots.py) go after the description. Odoo shows index.html on the addon's page
+tools/screenshot.py addon-pages) go after the description. Odoo shows index.html on the addon's page
 in Apps; PyPI shows README.rst (whool puts it in the wheel).
 """
 import argparse
 import ast
 import sys
-from pathlib import Path
 
+from common import ADDONS, ROOT
 from docutils.core import publish_parts
 
-ROOT = Path(__file__).resolve().parent.parent
-ADDONS = ["collections_followup", "collections_followup_sale"]
 SECTIONS = [
     ("DESCRIPTION.rst", None),
     ("SCREENSHOTS.txt", "Screenshots"),

@@ -19,7 +19,8 @@ import sys
 import time
 import uuid
 
-from run_tests import ADDONS, HOST_BUDGET, PYTHON, ROOT
+from common import ADDONS, ROOT, odoo_bin, tally_line
+from run_tests import HOST_BUDGET
 
 TESTS = {
     # confirmation and credit limits (test_commercial_partner_credit is in TestSaleOrderCreditLimit)
@@ -47,8 +48,8 @@ def odoo(args, log_name, odoo_src, addons_path):
     with socket.socket() as sock:  # a free port: the HTTP server starts with --test-enable
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    cmd = [PYTHON, f"{odoo_src}/odoo-bin", f"--addons-path={addons_path}", *args, "--stop-after-init",
-           "--http-interface=127.0.0.1", f"--http-port={port}"]
+    cmd = odoo_bin(odoo_src, addons_path, *args, "--stop-after-init", "--http-interface=127.0.0.1",
+                   f"--http-port={port}")
     print("+", " ".join(cmd), flush=True)
     started = time.time()
     with open(ROOT / log_name, "a", encoding="utf-8") as log:
@@ -62,7 +63,7 @@ def odoo(args, log_name, odoo_src, addons_path):
 
 def odoo_db(command, odoo_src, addons_path):
     """`odoo-bin db ...` (duplicate, drop): filestore included."""
-    return subprocess.run([PYTHON, f"{odoo_src}/odoo-bin", "db", f"--addons-path={addons_path}", *command],
+    return subprocess.run(odoo_bin(odoo_src, addons_path, *command, command="db"),
                           cwd=ROOT, capture_output=True, text=True, check=False)
 
 
@@ -96,7 +97,7 @@ def main():
     odoo_src, addons_path = os.environ.get("ODOO_SRC"), os.environ.get("ADDONS_PATH")
     if not odoo_src or not addons_path:
         print("ODOO_SRC / ADDONS_PATH are not set: run through 'make test-host'.")
-        print("odoo host tests: 0 passed, 1 failed")
+        print(tally_line("odoo host tests", 0, 1))
         sys.exit(2)
     stamp = f"collections_host_{time.strftime('%Y%m%d%H%M%S')}_{uuid.uuid4().hex[:6]}"
     base_db, addons_db = f"{stamp}_base", f"{stamp}_addons"
@@ -157,7 +158,7 @@ def main():
     for problem in problems:
         print("  problem:", problem)
     failed = len(new) + len(problems)
-    print(f"odoo host tests: {passed} passed, {failed} failed")
+    print(tally_line("odoo host tests", passed, failed))
     sys.exit(1 if failed else 0)
 
 

@@ -17,14 +17,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-ADDONS = ["collections_followup", "collections_followup_sale"]
+from common import ADDONS, ROOT, odoo_bin, tally_line
 
 
 def export(db, odoo_src, addons_path, addon, target):
     proc = subprocess.run(
-        [sys.executable, f"{odoo_src}/odoo-bin", f"--addons-path={addons_path}",
-         "i18n", "export", "-d", db, "-o", str(target), addon],
+        odoo_bin(odoo_src, addons_path, "export", "-d", db, "-o", str(target), addon, command="i18n",
+                 python=sys.executable),
         check=False, capture_output=True, text=True,
     )
     if proc.returncode != 0 or not Path(target).is_file():
@@ -94,7 +93,7 @@ def check(db, odoo_src, addons_path):
                 problems += [f"obsolete: {key[1][:80]!r}" for key in translated.keys() - now.keys()]
                 record(f"{addon}: i18n/{po.name} translates every term", problems)
     passed = sum(results)
-    print(f"i18n: {passed} passed, {len(results) - passed} failed")
+    print(tally_line("i18n", passed, len(results) - passed))
     return 0 if passed == len(results) else 1
 
 

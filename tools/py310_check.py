@@ -30,7 +30,8 @@ import time
 import types
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from common import ROOT
+
 TEST_PACKAGES = ["pytest", "python-dateutil", "phonenumbers"]
 # Standard-library modules newer than 3.10, which 3.10's sys.stdlib_module_names cannot know.
 NEWER_STDLIB = {"tomllib", "annotationlib", "compression"}

@@ -13,11 +13,9 @@ import subprocess
 import sys
 import time
 import uuid
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-ADDONS = ["collections_followup", "collections_followup_sale"]
-PYTHON = os.environ.get("ODOO_PYTHON", sys.executable)
+from common import ADDONS, PYTHON, ROOT, odoo_bin, tally_line
+
 ODOO_TIMEOUT = 45 * 60  # a hung suite must fail well before CI's own limit
 HOST_BUDGET = 40 * 60  # tools/host_tests.py: all its steps together
 PYLINT_SKIPPED = [
@@ -42,7 +40,7 @@ class Tally:
         self.passed += passed
         self.failed += failed
         status = "ok" if not failed else "FAILED"
-        self.notes.append(f"{name}: {passed} passed, {failed} failed {note}".rstrip() + f" [{status}]")
+        self.notes.append(f"{tally_line(name, passed, failed)} {note}".rstrip() + f" [{status}]")
 
 
 def run(cmd, **kwargs):
@@ -105,11 +103,11 @@ def odoo_tests(tally):
     db = f"collections_test_{time.strftime('%Y%m%d%H%M%S')}_{uuid.uuid4().hex[:6]}"
     log_path = ROOT / "odoo-test.log"
     port = str(18069 + os.getpid() % 1000)
-    cmd = [
-        PYTHON, f"{odoo_src}/odoo-bin", f"--addons-path={addons_path}", "-d", db,
-        "-i", ",".join(ADDONS), "--test-enable", "--test-tags", ",".join(f"/{a}" for a in ADDONS),
+    cmd = odoo_bin(
+        odoo_src, addons_path, "-d", db, "-i", ",".join(ADDONS), "--test-enable",
+        "--test-tags", ",".join(f"/{a}" for a in ADDONS),
         "--stop-after-init", "--log-level=test", f"--http-port={port}", "--http-interface=127.0.0.1",
-    ]
+    )
     started = time.time()
     timed_out = False
     try:
@@ -132,6 +130,31 @@ def odoo_tests(tally):
             crash_tests(tally, db, odoo_src, addons_path)
     finally:
         subprocess.run(["dropdb", "--if-exists", db], check=False)
+
+
+def odoo_loop(tally, tags):
+    """make test-odoo TAGS=...: these Odoo test tags on a database kept between runs (collections_test_loop),
+    installed the first time, the addons updated the next ones (about a minute for one class)."""
+    odoo_src, addons_path = os.environ.get("ODOO_SRC"), os.environ.get("ADDONS_PATH")
+    if not odoo_src or not addons_path:
+        print("ODOO_SRC / ADDONS_PATH are not set: run through 'make test-odoo TAGS=...'.")
+        tally.add("odoo", 0, 1)
+        return
+    db = os.environ.get("TEST_DB") or "collections_test_loop"
+    query = f"SELECT 1 FROM ir_module_module WHERE name = '{ADDONS[0]}' AND state = 'installed'"
+    exists = run(["psql", "-d", db, "-Atc", query], capture_output=True, text=True).stdout.strip() == "1"
+    log_path = ROOT / "odoo-test.log"
+    cmd = odoo_bin(
+        odoo_src, addons_path, "-d", db, "-u" if exists else "-i", ",".join(ADDONS), "--test-enable",
+        "--test-tags", tags, "--stop-after-init", "--log-level=test", f"--http-port={18069 + os.getpid() % 1000}",
+        "--http-interface=127.0.0.1",
+    )
+    print(f"{'Updating' if exists else 'Creating'} {db}, then running {tags} (log: {log_path.name})", flush=True)
+    started = time.time()
+    with open(log_path, "w", encoding="utf-8") as log:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        proc.wait(timeout=ODOO_TIMEOUT)
+    report_odoo(tally, log_path, proc, False, started)
 
 
 def report_odoo(tally, log_path, proc, timed_out, started):
@@ -198,10 +221,14 @@ def tool_check(tally, name, args, timeout=900):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--lint-only", action="store_true")
+    parser.add_argument("--odoo-tags", help="only these Odoo test tags, on a database kept between runs")
     args = parser.parse_args()
     tally = Tally()
-    lint(tally)
-    if not args.lint_only:
+    if args.odoo_tags:
+        odoo_loop(tally, args.odoo_tags)
+    else:
+        lint(tally)
+    if not args.lint_only and not args.odoo_tags:
         engine_tests(tally)
         odoo_tests(tally)
         # Odoo's own tests of sale and account, with and without the addons (tools/host_tests.py,
@@ -210,7 +237,7 @@ def main():
     print()
     for note in tally.notes:
         print(note)
-    print(f"{tally.passed} passed, {tally.failed} failed")
+    print(tally_line("", tally.passed, tally.failed))
     sys.exit(1 if tally.failed else 0)
 
 

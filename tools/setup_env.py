@@ -1,0 +1,247 @@
+"""Find or set up what `make run` and `make test` need: Odoo 19 and a PostgreSQL that may create databases.
+
+    python3 tools/setup_env.py env [--out .local/env.mk]   find or set up both, write the Make variables
+    python3 tools/setup_env.py stop                         stop the private PostgreSQL (make stop)
+    python3 tools/setup_env.py db-exists NAME               exit 0 when the database exists
+
+Odoo: the Python in ODOO_PYTHON when it imports odoo; else `python3` when it does (Odoo installed in the
+base interpreter); else Odoo 19 is cloned (branch ODOO_BRANCH, shallow) from ODOO_REPO into .local/odoo
+and installed with its requirements into the virtual environment .local/venv.
+
+PostgreSQL: the server libpq reaches (PGHOST/PGPORT or the default socket) when the user may create
+databases there; else a private cluster in .local/pgdata, listening on a unix socket only, started with
+the system's initdb/pg_ctl when PostgreSQL is installed, else with the binaries of the `pgserver` wheel
+(PostgreSQL 16: Odoo 19 needs 13 or later; pip installs it on Linux and macOS without root or a compiler).
+PostgreSQL refuses to run as root: as root, start a server yourself or run as a normal user.
+
+Everything this tool creates is under .local/ (git-ignored); `make clean-local` removes it.
+"""
+import argparse
+import getpass
+import glob
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCAL = ROOT / ".local"
+ODOO_REPO = os.environ.get("ODOO_REPO") or "https://github.com/odoo/odoo.git"
+ODOO_BRANCH = os.environ.get("ODOO_BRANCH") or "19.0"
+# What Odoo 19's requirements need to install with pip on a current Python (measured on Debian 12,
+# Python 3.10 and 3.11): its setup.py-based packages build with setuptools older than 70 (newer ones
+# removed what they import), and only without pip's build isolation (which would fetch the newest).
+BUILD_TOOLS = ["setuptools<70", "wheel", "setuptools_scm"]
+
+
+def say(message):
+    print(f"[setup] {message}", file=sys.stderr, flush=True)
+
+
+def run(command, **kwargs):
+    say("$ " + " ".join(shlex.quote(str(part)) for part in command))
+    subprocess.run([str(part) for part in command], check=True, **kwargs)
+
+
+def probe(python, code):
+    """stdout of ``python -c code``, or None when it fails."""
+    try:
+        done = subprocess.run([python, "-c", code], capture_output=True, text=True, check=False, timeout=120)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+ODOO_PROBE = (
+    "import odoo.release, os; assert odoo.release.version_info[0] == 19, odoo.release.version; "
+    "print(os.path.dirname(os.path.dirname(os.path.abspath(odoo.__path__[0] + '/__init__.py'))))"
+)
+
+
+# ----------------------------------------------------------------------------------------------
+# Odoo
+# ----------------------------------------------------------------------------------------------
+
+def find_odoo():
+    """(python, odoo source folder) of an existing Odoo 19, or None."""
+    candidates = [os.environ.get("ODOO_PYTHON"), "python3", str(LOCAL / "venv" / "bin" / "python")]
+    for python in filter(None, candidates):
+        if python == str(LOCAL / "venv" / "bin" / "python") and not (LOCAL / "venv" / ".installed").exists():
+            continue
+        src = probe(python, ODOO_PROBE)
+        if src:
+            src = os.environ.get("ODOO_SRC") or src
+            if (Path(src) / "odoo-bin").exists():
+                return python, src
+        if python == os.environ.get("ODOO_PYTHON"):
+            raise SystemExit(f"ODOO_PYTHON={python} does not import Odoo 19 (or ODOO_SRC has no odoo-bin).")
+    return None
+
+
+def requirements(src):
+    """Odoo's requirements.txt as pip can install it without system headers: psycopg2 from its binary
+    wheel (psycopg2-binary, same version and module; the source package needs libpq-dev and a compiler)
+    and without python-ldap (only Odoo's auth_ldap uses it; it needs libldap2-dev and libsasl2-dev)."""
+    lines = []
+    for line in (src / "requirements.txt").read_text().splitlines():
+        name = line.split("=")[0].split(";")[0].strip().lower()
+        if name == "python-ldap":
+            continue
+        lines.append(line.replace("psycopg2==", "psycopg2-binary==", 1) if name == "psycopg2" else line)
+    path = LOCAL / "odoo-requirements.txt"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def install_odoo():
+    """Clone Odoo 19 into .local/odoo and install it into .local/venv; returns (python, source folder)."""
+    LOCAL.mkdir(exist_ok=True)
+    src, venv = LOCAL / "odoo", LOCAL / "venv"
+    if not (src / "odoo-bin").exists():
+        shutil.rmtree(src, ignore_errors=True)
+        say(f"Odoo 19 not found: cloning {ODOO_REPO} (branch {ODOO_BRANCH}) into {src} (set ODOO_REPO to use "
+            "another copy, ODOO_PYTHON to use an installed Odoo)")
+        run(["git", "clone", "--quiet", "--depth", "1", "--branch", ODOO_BRANCH, ODOO_REPO, src])
+    python = venv / "bin" / "python"
+    if not python.exists():
+        run([sys.executable, "-m", "venv", venv])
+    pip = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    say("installing Odoo's requirements into .local/venv (several minutes the first time)")
+    run([*pip, *BUILD_TOOLS])
+    run([*pip, "--no-build-isolation", "-r", requirements(src)])
+    run([*pip, "--no-build-isolation", "--no-deps", "-e", src])
+    run([*pip, "-r", ROOT / "requirements.txt", "-r", ROOT / "requirements-dev.txt"])
+    (venv / ".installed").write_text(time.strftime("%Y-%m-%d %H:%M:%S\n"))
+    return str(python), str(src)
+
+
+# ----------------------------------------------------------------------------------------------
+# PostgreSQL
+# ----------------------------------------------------------------------------------------------
+
+PG_PROBE = (
+    "import psycopg2; c = psycopg2.connect(dbname='postgres', connect_timeout=5); k = c.cursor(); "
+    "k.execute('SELECT rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user'); "
+    "row = k.fetchone(); print('ok' if row and row[0] else 'norole')"
+)
+
+
+def pg_state(python, env=None):
+    """'ok', 'norole' (reachable, but may not create databases) or None (not reachable)."""
+    done = subprocess.run([python, "-c", PG_PROBE], capture_output=True, text=True, check=False,
+                          env={**os.environ, **(env or {})})
+    return done.stdout.strip() or None if done.returncode == 0 else None
+
+
+def pg_bindir(python):
+    """Folder of initdb and pg_ctl: the system's PostgreSQL, else the pgserver wheel's (installed on demand)."""
+    found = shutil.which("pg_ctl") and shutil.which("initdb")
+    if found:
+        return str(Path(found).parent)
+    system = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
+    if system:
+        return str(Path(system[-1]).parent)
+    say("no PostgreSQL installed: installing the pgserver wheel (PostgreSQL 16 binaries) into Odoo's Python")
+    run([python, "-m", "pip", "install", "--quiet", "pgserver"])
+    bindir = probe(python, "import pgserver, os; print(os.path.join(os.path.dirname(pgserver.__file__), "
+                           "'pginstall', 'bin'))")
+    if not bindir or not (Path(bindir) / "initdb").exists():
+        raise SystemExit("pgserver installed, but its initdb was not found: install PostgreSQL 13 or later.")
+    return bindir
+
+
+def socket_dir():
+    # A unix socket path must stay under about 100 characters: a deep checkout uses /tmp.
+    path = LOCAL / "pgrun"
+    if len(str(path)) > 80:
+        path = Path("/tmp") / f"cf-pg-{abs(hash(str(ROOT))) % 10**8}"
+    return path
+
+
+def start_private_cluster(python):
+    if os.geteuid() == 0:
+        raise SystemExit(
+            "No PostgreSQL server accepts your connections, and PostgreSQL refuses to run as root: start one "
+            "(e.g. pg_ctlcluster 15 main start; createuser --superuser root) or run make as a normal user.")
+    data, sock = LOCAL / "pgdata", socket_dir()
+    bindir = pg_bindir(python)
+    LOCAL.mkdir(exist_ok=True)
+    sock.mkdir(parents=True, exist_ok=True)
+    if not (data / "PG_VERSION").exists():
+        say(f"no PostgreSQL server reachable: creating a private cluster in {data}")
+        run([Path(bindir) / "initdb", "-D", data, "-U", getpass.getuser(), "--auth=trust",
+             "-E", "UTF8", "--locale=C.UTF-8"], stdout=subprocess.DEVNULL)
+    env = {"PGHOST": str(sock), "PGPORT": "5432"}
+    if pg_state(python, env) is None:
+        run([Path(bindir) / "pg_ctl", "-D", data, "-l", LOCAL / "postgresql.log", "-w", "-o",
+             f"-k {sock} -c listen_addresses='' -p 5432", "start"], stdout=subprocess.DEVNULL)
+    if pg_state(python, env) != "ok":
+        raise SystemExit(f"the private PostgreSQL did not start: see {LOCAL / 'postgresql.log'}")
+    (LOCAL / "pgbin").write_text(bindir)
+    return env
+
+
+def stop():
+    data = LOCAL / "pgdata"
+    bindir = (LOCAL / "pgbin").read_text().strip() if (LOCAL / "pgbin").exists() else None
+    if not bindir or not (data / "postmaster.pid").exists():
+        say("no private PostgreSQL running")
+        return
+    run([Path(bindir) / "pg_ctl", "-D", data, "-m", "fast", "stop"], stdout=subprocess.DEVNULL)
+
+
+# ----------------------------------------------------------------------------------------------
+
+def env_command(out):
+    found = find_odoo()
+    python, src = found or install_odoo()
+    lines = [f"ODOO_PYTHON := {python}", f"ODOO_SRC := {src}"]
+    state = pg_state(python)
+    private = LOCAL / "pgdata" / "PG_VERSION"
+    if state is None or private.exists():
+        pg_env = start_private_cluster(python)
+        lines += [f"{name} := {value}" for name, value in pg_env.items()]
+        lines.append("export PGHOST PGPORT")
+        # Its client tools (psql, createdb, dropdb, pg_isready) first on the PATH of make's commands.
+        lines.append(f"export PATH := {(LOCAL / 'pgbin').read_text().strip()}:$(PATH)")
+    elif state == "norole":
+        user = getpass.getuser()
+        raise SystemExit(f"PostgreSQL answers, but {user} may not create databases: "
+                         f"sudo -u postgres createuser --superuser {user}")
+    text = "# Written by tools/setup_env.py: where Odoo and PostgreSQL are.\n" + "\n".join(lines) + "\n"
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    if not Path(out).exists() or Path(out).read_text() != text:
+        Path(out).write_text(text)
+    where = f"private, socket in {socket_dir()}" if len(lines) > 2 else "the server libpq reaches"
+    say(f"Odoo: {python} ({src}); PostgreSQL: {where}")
+
+
+def db_exists(name):
+    code = ("import psycopg2, sys; c = psycopg2.connect(dbname='postgres'); k = c.cursor(); "
+            "k.execute('SELECT 1 FROM pg_database WHERE datname = %s', [sys.argv[1]]); "
+            "sys.exit(0 if k.fetchone() else 1)")
+    return subprocess.run([sys.executable, "-c", code, name], check=False).returncode
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    env = sub.add_parser("env")
+    env.add_argument("--out", default=str(LOCAL / "env.mk"))
+    sub.add_parser("stop")
+    exists = sub.add_parser("db-exists")
+    exists.add_argument("name")
+    args = parser.parse_args()
+    if args.command == "env":
+        env_command(args.out)
+    elif args.command == "stop":
+        stop()
+    else:
+        sys.exit(db_exists(args.name))
+
+
+if __name__ == "__main__":
+    main()
