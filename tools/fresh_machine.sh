@@ -33,10 +33,15 @@ if [ "$(id -u)" = 0 ]; then
             pg_ctlcluster $cluster start || true
         done
     }
-    trap restart EXIT
+    # The newcomer clones repositories another user owns (this one, a local Odoo clone): git refuses
+    # that ("dubious ownership") unless told otherwise, which a clone from a server never needs.
+    gitconfig="$(mktemp /tmp/cf_fresh_gitconfig.XXXXXX)"
+    printf '[safe]\n\tdirectory = *\n' > "$gitconfig"
+    chmod a+r "$gitconfig"
+    trap 'restart; rm -f "$gitconfig"' EXIT
     set +e
     runuser -u "$NEWCOMER" -- env -i PATH="${PYTHON_DIR:+$PYTHON_DIR:}/usr/local/bin:/usr/bin:/bin" LANG=C.UTF-8 \
-        ODOO_REPO="$ODOO_REPO" bash "$0" $RUN_ONLY
+        GIT_CONFIG_GLOBAL="$gitconfig" ODOO_REPO="$ODOO_REPO" bash "$0" $RUN_ONLY
     status=$?
     set -e
     exit $status
