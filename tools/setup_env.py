@@ -25,6 +25,7 @@ import shutil
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -157,7 +158,7 @@ def socket_dir():
     # A unix socket path must stay under about 100 characters: a deep checkout uses /tmp.
     path = LOCAL / "pgrun"
     if len(str(path)) > 80:
-        path = Path("/tmp") / f"cf-pg-{abs(hash(str(ROOT))) % 10**8}"
+        path = Path("/tmp") / f"cf-pg-{zlib.crc32(str(ROOT).encode()):08x}"  # the same in every process
     return path
 
 
