@@ -34,3 +34,25 @@ def test_python3_that_imports_odoo_is_used_without_installing(monkeypatch, tmp_p
     (tmp_path / "odoo-bin").write_text("")
     monkeypatch.setattr(setup_env, "probe", lambda python, code: str(tmp_path) if python == "python3" else None)
     assert setup_env.find_odoo() == ("python3", str(tmp_path))
+
+
+def test_debian_clusters_are_read_from_pg_lsclusters(tmp_path, monkeypatch):
+    script = tmp_path / "pg_lsclusters"
+    script.write_text(
+        "#!/bin/sh\n"
+        "echo '13  old  5433 down   postgres /var/lib/postgresql/13/old  /var/log/postgresql/x.log'\n"
+        "echo '15  main 5432 online postgres /var/lib/postgresql/15/main /var/log/postgresql/y.log'\n"
+    )
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    assert setup_env.clusters() == [
+        ("13", "old", "5433", "down", "postgres"),
+        ("15", "main", "5432", "online", "postgres"),
+    ]
+
+
+def test_without_pg_lsclusters_there_is_no_system_cluster_to_start(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert setup_env.clusters() == []
+    # nor pg_createcluster to make one: nothing is started, and make says so (start_private_cluster, as root)
+    assert setup_env.start_system_server(sys.executable) is None

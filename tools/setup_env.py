@@ -12,7 +12,10 @@ PostgreSQL: the server libpq reaches (PGHOST/PGPORT or the default socket) when 
 databases there; else a private cluster in .local/pgdata, listening on a unix socket only, started with
 the system's initdb/pg_ctl when PostgreSQL is installed, else with the binaries of the `pgserver` wheel
 (PostgreSQL 16: Odoo 19 needs 13 or later; pip installs it on Linux and macOS without root or a compiler).
-PostgreSQL refuses to run as root: as root, start a server yourself or run as a normal user.
+PostgreSQL refuses to run as root, so as root (a container, a CI machine) no private cluster: the system's
+own cluster is started with Debian's pg_ctlcluster (created with pg_createcluster when PostgreSQL is
+installed without one) and root is given a role that may create databases; elsewhere, as root, start a
+server yourself or run as a normal user.
 
 Everything this tool creates is under .local/ (git-ignored); `make clean-local` removes it.
 """
@@ -162,11 +165,47 @@ def socket_dir():
     return path
 
 
+def clusters():
+    """Debian's PostgreSQL clusters as (version, name, port, status, owner) rows; [] without pg_lsclusters."""
+    if not shutil.which("pg_lsclusters"):
+        return []
+    done = subprocess.run(["pg_lsclusters", "--no-header"], capture_output=True, text=True, check=False)
+    return [tuple(line.split()[:5]) for line in done.stdout.splitlines() if len(line.split()) >= 5]
+
+
+def start_system_server(python):
+    """As root: start the system's cluster (the one on port 5432, else the first) and give root a role
+    that may create databases. Returns its port when it then accepts root's connections, else None."""
+    found = clusters()
+    if not found:
+        versions = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
+        if not versions or not shutil.which("pg_createcluster"):
+            return None
+        say("PostgreSQL is installed without a cluster: creating the system's cluster 'main'")
+        run(["pg_createcluster", versions[-1].split("/")[4], "main"], stdout=subprocess.DEVNULL)
+        found = clusters()
+    version, name, port, status, owner = next((row for row in found if row[2] == "5432"), found[0])
+    if not status.startswith("online"):
+        say(f"PostgreSQL {version}/{name} is stopped: starting it (as root, make uses the system's cluster)")
+        run(["pg_ctlcluster", version, name, "start"])
+    user = getpass.getuser()
+    as_owner = ["runuser", "-u", owner, "--"]
+    role = subprocess.run([*as_owner, "psql", "-p", port, "-XtAc",
+                           f"SELECT rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = '{user}'"],
+                          capture_output=True, text=True, check=False).stdout.strip()
+    if role != "t":
+        say(f"giving {user} a PostgreSQL role that may create databases")
+        sql = "ALTER" if role == "f" else "CREATE"
+        run([*as_owner, "psql", "-p", port, "-Xqc", f'{sql} ROLE "{user}" LOGIN SUPERUSER'])
+    return port if pg_state(python, {"PGPORT": port}) == "ok" else None
+
+
 def start_private_cluster(python):
     if os.geteuid() == 0:
         raise SystemExit(
-            "No PostgreSQL server accepts your connections, and PostgreSQL refuses to run as root: start one "
-            "(e.g. pg_ctlcluster 15 main start; createuser --superuser root) or run make as a normal user.")
+            "No PostgreSQL server accepts your connections, and PostgreSQL refuses to run as root: make found "
+            "no system cluster to start (Debian's pg_lsclusters/pg_ctlcluster). Start a server and give root a "
+            "role (createuser --superuser root), or run make as a normal user.")
     data, sock = LOCAL / "pgdata", socket_dir()
     bindir = pg_bindir(python)
     LOCAL.mkdir(exist_ok=True)
@@ -202,7 +241,15 @@ def env_command(out):
     lines = [f"ODOO_PYTHON := {python}", f"ODOO_SRC := {src}"]
     state = pg_state(python)
     private = LOCAL / "pgdata" / "PG_VERSION"
+    if state in (None, "norole") and os.geteuid() == 0 and not private.exists():
+        port = start_system_server(python)
+        if port:
+            state = "ok"
+            if port != "5432":
+                lines += [f"PGPORT := {port}", "export PGPORT"]
+    where = "the server libpq reaches"
     if state is None or private.exists():
+        where = f"private, socket in {socket_dir()}"
         pg_env = start_private_cluster(python)
         lines += [f"{name} := {value}" for name, value in pg_env.items()]
         lines.append("export PGHOST PGPORT")
@@ -216,7 +263,6 @@ def env_command(out):
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     if not Path(out).exists() or Path(out).read_text() != text:
         Path(out).write_text(text)
-    where = f"private, socket in {socket_dir()}" if len(lines) > 2 else "the server libpq reaches"
     say(f"Odoo: {python} ({src}); PostgreSQL: {where}")
 
 
