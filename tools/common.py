@@ -19,6 +19,9 @@ def addons_path(odoo_src, *more):
 
 def odoo_bin(odoo_src, path, *args, command=None, python=PYTHON):
     """The odoo-bin command line: ``command`` (shell, db, ...) or the server, with ``path`` as addons path."""
+    if command == "i18n":
+        # i18n takes no server options: the addons path goes before it, as odoo-bin's one shared option.
+        return [python, f"{odoo_src}/odoo-bin", f"--addons-path={path}", command, *args]
     return [python, f"{odoo_src}/odoo-bin", *([command] if command else []), f"--addons-path={path}", *args]
 
 
