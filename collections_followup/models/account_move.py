@@ -2,6 +2,7 @@ import uuid
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.fields import Domain
 from odoo.tools import SQL
 
 from ..engine.behaviour import predicted_payment_date
@@ -57,6 +58,104 @@ class AccountMove(models.Model):
         help="Due date plus the customer's usual delay (amount-weighted days late over 12 months, refreshed "
              "nightly with the segments), never before today. Empty when the invoice is paid.",
     )
+
+    # Where the invoice stands in Collections, for whoever may read the invoice (badges on the form,
+    # filters in the list): each from the open dispute, plan, promise or case that lists the invoice.
+    collections_dispute_state = fields.Selection(
+        [("open", "Disputed"), ("review", "Dispute Under Review")], string="Dispute",
+        compute="_compute_collections_standing", search="_search_collections_dispute_state",
+    )
+    collections_plan_state = fields.Selection(
+        [("proposed", "Payment Plan Proposed"), ("active", "In a Payment Plan")], string="Payment Plan",
+        compute="_compute_collections_standing", search="_search_collections_plan_state",
+    )
+    collections_promised_date = fields.Date(
+        string="Payment Promised For", compute="_compute_collections_standing",
+        search="_search_collections_promised_date",
+        help="The date of the customer's open promise to pay this invoice.",
+    )
+    collections_case_state = fields.Selection(
+        [("agency_proposed", "Agency Proposed"), ("agency_open", "With a Collection Agency"),
+         ("legal_proposed", "Legal Action Proposed"), ("legal_open", "In Legal Action")],
+        string="Escalation", compute="_compute_collections_standing", search="_search_collections_case_state",
+    )
+
+    def _collections_standing_records(self, model, states):
+        """The records of ``model`` in ``states`` that list one of these invoices, most recent first.
+
+        sudo: a status of the invoice (no amount, no text of the record) for whoever may read it; the
+        records themselves stay behind their own access rules."""
+        return self.env[model].sudo().search(
+            [("state", "in", list(states)), ("move_ids", "in", self.ids)], order="id desc",
+        )
+
+    def _compute_collections_standing(self):
+        values = {move.id: {
+            "collections_dispute_state": False, "collections_plan_state": False,
+            "collections_promised_date": False, "collections_case_state": False,
+        } for move in self}
+        invoices = self.filtered(lambda move: isinstance(move.id, int) and move.is_sale_document(include_receipts=True))
+        if invoices:
+            # Reversed, so that the most recent record of each kind is written last and kept.
+            for dispute in reversed(invoices._collections_standing_records("collections.dispute", ("open", "review"))):
+                for move in dispute.move_ids & invoices:
+                    values[move.id]["collections_dispute_state"] = dispute.state
+            for plan in reversed(invoices._collections_standing_records("collections.payment.plan",
+                                                                        ("proposed", "active"))):
+                for move in plan.move_ids & invoices:
+                    values[move.id]["collections_plan_state"] = plan.state
+            for promise in reversed(invoices._collections_standing_records("collections.promise", ("open",))):
+                for move in promise.move_ids & invoices:
+                    values[move.id]["collections_promised_date"] = promise.promised_date
+            for case in reversed(invoices._collections_standing_records("collections.case", ("proposed", "open"))):
+                for move in case.move_ids & invoices:
+                    values[move.id]["collections_case_state"] = f"{case.case_type}_{case.state}"
+        for move in self:
+            move.update(values[move.id])
+
+    def _collections_search_standing(self, operator, value, model, states, positive_domain):
+        """Domain of the invoices whose standing from ``model`` records in ``states`` matches ``operator``
+        and ``value``. Odoo hands a search method ``in``/``not in`` with a collection for = and !=; False
+        in it stands for "listed by no such record". ``positive_domain(operator, value)`` says which
+        records match a positive operator on the field."""
+        if operator in ("in", "not in"):
+            values = set(value)
+            wants_none = False in values
+            values.discard(False)
+            domain = Domain.FALSE
+            if values:
+                matching = self.env[model].sudo().search(
+                    Domain("state", "in", list(states)) & Domain(positive_domain("in", list(values))))
+                domain |= Domain("id", "in", matching.move_ids.ids)
+            if wants_none:
+                listed = self.env[model].sudo().search([("state", "in", list(states))])
+                domain |= Domain("id", "not in", listed.move_ids.ids)
+            return domain if operator == "in" else ~domain
+        if operator in ("<", "<=", ">", ">="):
+            matching = self.env[model].sudo().search(
+                Domain("state", "in", list(states)) & Domain(positive_domain(operator, value)))
+            return Domain("id", "in", matching.move_ids.ids)
+        return NotImplemented
+
+    def _search_collections_dispute_state(self, operator, value):
+        return self._collections_search_standing(operator, value, "collections.dispute", ("open", "review"),
+                                                 lambda op, val: [("state", op, val)])
+
+    def _search_collections_plan_state(self, operator, value):
+        return self._collections_search_standing(operator, value, "collections.payment.plan", ("proposed", "active"),
+                                                 lambda op, val: [("state", op, val)])
+
+    def _search_collections_promised_date(self, operator, value):
+        return self._collections_search_standing(operator, value, "collections.promise", ("open",),
+                                                 lambda op, val: [("promised_date", op, val)])
+
+    def _search_collections_case_state(self, operator, value):
+        def positive_domain(_operator, values):
+            # The selection joins the case's type and its state ("agency_open"): always ``in`` here.
+            pairs = [v.split("_", 1) for v in values]
+            return Domain.OR(Domain("case_type", "=", kind) & Domain("state", "=", state) for kind, state in pairs)
+        return self._collections_search_standing(operator, value, "collections.case", ("proposed", "open"),
+                                                 positive_domain)
 
     @api.depends("invoice_date_due", "payment_state", "commercial_partner_id")
     def _compute_collections_predicted_date(self):
