@@ -79,6 +79,8 @@ class CollectionsPortal(PortalAccount):
             "promisable_amount": sum(row["company_residual"] for row in debts
                                      if row["move"] in promisable and row["days_late"] > 0),
             "disputes": disputes,
+            # sudo: the customer's own contacts that receive its reminders (their addresses only).
+            "followup_recipients": partner.sudo()._collections_recipients().mapped("email"),
             "disputed": disputes.move_ids,
             "disputable": invoices - disputes.move_ids,
             "dispute_reasons": request.env["collections.dispute.reason"].search([]),

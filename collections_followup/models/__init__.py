@@ -18,6 +18,7 @@ from . import (
     collections_payment_plan,
     collections_policy,
     collections_promise,
+    collections_reply,
     collections_run,
     collections_segment,
     collections_self_check,

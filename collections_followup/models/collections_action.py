@@ -38,6 +38,7 @@ CHANNELS = [
     ("fee", "Late Fee"),
     ("writeoff", "Write-off"),
     ("case", "Escalation"),
+    ("reply", "Customer Reply"),
 ]
 
 
@@ -76,7 +77,8 @@ class CollectionsAction(models.Model):
     )
     channel = fields.Selection(CHANNELS, required=True, readonly=True)
     origin = fields.Selection(
-        [("scheduler", "Scheduler"), ("manual", "Manual")], required=True, readonly=True, default="manual",
+        [("scheduler", "Scheduler"), ("manual", "Manual"), ("customer", "Customer")], required=True, readonly=True,
+        default="manual", help="Customer: the customer's own doing (an email reply).",
     )
     user_id = fields.Many2one(
         "res.users", string="Done By", readonly=True, default=lambda self: self.env.user,

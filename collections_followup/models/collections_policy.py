@@ -66,6 +66,19 @@ class CollectionsPolicy(models.Model):
         help="Days after the promised date that a payment still counts as a kept promise; "
              "follow-up of the promised invoices waits until then.",
     )
+    reply_pause_days = fields.Integer(
+        string="Pause After a Reply", default=5,
+        help="Days automatic reminders wait after the customer replies to a follow-up email, so that the "
+             "collector reads the reply first (0: no pause). Out-of-office and other automatic replies do "
+             "not pause.",
+    )
+    reply_address = fields.Char(
+        string="Replies Reach", compute="_compute_reply_address",
+        help="Where a customer's reply to a follow-up email goes. The company's catchall address routes it back "
+             "into Odoo: the customer's history, a task for the collector, the pause above. Without one "
+             "(Settings > Technical > Email > Alias Domains), a reply goes to the sender's own mailbox (the "
+             "collector's, else the company's) and Collections does not see it.",
+    )
     writeoff_account_id = fields.Many2one(
         "account.account", string="Write-off Account", check_company=True,
         domain="[('account_type', 'in', ('expense', 'expense_other'))]",
@@ -168,6 +181,12 @@ class CollectionsPolicy(models.Model):
             window_days=self.contact_window_days,
             min_gap_hours=self.contact_min_gap_hours,
         )
+
+    @api.depends("company_id.alias_domain_id")
+    def _compute_reply_address(self):
+        for policy in self:
+            policy.reply_address = policy.company_id.catchall_email or self.env._(
+                "the sender's own mailbox (no catchall address)")
 
     @api.depends("level_ids")
     def _compute_level_count(self):

@@ -801,7 +801,8 @@ class CollectionsRun(models.AbstractModel):
                 "The customer is archived: Odoo sends nothing to archived contacts. Restore it (its debt "
                 "is still followed up) or exclude it from follow-up."
             )
-        if not commercial.email and not commercial.child_ids.filtered(lambda c: c.type == "invoice" and c.email):
+        if not commercial.email and not commercial.child_ids.filtered(
+                lambda c: c.email and (c.type == "invoice" or c.collections_followup_role == "to")):
             return self.env._("The customer has no email address.")
         return self.env._(
             "The customer's email address bounced or opted out of emails: check it with the customer."

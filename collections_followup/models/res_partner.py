@@ -31,6 +31,11 @@ COLLECTOR_FIELDS = {
 }
 
 
+def _writable(partner):
+    """Whether Odoo writes to this partner's email: active, a valid address, no opt-out, no bounce."""
+    return partner.active and partner.email_normalized and not partner.is_blacklisted and not partner.message_bounce
+
+
 class Collector(NamedTuple):
     """Who collects a customer's debt in a company, and where that comes from."""
 
@@ -98,6 +103,12 @@ class ResPartner(models.Model):
     )
     collections_no_letter = fields.Boolean(
         string="No Letters", copy=False, help="The customer asked not to receive reminder letters by post.",
+    )
+    # On a contact of the customer: who receives its follow-ups (not company-dependent: an address).
+    collections_followup_role = fields.Selection(
+        [("to", "Follow-up Recipient"), ("cc", "Follow-up Copy")], string="Follow-ups",
+        help="Follow-up Recipient: the customer's payment reminders, plans and statements go to this contact "
+             "(before its invoice address). Follow-up Copy: this contact receives a copy of each.",
     )
 
     # Set every night from the payment behaviour (collections.segment).
@@ -425,14 +436,19 @@ class ResPartner(models.Model):
         return self.env["res.users"].sudo().browse(found.user_id if found and found.user_id else [])
 
     def _collections_recipients(self):
-        """Invoice contacts with a usable email, else the customer itself."""
+        """Who receives the customer's follow-up emails: its contacts marked *Follow-up Recipient*, else
+        its invoice contacts, else the customer itself; then the contacts marked *Follow-up Copy*. Only
+        addresses Odoo writes to (active, valid, not opted out, not bounced); nobody when none of the
+        main recipients is one (the copies alone are not the customer: the failure says why)."""
         self.ensure_one()
         commercial = self.commercial_partner_id
-        contacts = commercial.child_ids.filtered(lambda c: c.type == "invoice" and c.email and c.active)
-        # Odoo does not notify archived contacts: they are no recipients (the failure says why).
-        return (contacts or commercial).filtered(
-            lambda p: p.active and p.email_normalized and not p.is_blacklisted and not p.message_bounce
-        )
+        # Odoo does not notify archived contacts: they are no recipients (child_ids holds active ones).
+        contacts = commercial.child_ids.filtered("email")
+        main = (contacts.filtered(lambda c: c.collections_followup_role == "to")
+                or contacts.filtered(lambda c: c.type == "invoice") or commercial).filtered(_writable)
+        if not main:
+            return main
+        return main | (contacts.filtered(lambda c: c.collections_followup_role == "cc") - main).filtered(_writable)
 
     @api.depends_context("company")
     def _compute_collections_company_id(self):

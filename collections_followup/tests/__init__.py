@@ -27,3 +27,4 @@ from . import test_ledger_property
 from . import test_self_check
 from . import test_migrations
 from . import test_invoice_standing
+from . import test_replies

@@ -178,6 +178,35 @@ class TestFollowupRun(CollectionsCommon):
         self.assertEqual(len(self._mails_to(contact)), 1)
         self.assertFalse(self._mails_to(self.customer))
 
+    def test_follow_up_contacts_come_before_the_invoice_address_and_copies_follow(self):
+        Partner = self.env["res.partner"].with_user(self.collector)
+        billing_box = Partner.create({
+            "name": "Accounts Payable", "type": "invoice", "parent_id": self.customer.id,
+            "email": "ap@acme.example.com",
+        })
+        controller = Partner.create({
+            "name": "Carla Controller", "parent_id": self.customer.id, "email": "carla@acme.example.com",
+            "collections_followup_role": "to",
+        })
+        ceo = Partner.create({
+            "name": "Victor CEO", "parent_id": self.customer.id, "email": "victor@acme.example.com",
+            "collections_followup_role": "cc",
+        })
+        self.assertEqual(self.customer._collections_recipients(), controller | ceo)
+        self._invoice(self.customer, 300.0, 10)
+        with self.mock_mail_gateway():
+            self._run()
+        self.assertEqual(len(self._mails_to(controller)), 1)
+        self.assertEqual(len(self._mails_to(ceo)), 1)
+        self.assertFalse(self._mails_to(billing_box))
+        self.assertFalse(self._mails_to(self.customer))
+        self.assertEqual(self._actions(self.customer, channel="email").recipients,
+                         ", ".join((controller | ceo).mapped("email_formatted")))
+        # The recipient's address bounced: no reminder to the copy alone; the failure says why.
+        controller.message_bounce = 3
+        self.assertFalse(self.customer._collections_recipients())
+        self.assertIn("bounced", self.env["collections.run"]._no_recipient_reason(self.customer))
+
     def test_postponed_customer_waits(self):
         self._invoice(self.customer, 300.0, 10)
         wizard = self.env["collections.postpone.wizard"].with_user(self.collector).with_context(

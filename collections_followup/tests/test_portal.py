@@ -51,6 +51,11 @@ class TestCollectionsPortal(CollectionsCommon, HttpCase):
         self.assertEqual(page.status_code, 200)
         self.assertIn(self.inv_a.name, page.text)
         self.assertNotIn(other.name, page.text)
+        # The page says where the reminders go: the customer's address, then its follow-up contact's.
+        self.assertIn("We send payment reminders to <strong>acme@example.com</strong>", page.text)
+        self.portal_user.partner_id.sudo().collections_followup_role = "to"
+        page = self.url_open("/my/collections")
+        self.assertIn("We send payment reminders to <strong>paula@example.com</strong>", page.text)
 
     def test_another_customers_plan_is_not_found(self):
         plan = self._proposed_plan()
