@@ -1,11 +1,23 @@
+import io
 from datetime import date, timedelta
 
 from odoo.tests import new_test_user
+from odoo.tools.pdf import PdfFileReader
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.addons.mail.tests.common import MailCommon
 
 TODAY = date(2026, 3, 31)
+
+
+def pdf_pages(content):
+    """The text of each page of a PDF, single-spaced (wkhtmltopdf places words one by one). PyPDF2 1.26,
+    which Odoo's requirements pin on Python 3.10, names the method extractText."""
+    pages = []
+    for page in PdfFileReader(io.BytesIO(content)).pages:
+        extract = getattr(page, "extract_text", None) or page.extractText
+        pages.append(" ".join(extract().split()))
+    return pages
 
 
 class CollectionsCommon(AccountTestInvoicingCommon, MailCommon):
