@@ -1,10 +1,12 @@
 import binascii
 import math
-from datetime import timedelta
+from datetime import date, timedelta
+
+from werkzeug.exceptions import NotFound, TooManyRequests
 
 from odoo import fields, http
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
-from odoo.http import request
+from odoo.http import content_disposition, request
 from odoo.tools import float_compare
 
 from odoo.addons.account.controllers.portal import PortalAccount
@@ -31,13 +33,18 @@ class CollectionsPortal(PortalAccount):
     # Account overview: what is owed, plans, promises
     # ------------------------------------------------------------------
 
-    def _collections_overview_values(self, **kwargs):
-        partner = request.env.user.partner_id.commercial_partner_id
+    def _collections_overview_values(self, customer=None, token=None, **kwargs):
+        """What the account page shows. ``customer``: the account link's (no login), read as superuser
+        with every search bound to it; else the logged-in user's company, through its own access rules
+        (Odoo's portal rules), bound to it as well."""
+        env = request.env(su=True) if customer else request.env
+        partner = customer or request.env.user.partner_id.commercial_partner_id
+        own = [("partner_id.commercial_partner_id", "=", partner.id)]
         today = fields.Date.context_today(request.env.user)
         # What is open, as the reminders state it (collections.ledger): each open instalment with
         # its own due date, the credits not applied yet, totals per currency; in each company the
         # customer owes something to.
-        Ledger = request.env["collections.ledger"]
+        Ledger = env["collections.ledger"]
         # sudo: the companies the customer's own open items are in (ids only).
         companies = request.env["account.move.line"].sudo()._read_group([
             ("partner_id.commercial_partner_id", "=", partner.id), ("parent_state", "=", "posted"),
@@ -50,13 +57,14 @@ class CollectionsPortal(PortalAccount):
         debts = [row for row in rows if not row["credit"]]
         credits = [row for row in rows if row["credit"]]
         # The customer's invoices through its own access (Odoo's portal rules on account.move).
-        invoices = request.env["account.move"].search([
+        invoices = env["account.move"].search([
             ("id", "in", [row["move"].id for row in debts]), ("move_type", "=", "out_invoice"),
+            ("commercial_partner_id", "=", partner.id),
         ], order="invoice_date_due, id")
         overdue = invoices.filtered(lambda move: any(row["move"] == move and row["days_late"] > 0 for row in debts))
-        plans = request.env["collections.payment.plan"].search([("state", "in", ("proposed", "active"))])
-        promises = request.env["collections.promise"].search([("state", "=", "open")])
-        disputes = request.env["collections.dispute"].search([("state", "in", ("open", "review"))])
+        plans = env["collections.payment.plan"].search([*own, ("state", "in", ("proposed", "active"))])
+        promises = env["collections.promise"].search([*own, ("state", "=", "open")])
+        disputes = env["collections.dispute"].search([*own, ("state", "in", ("open", "review"))])
         planned = plans.filtered(lambda p: p.state == "active").move_ids
         promisable = overdue - planned - promises.move_ids - disputes.move_ids
         values = self._prepare_portal_layout_values()
@@ -83,7 +91,9 @@ class CollectionsPortal(PortalAccount):
             "followup_recipients": partner.sudo()._collections_recipients().mapped("email"),
             "disputed": disputes.move_ids,
             "disputable": invoices - disputes.move_ids,
-            "dispute_reasons": request.env["collections.dispute.reason"].search([]),
+            "dispute_reasons": env["collections.dispute.reason"].search([]),
+            # Where the page's forms post and its statement downloads.
+            "base_url_path": f"/collections/account/{token}" if customer else "/my/collections",
             "message": kwargs.get("message"),
             "error": kwargs.get("error"),
         })
@@ -91,11 +101,80 @@ class CollectionsPortal(PortalAccount):
 
     @http.route("/my/collections", type="http", auth="user", website=True)
     def portal_my_collections(self, **kwargs):
-        return request.render("collections_followup.portal_my_collections", self._collections_overview_values(**kwargs))
+        return self._collections_render(self._collections_overview_values(**kwargs))
+
+    def _collections_render(self, values):
+        if values.get("link_expiry"):
+            return request.render("collections_followup.collections_account_link_page", values)
+        return request.render("collections_followup.portal_my_collections", values)
+
+    @http.route("/my/collections/statement", type="http", auth="user", website=True)
+    def portal_collections_statement(self, **kwargs):
+        return self._collections_statement(request.env.user.partner_id.commercial_partner_id)
+
+    def _collections_statement(self, customer):
+        """The customer's statement of account (PDF), to download."""
+        # sudo: the statement of the requester's own account (portal user or account link).
+        report = request.env.ref("collections_followup.action_report_collections_statement").sudo()
+        content, _kind = report._render_qweb_pdf(report.report_name, customer.ids)
+        name = request.env._("Statement %(customer)s %(date)s.pdf", customer=customer.name,
+                             date=fields.Date.to_string(fields.Date.context_today(request.env.user)))
+        return request.make_response(content, headers=[
+            ("Content-Type", "application/pdf"), ("Content-Length", len(content)),
+            ("Content-Disposition", content_disposition(name)),
+        ])
+
+    # ------------------------------------------------------------------
+    # The account link: the same page without a login (models/res_partner_link.py)
+    # ------------------------------------------------------------------
+
+    def _collections_link_customer(self, token):
+        """The account link's customer; a 404 for any token that opens nothing (malformed, forged,
+        expired, revoked: one answer), a 429 to an address that tried too many of those lately."""
+        address = request.httprequest.remote_addr or ""
+        Attempt = request.env["collections.link.attempt"].sudo()
+        if Attempt._collections_throttled(address):
+            raise TooManyRequests()
+        customer = request.env["res.partner"].sudo()._collections_from_link(token)
+        if not customer:
+            Attempt._collections_failed(address)
+            raise NotFound()
+        return customer
+
+    def _collections_link_values(self, token, **kwargs):
+        customer = self._collections_link_customer(token)
+        values = self._collections_overview_values(customer=customer, token=token, **kwargs)
+        values.update({
+            "company": customer.company_id or request.env.company,
+            "link_expiry": date.fromordinal(int(token.split(".")[1])),
+        })
+        return values
+
+    @http.route("/collections/account/<string:token>", type="http", auth="public", website=True, sitemap=False)
+    def collections_account_link(self, token, **kwargs):
+        return self._collections_render(self._collections_link_values(token, **kwargs))
+
+    @http.route("/collections/account/<string:token>/promise", type="http", auth="public", methods=["POST"],
+                website=True, sitemap=False)
+    def collections_account_link_promise(self, token, promised_date=None, amount=None, note=None, **kwargs):
+        return self._collections_promise(self._collections_link_values(token), promised_date, amount, note)
+
+    @http.route("/collections/account/<string:token>/dispute", type="http", auth="public", methods=["POST"],
+                website=True, sitemap=False)
+    def collections_account_link_dispute(self, token, invoice_id=None, reason_id=None, description=None, **kwargs):
+        return self._collections_dispute(self._collections_link_values(token), invoice_id, reason_id, description)
+
+    @http.route("/collections/account/<string:token>/statement", type="http", auth="public", website=True,
+                sitemap=False)
+    def collections_account_link_statement(self, token, **kwargs):
+        return self._collections_statement(self._collections_link_customer(token))
 
     @http.route("/my/collections/promise", type="http", auth="user", methods=["POST"], website=True)
     def portal_collections_promise(self, promised_date=None, amount=None, note=None, **kwargs):
-        values = self._collections_overview_values()
+        return self._collections_promise(self._collections_overview_values(), promised_date, amount, note)
+
+    def _collections_promise(self, values, promised_date, amount, note):
+        """The promise form of the account page (portal or account link): checked, then recorded."""
         invoices = values["promisable"]
         error = None
         try:
@@ -121,7 +200,7 @@ class CollectionsPortal(PortalAccount):
             error = request.env._("Enter an amount between 0 and %s.", currency.format(owed))
         if error:
             values["error"] = error
-            return request.render("collections_followup.portal_my_collections", values)
+            return self._collections_render(values)
         partner = values["partner"]
         # Portal customers cannot create records; the checks above are theirs.
         promise = request.env["collections.promise"].sudo().create({
@@ -135,14 +214,17 @@ class CollectionsPortal(PortalAccount):
             "note": (note or "").strip()[:2000] or False,
         })
         promise._notify_collector(
-            request.env._("%s promised a payment on the portal", partner.display_name),
+            request.env._("%s promised a payment on its account page", partner.display_name),
             request.env._("%(amount)s by %(date)s", amount=currency.format(value), date=date),
         )
-        return request.redirect("/my/collections?message=promise_ok")
+        return request.redirect(f"{values['base_url_path']}?message=promise_ok")
 
     @http.route("/my/collections/dispute", type="http", auth="user", methods=["POST"], website=True)
     def portal_collections_dispute(self, invoice_id=None, reason_id=None, description=None, **kwargs):
-        values = self._collections_overview_values()
+        return self._collections_dispute(self._collections_overview_values(), invoice_id, reason_id, description)
+
+    def _collections_dispute(self, values, invoice_id, reason_id, description):
+        """The dispute form of the account page (portal or account link): checked, then recorded."""
         try:
             invoice = values["disputable"].filtered(lambda m: m.id == int(invoice_id))
             reason = values["dispute_reasons"].filtered(lambda r: r.id == int(reason_id))
@@ -154,7 +236,7 @@ class CollectionsPortal(PortalAccount):
         elif len(text) < 10:
             values["error"] = request.env._("Tell us in a few words what is wrong with the invoice.")
         if values.get("error"):
-            return request.render("collections_followup.portal_my_collections", values)
+            return self._collections_render(values)
         # Portal customers cannot create records; the invoice was checked to be theirs above.
         # server(): the dispute's origin is set by the server, here as the portal's.
         server(request.env["collections.dispute"].sudo()).create({
@@ -166,7 +248,7 @@ class CollectionsPortal(PortalAccount):
             "origin": "portal",
             "user_id": False,
         })
-        return request.redirect("/my/collections?message=dispute_ok")
+        return request.redirect(f"{values['base_url_path']}?message=dispute_ok")
 
     # ------------------------------------------------------------------
     # One plan: schedule, acceptance, agreement PDF

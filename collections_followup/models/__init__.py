@@ -28,4 +28,5 @@ from . import (
     res_company,
     res_partner,
     res_partner_credit,
+    res_partner_link,
 )

@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
+from odoo.tools.pdf import merge_pdf
 
 from .collections_guard import is_server, server
 
@@ -39,6 +40,8 @@ CHANNELS = [
     ("writeoff", "Write-off"),
     ("case", "Escalation"),
     ("reply", "Customer Reply"),
+    ("statement", "Statement"),
+    ("account_link", "Account Link"),
 ]
 
 
@@ -207,3 +210,31 @@ class CollectionsAction(models.Model):
             "url": f"/web/content/{self.attachment_id.id}?download=true",
             "target": "new",
         }
+
+    def action_print_letters(self):
+        """One PDF of the selected letters (none selected: today's letters of the current company),
+        in postal order (country, postcode, customer) for the post room: each letter as the run made
+        it, the address where Odoo's document layout puts it for window envelopes."""
+        if not self.env.user.has_group("collections_followup.group_collections_user"):
+            raise AccessError(self.env._("Only collectors print the follow-up letters."))
+        letters = self or self.search([
+            ("action_date", "=", fields.Date.context_today(self)), ("company_id", "=", self.env.company.id),
+        ])
+        letters = letters.filtered(lambda entry: entry.channel == "letter" and entry.state == "done")
+        # sudo: the letters' PDFs, attached to the customers by the run (the entries are readable here).
+        documents = letters.sudo().filtered("attachment_id")
+        if not documents:
+            raise UserError(self.env._("No letter to print: the run made none, or none is selected."))
+        def postal_order(entry):
+            address = entry.partner_id.commercial_partner_id
+            return address.country_id.code or "", address.zip or "", address.name or "", entry.id
+
+        documents = documents.sorted(postal_order)
+        pdf = merge_pdf([entry.attachment_id.raw for entry in documents])
+        dates = sorted(set(documents.mapped("action_date")))
+        name = self.env._("Follow-up letters %(date)s (%(count)s).pdf", date=dates[-1] if len(dates) == 1 else
+                          f"{dates[0]} - {dates[-1]}", count=len(documents))
+        # Not attached to a record: only its creator (and administrators) may download it.
+        batch = self.env["ir.attachment"].create({"name": name, "raw": pdf, "mimetype": "application/pdf"})
+        return {"type": "ir.actions.act_url", "url": f"/web/content/{batch.id}?download=true", "target": "new"}
+

@@ -35,6 +35,10 @@ class CollectionsLevel(models.Model):
         default=True,
         help="Attach the PDF of every invoice listed in the reminder.",
     )
+    attach_statement = fields.Boolean(
+        help="Attach the customer's statement of account (PDF: open items per currency with their aging, "
+             "the last 90 days of activity with a running balance).",
+    )
     send_sms = fields.Boolean(
         string="Send SMS",
         help="Also send a short text message to the customer's phone (Odoo SMS, normalised to the international "

@@ -72,6 +72,12 @@ class CollectionsPolicy(models.Model):
              "collector reads the reply first (0: no pause). Out-of-office and other automatic replies do "
              "not pause.",
     )
+    account_link_days = fields.Integer(
+        string="Account Link Valid For", default=30,
+        help="Days the account link in each reminder stays valid: it opens the customer's account (balance, "
+             "overdue invoices to view and pay, a payment date to promise, an invoice to dispute, the "
+             "statement) without a login. 0: reminders carry no link.",
+    )
     reply_address = fields.Char(
         string="Replies Reach", compute="_compute_reply_address",
         help="Where a customer's reply to a follow-up email goes. The company's catchall address routes it back "

@@ -774,6 +774,8 @@ class CollectionsRun(models.AbstractModel):
         else:
             subject, body = self._render_email(partner, level, move_ids, decision.listed_items)
         attachments = self._invoice_attachments(move_ids) if level.attach_invoices else []
+        if level.attach_statement:
+            attachments.append(partner._collections_statement_pdf())
         author = self._collector(partner, policy).partner_id
         message = partner.with_context(mail_notify_force_send=False, mail_post_autofollow=False).message_post(
             body=body,

@@ -457,14 +457,21 @@ class ResPartner(models.Model):
     @api.depends_context("company", "collections_move_ids", "collections_listed_items", "collections_level_id",
                          "collections_fee_lines", "lang")
     def _compute_collections_mail_table(self):
+        today = fields.Date.context_today(self)
+        level = self.env["collections.level"].browse(self.env.context.get("collections_level_id")).exists()
         for partner in self:
             lines = partner._collections_table_lines()
+            policy = level.policy_id or partner._collections_policy(self.env.company)
+            days = policy.account_link_days
             partner.collections_mail_table = self.env["ir.qweb"]._render("collections_followup.mail_invoice_table", {
                 "partner": partner,
                 "lines": lines,
                 "totals": self.env["collections.ledger"]._totals(lines),
                 "fees": self.env.context.get("collections_fee_lines") or (),
                 "company_currency": self.env.company.currency_id,
+                # The account link (res_partner_link): the customer's account without a login.
+                "account_link": partner._collections_account_link(days, today),
+                "account_link_expiry": today + relativedelta(days=days),
             })
 
     def _collections_table_lines(self):
@@ -504,7 +511,12 @@ class ResPartner(models.Model):
         return {"company": company, "today": today, **data}
 
     def action_collections_statement_xlsx(self):
-        """The statement as a spreadsheet: open items with aging, then the account's activity.
+        """The statement as a spreadsheet: open items with aging, then the account's activity."""
+        attachment = self._collections_statement_xlsx_attachment()
+        return {"type": "ir.actions.act_url", "url": f"/web/content/{attachment.id}?download=true", "target": "new"}
+
+    def _collections_statement_xlsx_attachment(self):
+        """The statement spreadsheet, attached to the customer.
 
         For the users who may print the PDF statement (billing, collectors): not a salesperson."""
         self.ensure_one()
@@ -516,12 +528,11 @@ class ResPartner(models.Model):
         content = self._collections_statement_xlsx(data)
         name = self.env._("Statement %(customer)s %(date)s.xlsx",
                           customer=self.commercial_partner_id.name, date=fields.Date.to_string(data["today"]))
-        # sudo: an attachment of the customer the user prints the statement of, for this download only.
-        attachment = self.env["ir.attachment"].sudo().create({
+        # sudo: an attachment of the customer the user exports the statement of.
+        return self.env["ir.attachment"].sudo().create({
             "name": name, "raw": content, "res_model": "res.partner", "res_id": self.commercial_partner_id.id,
             "mimetype": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         })
-        return {"type": "ir.actions.act_url", "url": f"/web/content/{attachment.id}?download=true", "target": "new"}
 
     def _collections_statement_xlsx(self, data):
         output = io.BytesIO()
@@ -633,6 +644,46 @@ class ResPartner(models.Model):
         )
         action["context"] = {"active_model": "res.partner", "active_ids": self.commercial_partner_id.ids}
         return action
+
+    def _collections_statement_pdf(self):
+        """(file name, PDF bytes) of the customer's statement of account in the current company."""
+        customer = self.commercial_partner_id
+        # sudo: the statement report of a customer the caller already follows up (run, send wizard).
+        report = self.env.ref("collections_followup.action_report_collections_statement").sudo()
+        content, _kind = report._render_qweb_pdf(report.report_name, customer.ids)
+        name = self.env._("Statement %(customer)s %(date)s.pdf", customer=customer.name,
+                          date=fields.Date.to_string(fields.Date.context_today(self)))
+        return name, content
+
+    def action_collections_email_statement(self):
+        """Odoo's email composer with the statement template, the statement attached (PDF and spreadsheet,
+        shown before sending), to the customer's follow-up recipients; sending it is logged."""
+        self.ensure_one()
+        spreadsheet = self._collections_statement_xlsx_attachment()  # the same rights as the export
+        customer = self.commercial_partner_id
+        name, content = self._collections_statement_pdf()
+        # sudo: beside the spreadsheet, on the customer the user may export the statement of (checked above).
+        pdf = self.env["ir.attachment"].sudo().create({
+            "name": name, "raw": content, "res_model": "res.partner", "res_id": customer.id,
+            "mimetype": "application/pdf",
+        })
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Email Statement"),
+            "res_model": "mail.compose.message",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {
+                "default_model": "res.partner",
+                "default_res_ids": customer.ids,
+                "default_composition_mode": "comment",
+                "default_template_id": self.env.ref("collections_followup.mail_template_statement").id,
+                "default_partner_ids": customer._collections_recipients().ids,
+                "default_attachment_ids": (pdf | spreadsheet).ids,
+                "default_email_layout_xmlid": "mail.mail_notification_light",
+            },
+        }
 
     def action_collections_print_statement(self):
         return self.env.ref("collections_followup.action_report_collections_statement").report_action(

@@ -26,6 +26,7 @@ SERVER_FIELDS = frozenset({
     "collections_score",
     "collections_segment_id",
     "collections_usual_delay",
+    "collections_link_generation",
 })
 
 HOLD_ORIGINS = [

@@ -28,3 +28,6 @@ from . import test_self_check
 from . import test_migrations
 from . import test_invoice_standing
 from . import test_replies
+from . import test_letters
+from . import test_statement_email
+from . import test_account_link

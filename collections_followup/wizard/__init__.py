@@ -9,3 +9,4 @@ from . import account_move_reversal
 from . import collections_writeoff_wizard
 from . import collections_management_report_wizard
 from . import collections_call_wizard
+from . import mail_compose_message

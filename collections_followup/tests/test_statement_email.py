@@ -1,0 +1,62 @@
+from odoo.exceptions import AccessError
+from odoo.tests import Form, freeze_time, tagged
+
+from .common import TODAY, CollectionsCommon
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestStatementEmail(CollectionsCommon):
+    """The statement of account by email: from the customer (Odoo's composer, PDF and spreadsheet, logged)
+    and attached to a level's reminders."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.invoice = cls._invoice(cls.customer, 1200.0, 10)
+        cls.payables = cls.env["res.partner"].create({
+            "name": "Payables Desk", "parent_id": cls.customer.id, "email": "payables@acme.example.com",
+            "collections_followup_role": "to",
+        })
+
+    def test_collector_emails_the_statement_from_the_customer(self):
+        action = self.customer.with_user(self.collector).action_collections_email_statement()
+        composer = Form(self.env["mail.compose.message"].with_user(self.collector).with_context(**action["context"]))
+        self.assertIn("statement of account", composer.subject)
+        self.assertEqual(composer.partner_ids[:], self.payables)
+        names = [attachment.name for attachment in composer.attachment_ids]
+        self.assertTrue(any(name.endswith(".xlsx") for name in names), names)
+        self.assertIn(f"Statement Acme Corp {TODAY}.pdf", names)
+        with self.mock_mail_gateway():
+            composer.save().action_send_mail()
+        mails = self._mails_to(self.payables)
+        self.assertEqual(len(mails), 1)
+        self.assertEqual(len(mails[0].attachment_ids), 2)
+
+        entry = self._actions(self.customer, channel="statement")
+        self.assertEqual(len(entry), 1)
+        self.assertEqual((entry.user_id, entry.origin), (self.collector, "manual"))
+        self.assertIn("payables@acme.example.com", entry.recipients)
+        self.assertEqual(entry.message_id.model, "res.partner")
+        # An email with another template from the same composer is not a statement.
+        with self.mock_mail_gateway():
+            Form(self.env["mail.compose.message"].with_user(self.collector).with_context(
+                default_model="res.partner", default_res_ids=self.customer.ids, default_composition_mode="comment",
+                default_partner_ids=self.payables.ids, default_body="<p>Hello</p>", default_subject="Hi",
+            )).save().action_send_mail()
+        self.assertEqual(len(self._actions(self.customer, channel="statement")), 1)
+
+    def test_a_salesperson_cannot_email_the_statement(self):
+        with self.assertRaises(AccessError):
+            self.customer.with_user(self.salesman).action_collections_email_statement()
+
+    def test_a_level_attaches_the_statement_to_its_reminder(self):
+        self.level_first.sudo().attach_statement = True
+        with self.mock_mail_gateway():
+            self._run()
+        mails = self._mails_to(self.payables)
+        self.assertEqual(len(mails), 1)
+        names = mails[0].attachment_ids.mapped("name")
+        self.assertIn(f"Statement {self.customer.name} {TODAY}.pdf", names)
+        self.assertTrue(any(name != f"Statement {self.customer.name} {TODAY}.pdf" for name in names),
+                        "the invoice PDF is still attached")
