@@ -33,10 +33,11 @@ class CollectionsPortal(PortalAccount):
     # Account overview: what is owed, plans, promises
     # ------------------------------------------------------------------
 
-    def _collections_overview_values(self, customer=None, token=None, **kwargs):
+    def _collections_overview_values(self, customer=None, token=None, message=None, error=None):
         """What the account page shows. ``customer``: the account link's (no login), read as superuser
         with every search bound to it; else the logged-in user's company, through its own access rules
-        (Odoo's portal rules), bound to it as well."""
+        (Odoo's portal rules), bound to it as well. Routes pass the query's message and error only: no
+        request parameter reaches ``customer``."""
         env = request.env(su=True) if customer else request.env
         partner = customer or request.env.user.partner_id.commercial_partner_id
         own = [("partner_id.commercial_partner_id", "=", partner.id)]
@@ -94,14 +95,14 @@ class CollectionsPortal(PortalAccount):
             "dispute_reasons": env["collections.dispute.reason"].search([]),
             # Where the page's forms post and its statement downloads.
             "base_url_path": f"/collections/account/{token}" if customer else "/my/collections",
-            "message": kwargs.get("message"),
-            "error": kwargs.get("error"),
+            "message": message,
+            "error": error,
         })
         return values
 
     @http.route("/my/collections", type="http", auth="user", website=True)
-    def portal_my_collections(self, **kwargs):
-        return self._collections_render(self._collections_overview_values(**kwargs))
+    def portal_my_collections(self, message=None, error=None, **kwargs):
+        return self._collections_render(self._collections_overview_values(message=message, error=error))
 
     def _collections_render(self, values):
         if values.get("link_expiry"):
@@ -141,9 +142,9 @@ class CollectionsPortal(PortalAccount):
             raise NotFound()
         return customer
 
-    def _collections_link_values(self, token, **kwargs):
+    def _collections_link_values(self, token, message=None, error=None):
         customer = self._collections_link_customer(token)
-        values = self._collections_overview_values(customer=customer, token=token, **kwargs)
+        values = self._collections_overview_values(customer=customer, token=token, message=message, error=error)
         values.update({
             "company": customer.company_id or request.env.company,
             "link_expiry": date.fromordinal(int(token.split(".")[1])),
@@ -151,8 +152,8 @@ class CollectionsPortal(PortalAccount):
         return values
 
     @http.route("/collections/account/<string:token>", type="http", auth="public", website=True, sitemap=False)
-    def collections_account_link(self, token, **kwargs):
-        return self._collections_render(self._collections_link_values(token, **kwargs))
+    def collections_account_link(self, token, message=None, error=None, **kwargs):
+        return self._collections_render(self._collections_link_values(token, message=message, error=error))
 
     @http.route("/collections/account/<string:token>/promise", type="http", auth="public", methods=["POST"],
                 website=True, sitemap=False)

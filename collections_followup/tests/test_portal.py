@@ -51,6 +51,11 @@ class TestCollectionsPortal(CollectionsCommon, HttpCase):
         self.assertEqual(page.status_code, 200)
         self.assertIn(self.inv_a.name, page.text)
         self.assertNotIn(other.name, page.text)
+        # The account link's parameters are no way into another customer's account from the portal.
+        page = self.url_open(f"/my/collections?customer={self.stranger.id}&token=x&message=x")
+        self.assertEqual(page.status_code, 200)
+        self.assertIn(self.inv_a.name, page.text)
+        self.assertNotIn(other.name, page.text)
         # The page says where the reminders go: the customer's address, then its follow-up contact's.
         self.assertIn("We send payment reminders to <strong>acme@example.com</strong>", page.text)
         self.portal_user.partner_id.sudo().collections_followup_role = "to"
