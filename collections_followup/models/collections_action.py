@@ -225,11 +225,7 @@ class CollectionsAction(models.Model):
         documents = letters.sudo().filtered("attachment_id")
         if not documents:
             raise UserError(self.env._("No letter to print: the run made none, or none is selected."))
-        def postal_order(entry):
-            address = entry.partner_id.commercial_partner_id
-            return address.country_id.code or "", address.zip or "", address.name or "", entry.id
-
-        documents = documents.sorted(postal_order)
+        documents = documents._collections_in_postal_order()
         pdf = merge_pdf([entry.attachment_id.raw for entry in documents])
         dates = sorted(set(documents.mapped("action_date")))
         name = self.env._("Follow-up letters %(date)s (%(count)s).pdf", date=dates[-1] if len(dates) == 1 else
@@ -237,4 +233,12 @@ class CollectionsAction(models.Model):
         # Not attached to a record: only its creator (and administrators) may download it.
         batch = self.env["ir.attachment"].create({"name": name, "raw": pdf, "mimetype": "application/pdf"})
         return {"type": "ir.actions.act_url", "url": f"/web/content/{batch.id}?download=true", "target": "new"}
+
+    def _collections_in_postal_order(self):
+        """These entries sorted as the post room sorts letters: country, postcode, customer."""
+        def postal_order(entry):
+            address = entry.partner_id.commercial_partner_id
+            return address.country_id.code or "", address.zip or "", address.name or "", entry.id
+
+        return self.sorted(postal_order)
 
