@@ -116,10 +116,7 @@ class CollectionsPortal(PortalAccount):
     def _collections_statement(self, customer):
         """The customer's statement of account (PDF), to download."""
         # sudo: the statement of the requester's own account (portal user or account link).
-        report = request.env.ref("collections_followup.action_report_collections_statement").sudo()
-        content, _kind = report._render_qweb_pdf(report.report_name, customer.ids)
-        name = request.env._("Statement %(customer)s %(date)s.pdf", customer=customer.name,
-                             date=fields.Date.to_string(fields.Date.context_today(request.env.user)))
+        name, content = customer.sudo()._collections_statement_pdf()
         return request.make_response(content, headers=[
             ("Content-Type", "application/pdf"), ("Content-Length", len(content)),
             ("Content-Disposition", content_disposition(name)),

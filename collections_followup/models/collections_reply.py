@@ -74,14 +74,15 @@ class CollectionsReply(models.AbstractModel):
             return record.partner_id.commercial_partner_id, record.company_id
         if message.model != "res.partner":
             return None
-        parent, depth = message.parent_id, 0
-        while parent and depth < MAX_DEPTH:
-            # sudo: the log is read to know whether the answered message was a follow-up.
-            action = self.env["collections.action"].sudo().search([("message_id", "=", parent.id)], limit=1)
-            if action:
-                return record.commercial_partner_id, action.company_id
-            parent, depth = parent.parent_id, depth + 1
-        return None
+        ancestors, parent = [], message.parent_id
+        while parent and len(ancestors) < MAX_DEPTH:
+            ancestors.append(parent.id)
+            parent = parent.parent_id
+        # sudo: the log is read to know whether an answered message was a follow-up (one query).
+        actions = self.env["collections.action"].sudo().search([("message_id", "in", ancestors)])
+        # The nearest follow-up up the conversation says which company's it is.
+        action = min(actions, key=lambda entry: ancestors.index(entry.message_id.id), default=None)
+        return (record.commercial_partner_id, action.company_id) if action else None
 
     def _collections_manager(self, company):
         """Who reads a reply when nobody collects the customer: the company's first Collections Manager."""

@@ -51,6 +51,9 @@ class TestCollectionsPortal(CollectionsCommon, HttpCase):
         self.assertEqual(page.status_code, 200)
         self.assertIn(self.inv_a.name, page.text)
         self.assertNotIn(other.name, page.text)
+        statement = self.url_open("/my/collections/statement")
+        self.assertEqual(statement.status_code, 200)
+        self.assertIn("Statement%20Portal%20Customer%20SA", statement.headers["Content-Disposition"])
         # The account link's parameters are no way into another customer's account from the portal.
         page = self.url_open(f"/my/collections?customer={self.stranger.id}&token=x&message=x")
         self.assertEqual(page.status_code, 200)
