@@ -231,3 +231,44 @@ def test_all_paused_waits_until_the_pause_ends():
 def test_pause_ended_yesterday_resumes_today():
     paused = OpenItem(1, TODAY - timedelta(days=30), Decimal("100"), paused_until=TODAY - timedelta(days=1))
     assert decide_partner(LEVELS, [paused], TODAY).status == "action"
+
+
+def test_the_reasons_of_a_reminder_name_each_rule_with_its_values():
+    """A hand-made customer whose every reason is known: which rule held each invoice back or let it
+    advance, with the numbers the rule compared."""
+    items = [
+        item(10, 25, 300),  # First reached? no: 25 days late, no level yet -> First due (7 days)
+        item(11, 30, 200, reached=7, last=TODAY - timedelta(days=5)),  # Second's delay reached, gap of 13 days not
+        item(12, -10, 400),  # not due yet: the courtesy reminder falls due 3 days before its due date
+        item(13, 60, 100, reached=45, last=TODAY - timedelta(days=15)),  # the last level reached
+        item(14, 40, -150),  # a credit note not matched yet
+        OpenItem(15, TODAY - timedelta(days=50), Decimal(80), None, None, False, TODAY + timedelta(days=4)),
+        item(16, 90, 10, excluded=True),
+    ]
+    decision = decide_partner(LEVELS, items, TODAY, explain=True)
+    head, *per_item = decision.trace
+    assert decision.status == "action" and decision.level_id == FIRST.id
+    # listed: 10 (due), 11 and 13 (late enough for First, listed without advancing); 300+200+100-150
+    assert head == ("action", {"level_id": 2, "level": "First", "delay": 7, "amount": Decimal(450),
+                               "credits": Decimal(150), "count": 3, "minimum": Decimal(0)}, None, None)
+    by_move = {reason.move_id: reason for reason in per_item}
+    assert by_move[10].code == "item_due" and by_move[10].values["days_late"] == 25
+    assert by_move[10].values["level"] == "First" and by_move[10].values["gap"] == 0
+    assert by_move[11].code == "item_listed" and by_move[11].values["reached"] == "First"
+    assert by_move[12].code == "item_wait_delay"
+    assert by_move[12].values["level"] == "Courtesy" and by_move[12].values["on"] == TODAY + timedelta(days=7)
+    assert by_move[13].code == "item_listed" and by_move[13].values["reached"] == "Final"
+    assert by_move[14] == ("item_credit", {"amount": Decimal(150), "days_late": 40}, 14, None)
+    assert by_move[15].code == "item_paused" and by_move[15].values["until"] == TODAY + timedelta(days=4)
+    assert by_move[16].code == "item_excluded"
+    # Without First due, invoice 11 waits for the gap since its last reminder: 13 days after it.
+    decision = decide_partner(LEVELS, [items[1]], TODAY, explain=True)
+    head, reason = decision.trace
+    assert head == ("waiting", {"next": TODAY + timedelta(days=8)}, None, None)
+    assert reason.code == "item_wait_gap" and reason.values["gap"] == 13
+    assert reason.values["on"] == TODAY + timedelta(days=8) and reason.values["level"] == "Second"
+    # Below the minimum: what the level would ask for and its minimum, side by side.
+    decision = decide_partner(LEVELS, [item(20, 25, 30, reached=7, last=TODAY - timedelta(days=18))], TODAY,
+                              explain=True)
+    assert decision.trace[0] == ("below_minimum", {"level_id": 3, "level": "Second", "delay": 20,
+                                                   "amount": Decimal(30), "minimum": Decimal(50)}, None, None)

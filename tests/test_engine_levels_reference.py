@@ -156,3 +156,54 @@ def test_engine_decides_as_the_reference_on_random_customers():
         ("waiting", "waiting"),
         ("waiting", "paused"), ("waiting", "postponed"), ("excluded", "excluded"),
     }
+
+
+def test_the_reasons_are_those_of_the_same_decision_on_random_customers():
+    """explain=True changes nothing of the decision and its reasons say what the reference decided: the
+    customer's outcome first, then one reason per open item, each telling the item's own rule."""
+    rng = random.Random(20261202)
+    codes = set()
+    for _case in range(3000):
+        levels, items, postponed, excluded = random_customer(rng)
+        plain = decide_partner(levels, items, TODAY, postponed_until=postponed, excluded=excluded)
+        explained = decide_partner(levels, items, TODAY, postponed_until=postponed, excluded=excluded, explain=True)
+        assert plain.trace == ()
+        assert explained._replace(trace=()) == plain
+        expected = reference_decide(levels, items, TODAY, postponed, excluded)
+        head, *per_item = explained.trace
+        assert head.code == (expected[9] or "action") and head.move_id is None
+        codes.add(head.code)
+        if plain.status == "action":
+            assert head.values["level_id"] == plain.level_id and head.values["amount"] == plain.net_to_pay
+            assert head.values["count"] == len(plain.listed_items)
+        # One reason per item that is excluded, a credit or a debt (an item with nothing left says nothing).
+        meaningful = [item for item in items if item.excluded or Decimal(str(item.residual))]
+        assert [(r.move_id, r.line_id) for r in per_item] == [(i.move_id, i.line_id) for i in meaningful]
+        for reason, item, row in zip(per_item, meaningful, (r for r, i in zip(expected[2], items, strict=True)
+                                                               if i.excluded or Decimal(str(i.residual))),
+                                     strict=True):
+            codes.add(reason.code)
+            target, when = row[3], row[4]
+            if item.excluded:
+                assert reason.code == "item_excluded"
+            elif Decimal(str(item.residual)) < 0:
+                assert reason.code == "item_credit" and reason.values["amount"] == -Decimal(str(item.residual))
+            elif target is not None:
+                assert reason.code == "item_due" and reason.values["level_id"] == target
+                assert reason.values["days_late"] == row[1]
+            elif item.paused_until and item.paused_until >= TODAY:
+                assert reason.code == "item_paused"
+                assert reason.values["until"] == (None if item.paused_until == date.max else item.paused_until)
+            elif when is None:
+                assert reason.code in ("item_last_level", "item_listed")
+            else:
+                assert reason.code in ("item_wait_delay", "item_wait_gap", "item_listed")
+                assert reason.values["on"] == when and when > TODAY
+            if reason.code == "item_listed":
+                assert plain.status == "action" and item.move_id in plain.listed_move_ids
+                assert reason.values["level_id"] == plain.level_id
+    assert codes >= {
+        "action", "nothing_due", "below_minimum", "covered_by_credits", "waiting", "paused", "postponed",
+        "excluded", "item_excluded", "item_credit", "item_paused", "item_due", "item_wait_delay",
+        "item_wait_gap", "item_last_level", "item_listed",
+    }

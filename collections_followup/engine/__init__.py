@@ -11,6 +11,7 @@ from .levels import (
     Level,
     OpenItem,
     PartnerDecision,
+    Reason,
     decide_partner,
     validate_levels,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "Level",
     "OpenItem",
     "PartnerDecision",
+    "Reason",
     "aging_bucket",
     "days_late",
     "decide_partner",

@@ -33,6 +33,12 @@ Rules (documented in README.md, "How levels are decided"):
 * Items paused (covered by an active payment plan, an open promise to pay, or
   deferred) are counted in the totals but neither listed nor advanced until
   the pause ends (``paused_until``; ``date.max`` means until further notice).
+
+Why: ``decide_partner(..., explain=True)`` also returns, in ``PartnerDecision.trace``, the
+reasons of the decision as data (``Reason``: a code and the values the rule compared), built
+by the same pass that decides, so that what a screen or the log says is what the run did.
+One reason for the customer (its code is ``decision.reason``, or ``action``) and one per open
+item; see ``REASON_CODES``. The run asks for them only for the customers it acts on.
 """
 from bisect import bisect_right
 from dataclasses import dataclass
@@ -92,6 +98,39 @@ class ItemDecision(NamedTuple):
 new_tuple = tuple.__new__
 
 
+class Reason(NamedTuple):
+    """Why the engine decided as it did, as data: ``code`` (one of REASON_CODES) and the values
+    the rule compared (dates, Decimals, level ids and names, day counts). ``move_id``/``line_id``
+    name the item of an item's reason (None for the customer's)."""
+
+    code: str
+    values: dict
+    move_id: int | None = None
+    line_id: int | None = None
+
+
+REASON_CODES = {
+    # The customer's outcome (decision.reason, or "action").
+    "action": "a level is due: the reminder lists `count` items, `amount` net of credits (level, minimum)",
+    "excluded": "the customer is excluded from follow-up",
+    "nothing_due": "nothing open to follow up (total_due)",
+    "postponed": "a collector postponed the customer until `until`; next step on `next`",
+    "paused": "every late item is paused (by a plan, promise, settlement, dispute, case or deferral)",
+    "waiting": "no item's next level is due today; the first falls due on `next`",
+    "covered_by_credits": "the unapplied credits (credits) cover what the reminder would list (amount)",
+    "below_minimum": "what level would ask for (amount) is below its minimum (minimum)",
+    # One per open item.
+    "item_excluded": "the item is excluded from follow-up (no_followup)",
+    "item_credit": "an unapplied credit of `amount`, deducted from what reminders ask for",
+    "item_paused": "paused until `until` (None: until further notice); `days_late` late",
+    "item_due": "`days_late` days late reaches level's delay (delay) (and the gap since last_reminder)",
+    "item_wait_delay": "`days_late` days late; level (delay days) falls due on `on`",
+    "item_wait_gap": "level's delay is reached but `gap` days must pass after last_reminder: on `on`",
+    "item_last_level": "the item has reached the last level (level)",
+    "item_listed": "listed in the reminder of level, `days_late` days late, without advancing",
+}
+
+
 class PartnerDecision(NamedTuple):
     status: str
     level_id: int | None
@@ -109,6 +148,8 @@ class PartnerDecision(NamedTuple):
     """What the reminder asks for: the listed items less the unapplied credits (0 without action)."""
     listed_items: tuple = ()
     """(move_id, days late) of each item the reminder lists: an invoice, or each listed instalment of it."""
+    trace: tuple = ()
+    """With explain=True: the Reasons of the decision, the customer's first, then one per item."""
 
 
 class LevelConfigError(RuleError):
@@ -154,7 +195,11 @@ class Ladder:
         self.first_late = bisect_right(self.delays, 0)
 
 
-def decide_partner(levels, items, today, postponed_until=None, excluded=False) -> PartnerDecision:
+def _level_values(level):
+    return {"level_id": level.id, "level": level.name, "delay": level.delay}
+
+
+def decide_partner(levels, items, today, postponed_until=None, excluded=False, explain=False) -> PartnerDecision:
     """Decide what to do today for one customer.
 
     ``levels``: Level records of the customer's policy (any order), or their Ladder.
@@ -163,6 +208,7 @@ def decide_partner(levels, items, today, postponed_until=None, excluded=False) -
     Runs once per open invoice of the whole book every morning (make bench: 200,000
     invoices), hence written for speed: the levels' delays are looked up by bisection,
     the items unpacked as tuples, and the next action date kept as the loop goes.
+    ``explain``: also fill ``trace`` with the Reasons (module docstring).
     """
     ladder = levels if isinstance(levels, Ladder) else Ladder(levels)
     levels, delays, steps, first_late = ladder.levels, ladder.delays, ladder.steps, ladder.first_late
@@ -179,6 +225,7 @@ def decide_partner(levels, items, today, postponed_until=None, excluded=False) -
     followed = set()
     followed_items = set()
     paused = False
+    reasons = [] if explain else None
     for move_id, due_date, amount, reached_delay, last_reminder, item_excluded, paused_until, line_id in items:
         residual = amount if amount.__class__ is Decimal else _dec(amount)
         total_due += residual
@@ -186,6 +233,11 @@ def decide_partner(levels, items, today, postponed_until=None, excluded=False) -
         if item_excluded or residual <= 0:
             if residual < 0 and not item_excluded:
                 credits -= residual
+            if explain and (item_excluded or residual):
+                reasons.append(Reason(
+                    "item_excluded" if item_excluded else "item_credit",
+                    {"amount": -residual if residual < 0 else residual, "days_late": late}, move_id, line_id,
+                ))
             append(new_tuple(ItemDecision, (move_id, late, residual, None, None, line_id)))
             continue
         if late > 0:
@@ -221,10 +273,18 @@ def decide_partner(levels, items, today, postponed_until=None, excluded=False) -
             due_items.add(len(decisions))
         elif when is not None and when > today and (next_date is None or when < next_date):
             next_date = when
+        if explain:
+            reasons.append(_item_reason(
+                levels, reached, nxt, when, today, move_id, line_id, due_date, late, last_reminder,
+                paused_until if nxt is None and paused_until and paused_until >= today else None,
+            ))
         append(new_tuple(ItemDecision, (move_id, late, residual, target, when, line_id)))
 
     def result(status, level_id=None, advancing=(), listed=(), next_action=next_date, reason="", net=Decimal(0),
-               listed_items=()):
+               listed_items=(), why=None):
+        trace = ()
+        if explain:
+            trace = (Reason(reason or status, why or {}), *reasons)
         return PartnerDecision(
             status=status,
             level_id=level_id,
@@ -239,23 +299,27 @@ def decide_partner(levels, items, today, postponed_until=None, excluded=False) -
             total_credits=credits,
             net_to_pay=net,
             listed_items=listed_items,
+            trace=trace,
         )
 
     if excluded:
         return result(STATUS_EXCLUDED, next_action=None, reason="excluded")
     if total_due <= 0:
-        return result(STATUS_NONE, next_action=None, reason="nothing_due")
+        return result(STATUS_NONE, next_action=None, reason="nothing_due", why={"total_due": total_due})
     if postponed_until and postponed_until > today:
         pending = [d.next_date for d in decisions if d.next_date]
         if not pending:
-            return result(STATUS_NONE, next_action=None, reason="nothing_due")
-        return result(STATUS_WAITING, next_action=max(postponed_until, min(pending)), reason="postponed")
+            return result(STATUS_NONE, next_action=None, reason="nothing_due", why={"total_due": total_due})
+        return result(STATUS_WAITING, next_action=max(postponed_until, min(pending)), reason="postponed",
+                      why={"until": postponed_until, "next": max(postponed_until, min(pending))})
     if not due_indexes:
         if next_date:
-            return result(STATUS_WAITING, reason="paused" if paused and not followed else "waiting")
+            if paused and not followed:
+                return result(STATUS_WAITING, reason="paused", why={"next": next_date})
+            return result(STATUS_WAITING, reason="waiting", why={"next": next_date})
         if paused:
-            return result(STATUS_WAITING, next_action=None, reason="paused")
-        return result(STATUS_NONE, next_action=None, reason="nothing_due")
+            return result(STATUS_WAITING, next_action=None, reason="paused", why={"next": None})
+        return result(STATUS_NONE, next_action=None, reason="nothing_due", why={"total_due": total_due})
 
     level = levels[max(due_indexes.values())]
     window = min(level.delay, 1)
@@ -266,12 +330,17 @@ def decide_partner(levels, items, today, postponed_until=None, excluded=False) -
         d for index, d in enumerate(decisions)
         if index in due_items or (index in followed_items and d.days_late >= window)
     ]
-    concerned = sum((d.residual for d in listed), Decimal(0)) - credits
+    listed_total = sum((d.residual for d in listed), Decimal(0))
+    concerned = listed_total - credits
     if concerned <= 0:
-        return result(STATUS_NONE, next_action=None, reason="covered_by_credits")
+        return result(STATUS_NONE, next_action=None, reason="covered_by_credits",
+                      why=dict(_level_values(level), amount=listed_total, credits=credits))
     concerned = min(concerned, total_due)
     if concerned < _dec(level.min_amount):
-        return result(STATUS_NONE, next_action=None, reason="below_minimum")
+        return result(STATUS_NONE, next_action=None, reason="below_minimum",
+                      why=dict(_level_values(level), amount=concerned, minimum=_dec(level.min_amount)))
+    if explain:
+        _note_listed(reasons, listed, level)
     return result(
         STATUS_ACTION,
         level_id=level.id,
@@ -280,4 +349,38 @@ def decide_partner(levels, items, today, postponed_until=None, excluded=False) -
         next_action=today,
         net=concerned,
         listed_items=tuple((d.move_id, d.days_late) for d in listed),
+        why=dict(_level_values(level), amount=concerned, credits=credits, count=len(listed),
+                 minimum=_dec(level.min_amount)),
     )
+
+
+def _item_reason(levels, reached, nxt, when, today, move_id, line_id, due_date, late, last_reminder, paused_until):
+    """The Reason of one item, from the values decide_partner computed for it."""
+    values = {"days_late": late, "due_date": due_date}
+    if reached >= 0:
+        values["reached"] = levels[reached].name
+    if paused_until is not None:
+        values.update(until=None if paused_until == date.max else paused_until, on=when)
+        return Reason("item_paused", values, move_id, line_id)
+    if nxt is None:
+        values.update(_level_values(levels[reached]) if reached >= 0 else {})
+        return Reason("item_last_level", values, move_id, line_id)
+    level = levels[nxt]
+    values.update(_level_values(level), on=when, last_reminder=last_reminder)
+    by_delay = due_date + timedelta(days=level.delay)
+    gap = level.delay - levels[reached].delay if reached >= 0 else 0
+    if when <= today:
+        return Reason("item_due", dict(values, gap=gap), move_id, line_id)
+    if when > by_delay:
+        return Reason("item_wait_gap", dict(values, gap=gap), move_id, line_id)
+    return Reason("item_wait_delay", values, move_id, line_id)
+
+
+def _note_listed(reasons, listed, level):
+    """Mark the items the reminder lists without advancing them (late enough for the chosen level)."""
+    listed_lines = {(d.move_id, d.line_id) for d in listed}
+    for index, reason in enumerate(reasons):
+        if (reason.move_id, reason.line_id) in listed_lines and reason.code in (
+                "item_wait_delay", "item_wait_gap", "item_last_level"):
+            reasons[index] = Reason("item_listed", dict(reason.values, **_level_values(level)),
+                                    reason.move_id, reason.line_id)
