@@ -23,6 +23,7 @@
         "report/collections_case_report.xml",
         "report/collections_management_report.xml",
         "views/collections_policy_views.xml",
+        "views/collections_why_templates.xml",
         "views/collections_action_views.xml",
         "views/res_partner_views.xml",
         "views/account_move_views.xml",

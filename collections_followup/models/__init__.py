@@ -23,6 +23,7 @@ from . import (
     collections_segment,
     collections_self_check,
     collections_settlement,
+    collections_why,
     collections_worklist,
     mail_mail,
     res_company,

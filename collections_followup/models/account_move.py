@@ -53,6 +53,12 @@ class AccountMove(models.Model):
         string="Customer on Credit Hold", compute="_compute_collections_credit_hold",
     )
 
+    collections_why = fields.Text(
+        string="Follow-up Reason", compute="_compute_collections_why", groups="base.group_user",
+        help="Where this invoice stands in its customer's follow-up today and why: the rule that holds it "
+             "back or lets it reach its next level, with its values.",
+    )
+
     collections_predicted_date = fields.Date(
         string="Expected Payment", compute="_compute_collections_predicted_date",
         help="Due date plus the customer's usual delay (amount-weighted days late over 12 months, refreshed "
@@ -171,6 +177,23 @@ class AccountMove(models.Model):
 
     @api.depends_context("company")
     @api.depends("commercial_partner_id")
+    @api.depends_context("company", "lang")
+    def _compute_collections_why(self):
+        """The sentences of this invoice's open items (one per instalment) in its customer's decision."""
+        receivable = self.filtered(lambda move: move.state == "posted" and move.is_sale_document(include_receipts=True)
+                                   and move.commercial_partner_id)
+        (self - receivable).collections_why = False
+        Why = self.env["collections.why"]
+        for company, moves in receivable.grouped("company_id").items():
+            data = moves.commercial_partner_id._collections_why_data(company)
+            names = {move.id: move.name for move in moves}
+            for move in moves:
+                lines = Why._sentences(
+                    [entry for entry in data.get(move.commercial_partner_id.id, ()) if entry.get("move_id") == move.id],
+                    company.currency_id, moves=names,
+                )
+                move.collections_why = "\n".join(line["text"] for line in lines) or False
+
     def _compute_collections_credit_hold(self):
         for move in self:
             # sudo: one flag of the invoice's own customer (on hold or not), for whoever may read the invoice.

@@ -101,6 +101,11 @@ class CollectionsAction(models.Model):
     amount_due = fields.Monetary(string="Total Due", readonly=True, currency_field="currency_id")
     recipients = fields.Char(readonly=True)
     note = fields.Text(readonly=True)
+    why = fields.Json(
+        readonly=True, copy=False,
+        help="The reasons of the decision at the moment it was taken (collections.why), as data.",
+    )
+    why_html = fields.Html(string="Why", compute="_compute_why_html", sanitize=False)
     message_id = fields.Many2one("mail.message", readonly=True, index="btree_not_null")
     message_body = fields.Html(related="message_id.body", string="Message Sent")
     activity_id = fields.Many2one("mail.activity", string="Task", readonly=True)
@@ -118,6 +123,14 @@ class CollectionsAction(models.Model):
         channels = dict(self._fields["channel"]._description_selection(self.env))
         for action in self:
             action.display_name = f"{action.partner_id.display_name} - {channels.get(action.channel)}"
+
+    @api.depends("why")
+    @api.depends_context("lang")
+    def _compute_why_html(self):
+        Why = self.env["collections.why"]
+        for action in self:
+            lines = Why._sentences(action.why, action.company_id.currency_id) if action.why else []
+            action.why_html = Why._render(lines) if lines else False
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -172,7 +172,8 @@ class CollectionsRun(models.AbstractModel):
         first = int(len(ordered) * start)
         for chunk in split_every(self._decision_chunk_size, ordered[first:] + ordered[:first]):
             items = self.env["collections.ledger"]._open_items(company, chunk, pauses=pauses)
-            yield Partner.browse(chunk)._collections_decide(company, today, items=items)
+            # The reasons of the customers acted on are stored with their log entries.
+            yield Partner.browse(chunk)._collections_decide(company, today, items=items, explain="action")
 
     def _decide_all(self, company, today, now=None, partner_ids=None):
         """All the run's decisions in one dict (for one customer's screens and the tests)."""
@@ -436,6 +437,21 @@ class CollectionsRun(models.AbstractModel):
                 channels=", ".join(sorted(channels)), when=local, tz=tz, reasons=why,
             ),
         )
+
+    def _why_contact_wait(self, partner, policy, level, now=None):
+        """The contact rules' wait of ``level``'s timed channels now, as a reason's values (or None)."""
+        channels = {name for name, flag in (("email", level.send_email), ("sms", level.send_sms)) if flag}
+        channels &= TIMED_CHANNELS
+        if not channels or not policy:
+            return None
+        try:
+            wait = self._rules_wait(partner, policy, channels, now)
+        except UserError:
+            return None
+        if not wait:
+            return None
+        _allowed, local, tz, why = wait
+        return {"when": local, "tz": tz, "reasons": why}
 
     def _contact_rules_say(self, partner, policy, channels, now=None):
         """A sentence for collectors when the scheduler's contact rules would make ``channels`` wait now."""
@@ -708,6 +724,12 @@ class CollectionsRun(models.AbstractModel):
             vals["amount_overdue"] = float(max(decision.total_overdue - decision.total_credits, 0))
             vals["amount_due"] = float(decision.total_due)
             vals["note"] = self._left_out_note(decision)
+            if decision.trace:
+                # Why, as the rules saw it at this moment (collections.why): answerable a year later.
+                why = self.env["collections.why"]._data(partner, self.env.company, decision)
+                if origin == "manual":
+                    why.insert(0, {"code": "manual", "level": level.name if level else ""})
+                vals["why"] = why
         vals.update(values)
         return self.env["collections.action"]._collections_log(vals)
 

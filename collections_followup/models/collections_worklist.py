@@ -67,6 +67,7 @@ class CollectionsWorklist(models.Model):
     status = fields.Selection(related="partner_id.collections_status", string="Follow-up")
     next_level_id = fields.Many2one(related="partner_id.collections_next_level_id", string="Next Level")
     next_action_date = fields.Date(related="partner_id.collections_next_action_date", string="Next Action")
+    reason = fields.Char(related="partner_id.collections_why_short", string="Why")
 
     def _expand_stages(self, stages, domain):
         return [key for key, _label in STAGES]

@@ -10,8 +10,9 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
-from ..engine import Ladder, decide_partner
+from ..engine import Ladder, Reason, decide_partner
 from ..engine.plans import kept_rate
+from .collections_why import to_json
 
 STATUSES = [
     ("action", "Action Due"),
@@ -166,6 +167,14 @@ class ResPartner(models.Model):
         string="Days Late", compute="_compute_collections",
         help="Days since the due date of the oldest overdue invoice.",
     )
+    collections_why = fields.Html(
+        string="Why", compute="_compute_collections_why", sanitize=False, groups="base.group_user",
+        help="Why the customer is at this status: each rule the follow-up checked, with its values.",
+    )
+    collections_why_short = fields.Char(
+        string="Reason", compute="_compute_collections_why_short", groups="base.group_user",
+        help="Why the customer is at this status, in one sentence.",
+    )
     collections_action_count = fields.Integer(compute="_compute_collections_action_count")
     # A collection agency (a partner the company places debts with).
     collections_is_agency = fields.Boolean(string="Collection Agency")
@@ -218,10 +227,13 @@ class ResPartner(models.Model):
     # Decisions
     # ------------------------------------------------------------------
 
-    def _collections_decide(self, company=None, today=None, items=None):
+    def _collections_decide(self, company=None, today=None, items=None, explain=False):
         """{partner: (policy, PartnerDecision)} for these commercial partners.
 
-        ``items``: their open items when the caller already read them (collections.ledger._open_items)."""
+        ``items``: their open items when the caller already read them (collections.ledger._open_items).
+        ``explain``: True for the reasons of every decision (``trace``, with the policy and why it
+        applies), "action" for those of the customers with a level due only (the run: the others are
+        decided without them, at full speed)."""
         company = company or self.env.company
         today = today or fields.Date.context_today(self)
         if items is None:
@@ -240,15 +252,25 @@ class ResPartner(models.Model):
         no_settings = (None, None, None, False)
         result = {}
         for partner_id in self.ids:
-            _policy_id, _segment_id, postponed_until, excluded = settings.get(partner_id, no_settings)
+            own_policy, segment_id, postponed_until, excluded = settings.get(partner_id, no_settings)
             policy_id = chosen.get(partner_id, default_policy.id)
-            decision = decide_partner(
-                ladders.get(policy_id, no_levels),
-                items.get(partner_id, ()),
-                today,
-                postponed_until=postponed_until,
-                excluded=excluded,
-            )
+            ladder, open_items = ladders.get(policy_id, no_levels), items.get(partner_id, ())
+            decision = decide_partner(ladder, open_items, today, postponed_until=postponed_until,
+                                      excluded=excluded, explain=explain is True)
+            if explain == "action" and decision.status == "action":
+                # The same call with its reasons (a few customers a day: the cost stays off the book).
+                decision = decide_partner(ladder, open_items, today, postponed_until=postponed_until,
+                                          excluded=excluded, explain=True)
+            if decision.trace:
+                # Which of the three rules of _collections_policy_ids gave the policy.
+                segment = Policy.env["collections.segment"].with_company(company).browse(segment_id)
+                source = "customer" if own_policy else "segment" if segment_id and segment.policy_id.id == policy_id \
+                    else "default"
+                policy_reason = Reason("policy", {
+                    "policy": records[policy_id].name or "", "chosen_by": source,
+                    "segment": segment.name if source == "segment" else "",
+                })
+                decision = decision._replace(trace=(decision.trace[0], policy_reason, *decision.trace[1:]))
             result[partner_id] = (records[policy_id], decision)
         return result
 
@@ -331,6 +353,48 @@ class ResPartner(models.Model):
             partner.collections_total_overdue = float(max(decision.total_overdue - decision.total_credits, 0))
             partner.collections_total_credits = float(decision.total_credits)
             partner.collections_oldest_days_late = decision.oldest_days_late
+
+    def _collections_why_data(self, company=None, today=None, with_contact_rules=False):
+        """{commercial partner id: JSON-ready reasons} of these partners' decisions today
+        (collections.why._data), with the scheduler's contact-rules wait when asked."""
+        company = company or self.env.company
+        commercial = self.commercial_partner_id.filtered("id")
+        decisions = commercial._collections_decide(company, today, explain=True)
+        Why = self.env["collections.why"]
+        Run = self.env["collections.run"].with_company(company)
+        result = {}
+        for partner in commercial.with_company(company):
+            policy, decision = decisions[partner.id]
+            wait = None
+            if with_contact_rules and decision.status == "action":
+                level = self.env["collections.level"].sudo().browse(decision.level_id)
+                wait = Run._why_contact_wait(partner, policy, level)
+            result[partner.id] = Why._data(partner, company, decision, contact_wait=wait)
+        return result
+
+    @api.depends_context("company", "uid", "lang")
+    @api.depends("commercial_partner_id")
+    def _compute_collections_why(self):
+        company = self.env.company
+        data = self._collections_why_data(company, with_contact_rules=True)
+        Why = self.env["collections.why"]
+        for partner in self:
+            reasons = data.get(partner.commercial_partner_id.id)
+            partner.collections_why = Why._render(Why._sentences(reasons, company.currency_id)) if reasons else False
+
+    @api.depends_context("company", "uid", "lang")
+    @api.depends("commercial_partner_id")
+    def _compute_collections_why_short(self):
+        company = self.env.company
+        decisions = self.commercial_partner_id.filtered("id")._collections_decide(company, explain=True)
+        Why = self.env["collections.why"]
+        for partner in self:
+            _policy, decision = decisions.get(partner.commercial_partner_id.id, (None, None))
+            head = decision.trace[0] if decision and decision.trace else None
+            partner.collections_why_short = Why._sentence(
+                {"code": head.code, **{key: to_json(value) for key, value in head.values.items()}},
+                company.currency_id,
+            ) if head else False
 
     @api.model
     def _collections_reached_levels(self, company, partners):

@@ -31,3 +31,4 @@ from . import test_replies
 from . import test_letters
 from . import test_statement_email
 from . import test_account_link
+from . import test_why

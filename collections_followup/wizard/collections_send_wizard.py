@@ -40,7 +40,8 @@ class CollectionsSendWizard(models.TransientModel):
             raise UserError(self.env._("These follow-ups were already sent."))
         today = fields.Date.context_today(self)
         previews = self.line_ids if self.mass else self
-        decisions = previews.partner_id._collections_decide()  # one grouped query for every customer
+        # One grouped query for every customer; the reasons go to the log with what is sent.
+        decisions = previews.partner_id._collections_decide(explain=True)
         results = [preview._send_one(today, decisions) for preview in previews]
         sent, failed, skipped = (results.count(key) for key in ("sent", "failed", "skipped"))
         self.state = "done"
