@@ -207,3 +207,34 @@ def test_the_reasons_are_those_of_the_same_decision_on_random_customers():
         "excluded", "item_excluded", "item_credit", "item_paused", "item_due", "item_wait_delay",
         "item_wait_gap", "item_last_level", "item_listed",
     }
+
+
+def test_deciding_ahead_is_running_every_day():
+    """decide_ahead jumps from one day that may change something to the next; running the engine on
+    every single day, advancing what each day's reminder reaches, decides the same on the last day."""
+    from collections_followup.engine.simulate import decide_ahead
+
+    rng = random.Random(20261203)
+    sent_any = False
+    for _case in range(1500):
+        levels, items, postponed, excluded = random_customer(rng)
+        ladder = Ladder(levels)
+        delays = {level.id: level.delay for level in levels}
+        horizon = rng.randint(1, 30)
+        day = TODAY + timedelta(days=horizon)
+        state, sent = list(items), 0
+        decisions = []
+        for offset in range(horizon + 1):
+            current = TODAY + timedelta(days=offset)
+            decision = decide_partner(ladder, state, current, postponed, excluded)
+            decisions.append(decision)
+            if current < day and decision.status == "action":
+                sent += 1
+                state = [item._replace(reached_delay=delays[d.target_level_id], last_reminder_date=current)
+                         if d.target_level_id else item for item, d in zip(state, decision.items, strict=True)]
+        previous, final, got_sent = decide_ahead(levels, items, TODAY, day, postponed, excluded)
+        assert final._replace(trace=()) == decisions[-1], (levels, items, postponed, horizon)
+        assert previous == decisions[-2]
+        assert got_sent == sent
+        sent_any |= sent > 1
+    assert sent_any
