@@ -142,8 +142,9 @@ def replay(levels, rules, history, start, end, paid_within=7, digits=2, every_da
                           for window in windows if window > d.days_late]
                 following = min(dates) if dates else None
             later = [event for event in events if event > day]
-            if later:
-                following = min(following, min(later)) if following else min(later)
+            if following:
+                later.append(following)
+            following = min(later) if later else None
             day = day + ONE_DAY if every_day else following or end + ONE_DAY
         reached_customers += contacted
     return Replay(reminders, channels, fees, holds, needless, reached_customers, calls)

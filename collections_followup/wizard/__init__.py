@@ -10,3 +10,4 @@ from . import collections_writeoff_wizard
 from . import collections_management_report_wizard
 from . import collections_call_wizard
 from . import mail_compose_message
+from . import collections_run_preview
