@@ -10,6 +10,8 @@ must agree with (`check_book`); then, each in its own `odoo-bin shell` process:
 - the decision phase of the daily run against one raw SQL GROUP BY over the same open
   receivable lines (best of 5 each, measured in turns), with its query count;
 - the credit check of one customer with 1 invoice and of one with 500 (queries and time);
+- the run preview for tomorrow and for 14 days ahead, and 12 months of the ledger replayed with
+  the default policy (read, then replay);
 - the whole run (decide, render, queue the emails, create the call tasks, log) for 1,000 due
   customers of a copy of the book, with the process's peak memory;
 - OCA's account_credit_control (19.0, from PyPI) generating its credit lines on another copy.
@@ -109,6 +111,8 @@ def bench_size(odoo, customers, invoices, workdir, oca, run_customers=1000, keep
     log(f"book built in {result['generate']['seconds']} s; checks: {result['check']['problems'] or 'all agree'}")
     log("decision phase and credit check")
     result.update(odoo.shell(book, "bench_odoo.measure_decision(env)\nbench_odoo.measure_exposure(env)"))
+    log("run preview (tomorrow, in 14 days) and 12 months replayed")
+    result.update(odoo.shell(book, "bench_odoo.measure_foresight(env)"))
     log(f"whole run for {run_customers:,} due customers")
     copy = f"{book}_run"
     createdb(copy, book)
@@ -171,6 +175,14 @@ def table(results, oca_note):
         r["exposure"]["single_partner_id"]["seconds"] * 1000, r["exposure"]["single_partner_id"]["queries"]))
     row("credit check, 500 invoices: ms / queries", lambda r: "{:.1f} / {}".format(
         r["exposure"]["big_partner_id"]["seconds"] * 1000, r["exposure"]["big_partner_id"]["queries"]))
+    row("run preview for tomorrow: s / customers", lambda r: "{:.1f} / {:,}".format(
+        r["foresight"]["preview_1"]["seconds"], r["foresight"]["preview_1"]["customers"]))
+    row("run preview in 14 days: s / customers", lambda r: "{:.1f} / {:,}".format(
+        r["foresight"]["preview_14"]["seconds"], r["foresight"]["preview_14"]["customers"]))
+    row("preview for tomorrow / decision phase", lambda r: "{:.1f}x".format(
+        r["foresight"]["preview_1"]["seconds"] / r["decision"]["decision_s"]))
+    row("12 months replayed: read s / replay s / items", lambda r: "{:.1f} / {:.1f} / {:,}".format(
+        r["foresight"]["replay"]["read_s"], r["foresight"]["replay"]["replay_s"], r["foresight"]["replay"]["items"]))
     row("whole run per 1,000 customers, s", lambda r: f"{r['run']['per_1000_s']:.0f}")
     row("whole run queries per customer", lambda r: f"{r['run']['queries_per_customer']:.1f}")
     row("emails queued / tasks / log entries", lambda r: "{} / {} / {}".format(

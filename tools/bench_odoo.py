@@ -14,8 +14,13 @@ import resource
 import time
 from datetime import timedelta
 
+from dateutil.relativedelta import relativedelta
+
 from odoo import fields
 from odoo.tools import SQL
+
+from odoo.addons.collections_followup.engine import Ladder
+from odoo.addons.collections_followup.engine.backtest import replay
 
 BIG_CUSTOMER_INVOICES = 500
 FOREIGN_SHARE = 0.10
@@ -298,6 +303,35 @@ def measure_exposure(env):
         result[key] = {"invoices": invoices, "seconds": min(times), "queries": min(queries),
                        "exposure_after": float(check.exposure_after)}
     emit("exposure", **result)
+
+
+def measure_foresight(env):
+    """The run preview for tomorrow and for two weeks ahead (the days between decided as the runs would
+    take them), and 12 months of the ledger replayed with the default policy (engine/backtest.py)."""
+    company = env.company
+    today = fields.Date.context_today(env.user)
+    Preview = env["collections.run.preview"]
+    result = {}
+    for key, days in (("preview_1", 1), ("preview_14", 14)):
+        env.invalidate_all()
+        before = _queries(env)
+        started = time.perf_counter()
+        lines = Preview._lines(company, today, today + timedelta(days=days))
+        result[key] = {"seconds": time.perf_counter() - started, "customers": len(lines),
+                       "queries": _queries(env) - before}
+    Backtest = env["collections.policy.backtest"]
+    policy = env["collections.policy"]._get_default_policy(company)
+    env.invalidate_all()
+    started = time.perf_counter()
+    start, end = today - relativedelta(months=12), today - timedelta(days=1)
+    history = Backtest._history(company, start, end)
+    read_s = time.perf_counter() - started
+    started = time.perf_counter()
+    replayed = replay(Ladder(policy.level_ids._to_engine()), Backtest._rules(policy.level_ids), history, start, end)
+    result["replay"] = {"read_s": read_s, "replay_s": time.perf_counter() - started, "items": len(history),
+                        "decisions": replayed.decisions, "reminders": sum(replayed.reminders.values()),
+                        "rss_mb": rss_mb()}
+    emit("foresight", **result)
 
 
 def measure_run(env, customers):

@@ -33,3 +33,4 @@ from . import test_statement_email
 from . import test_account_link
 from . import test_why
 from . import test_run_preview
+from . import test_policy_backtest

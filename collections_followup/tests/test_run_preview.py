@@ -73,8 +73,9 @@ class TestRunPreview(CollectionsCommon):
         preview = self._preview(TODAY + timedelta(days=2))
         self.assertEqual(preview.line_ids.mapped("partner_id"), self.other)
         self.assertEqual(preview.line_ids.change, "new")
-        # Two weeks ahead: the first customer's second reminder (21 days late), after one reminder before.
-        day = TODAY + timedelta(days=self.level_second.delay - 10)
+        # Two weeks ahead: the first customer's second reminder, the gap between the two levels after the
+        # first one that today's run sends (one reminder before it).
+        day = TODAY + timedelta(days=self.level_second.delay - self.level_first.delay)
         preview = self._preview(day)
         line = preview.line_ids.filtered(lambda line: line.partner_id == self.customer)
         self.assertEqual((line.level_id, line.reminders_before), (self.level_second, 1))

@@ -11,3 +11,4 @@ from . import collections_management_report_wizard
 from . import collections_call_wizard
 from . import mail_compose_message
 from . import collections_run_preview
+from . import collections_policy_backtest
