@@ -82,13 +82,14 @@ class TestRunPreview(CollectionsCommon):
         self.assertEqual((preview.customer_count, preview.email_count, preview.amount_total), (1, 1, 1000.0))
         self.assertIn(f"reaches level “{self.level_second.name}”", str(line.why_html))
 
-    def test_only_a_company_of_ones_own(self):
+    def test_only_the_current_company(self):
+        """The preview is of the user's current company, which Odoo checks is one of theirs: another
+        company's customers are never listed, whatever a request sends."""
         other = self.setup_other_company()["company"]
-        preview = self.env["collections.run.preview"].with_user(self.collector).create({
-            "date": TODAY, "company_id": other.id,
-        })
+        preview = self.env["collections.run.preview"].with_user(self.collector).create({"date": TODAY})
+        self.assertNotIn("company_id", preview._fields)
         with self.assertRaises(AccessError):
-            preview.action_preview()
+            preview.with_context(allowed_company_ids=[other.id]).action_preview()
 
     def test_only_the_next_thirty_days(self):
         Preview = self.env["collections.run.preview"].with_user(self.collector)

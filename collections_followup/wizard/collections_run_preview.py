@@ -1,7 +1,7 @@
 from datetime import datetime, time, timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import UserError
 from odoo.tools import split_every
 
 from ..engine import Ladder
@@ -24,8 +24,9 @@ class CollectionsRunPreview(models.TransientModel):
 
     date = fields.Date(string="Run of", required=True, default=lambda self: fields.Date.context_today(self)
                        + timedelta(days=1))
-    company_id = fields.Many2one("res.company", required=True, readonly=True, default=lambda self: self.env.company)
-    currency_id = fields.Many2one(related="company_id.currency_id")
+    # The company is the user's current one (Odoo checks it is one of theirs), never a field a
+    # request could set to another company's.
+    currency_id = fields.Many2one("res.currency", compute="_compute_currency_id")
     line_ids = fields.One2many("collections.run.preview.line", "preview_id", string="Customers", readonly=True)
     customer_count = fields.Integer(string="Customers Contacted", readonly=True)
     email_count = fields.Integer(string="Emails", readonly=True)
@@ -36,6 +37,10 @@ class CollectionsRunPreview(models.TransientModel):
     fee_total = fields.Monetary(string="Fees and Interest", readonly=True)
     amount_total = fields.Monetary(string="Amount Asked", readonly=True)
     computed = fields.Boolean(readonly=True)
+
+    @api.depends_context("company")
+    def _compute_currency_id(self):
+        self.currency_id = self.env.company.currency_id
 
     @api.constrains("date")
     def _check_date(self):
@@ -50,9 +55,7 @@ class CollectionsRunPreview(models.TransientModel):
     def action_preview(self):
         self.ensure_one()
         self._check_date()
-        company = self.company_id
-        if company not in self.env.user.company_ids:  # the field is set by RPC as much as by the form
-            raise AccessError(self.env._("You can only preview the run of a company you work in."))
+        company = self.env.company
         today = fields.Date.context_today(self)
         lines = self._lines(company, today, self.date)
         self.line_ids = [(5, 0, 0)] + [(0, 0, vals) for vals in lines]
@@ -226,5 +229,5 @@ class CollectionsRunPreviewLine(models.TransientModel):
     def _compute_why_html(self):
         Why = self.env["collections.why"]
         for line in self:
-            lines = Why._sentences(line.why_data, line.preview_id.company_id.currency_id) if line.why_data else []
+            lines = Why._sentences(line.why_data, self.env.company.currency_id) if line.why_data else []
             line.why_html = Why._render(lines) if lines else False
