@@ -102,7 +102,7 @@ class CollectionsAction(models.Model):
     recipients = fields.Char(readonly=True)
     note = fields.Text(readonly=True)
     why = fields.Json(
-        readonly=True, copy=False,
+        string="Reasons (Data)", readonly=True, copy=False,
         help="The reasons of the decision at the moment it was taken (collections.why), as data.",
     )
     why_html = fields.Html(string="Why", compute="_compute_why_html", sanitize=False)

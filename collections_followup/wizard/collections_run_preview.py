@@ -220,10 +220,10 @@ class CollectionsRunPreviewLine(models.TransientModel):
         string="Reminders Before", readonly=True,
         help="Reminders the runs between today and this day would send this customer first.",
     )
-    why = fields.Char(readonly=True)
+    why = fields.Char(string="Why", readonly=True)
     note = fields.Char(string="Problem", readonly=True)
-    why_data = fields.Json(readonly=True)
-    why_html = fields.Html(string="Why", compute="_compute_why_html", sanitize=False)
+    why_data = fields.Json(string="Reasons (Data)", readonly=True)
+    why_html = fields.Html(string="Reasons", compute="_compute_why_html", sanitize=False)
 
     @api.depends("why_data")
     def _compute_why_html(self):
