@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from datetime import date, timedelta
 from http.cookiejar import CookieJar
 from pathlib import Path
 
@@ -165,10 +166,17 @@ def addon_pages(argv):
     admin = login(args.url, args.db, "admin", "admin")
     meridian = find(args.url, admin, "res.partner", [("name", "=", "Meridian Architects")])
     policy = find(args.url, admin, "collections.policy", [("is_default", "=", True)])
-    shoot(args.url, login(args.url, args.db, "collector", "collector"), [
+    collector = login(args.url, args.db, "collector", "collector")
+    # The run two weeks ahead (a transient record of the collector's; nothing else is written).
+    preview = rpc(args.url, collector, "collections.run.preview", "create",
+                  [{"date": (date.today() + timedelta(days=14)).isoformat()}])
+    preview = preview[0] if isinstance(preview, list) else preview
+    rpc(args.url, collector, "collections.run.preview", "action_preview", [preview])
+    shoot(args.url, collector, [
         ("worklist.png", "/odoo/action-collections_followup.action_collections_my_worklist", []),
         ("customer.png", f"/odoo/action-account.res_partner_action_customer/{meridian}", ['a[name="collections"]']),
-    ], out=OUT)
+        ("preview.png", f"/odoo/action-collections_followup.action_collections_run_preview/{preview}", []),
+    ], out=OUT, wait=8.0)
     shoot(args.url, admin, [
         ("dashboard.png", "/odoo/action-collections_followup.action_collections_dashboard", []),
         ("policy.png", f"/odoo/action-collections_followup.action_collections_policy/{policy}", []),

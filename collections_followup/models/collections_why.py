@@ -189,6 +189,23 @@ class CollectionsWhy(models.AbstractModel):
                      "%(reasons)s.", **v)
         return self._item_sentence(entry, v)
 
+    def _short_sentence(self, entry, currency):
+        """The customer's outcome in a few words (the worklist's column)."""
+        _ = self.env._
+        v = self._format(entry, currency)
+        code = entry["code"]
+        texts = {
+            "action": lambda: _("“%(level)s” due: %(amount)s", **v),
+            "excluded": lambda: _("Excluded"),
+            "nothing_due": lambda: _("Nothing due"),
+            "postponed": lambda: _("Postponed to %(until)s", **v),
+            "paused": lambda: _("Paused, next step on %(next)s", **v) if v.get("next") else _("Paused"),
+            "waiting": lambda: _("Next level on %(next)s", **v),
+            "covered_by_credits": lambda: _("Covered by credits"),
+            "below_minimum": lambda: _("Below the minimum of %(minimum)s", **v),
+        }
+        return texts[code]() if code in texts else ""
+
     def _item_sentence(self, entry, v):
         _ = self.env._
         code = entry["code"]

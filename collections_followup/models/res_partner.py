@@ -391,7 +391,7 @@ class ResPartner(models.Model):
         for partner in self:
             _policy, decision = decisions.get(partner.commercial_partner_id.id, (None, None))
             head = decision.trace[0] if decision and decision.trace else None
-            partner.collections_why_short = Why._sentence(
+            partner.collections_why_short = Why._short_sentence(
                 {"code": head.code, **{key: to_json(value) for key, value in head.values.items()}},
                 company.currency_id,
             ) if head else False

@@ -6,7 +6,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, formatLang
 
 from ..engine import Ladder
 from ..engine.backtest import LevelRules, PastItem, replay
@@ -31,13 +31,19 @@ class CollectionsPolicyBacktest(models.TransientModel):
         help="Any policy of the company, archived ones included: duplicate the current policy, archive the "
              "copy, change its levels and try it here before using it.",
     )
-    months = fields.Integer(string="Months", default=12, required=True)
+    months = fields.Integer(default=12, required=True)
     paid_within = fields.Integer(
         string="Needless When Paid Within (days)", default=7, required=True,
         help="A reminder counts as needless when every invoice it lists was paid within these days anyway.",
     )
     line_ids = fields.One2many("collections.policy.backtest.line", "backtest_id", readonly=True)
     summary = fields.Char(readonly=True)
+
+    @api.depends("draft_policy_id")
+    def _compute_display_name(self):
+        for backtest in self:
+            backtest.display_name = self.env._("%s tried on the past", backtest.draft_policy_id.name) \
+                if backtest.draft_policy_id else self.env._("Try a Policy on the Past")
 
     @api.constrains("months", "paid_within")
     def _check_bounds(self):
@@ -193,3 +199,24 @@ class CollectionsPolicyBacktestLine(models.TransientModel):
     draft = fields.Float(string="Policy Tried", readonly=True, digits=(16, 2))
     difference = fields.Float(readonly=True, digits=(16, 2))
     kind = fields.Selection([("count", "Count"), ("amount", "Amount"), ("time", "Seconds")], readonly=True)
+    current_display = fields.Char(string="Current Policy (Text)", compute="_compute_display_values")
+    draft_display = fields.Char(string="Policy Tried (Text)", compute="_compute_display_values")
+    difference_display = fields.Char(string="Difference (Text)", compute="_compute_display_values")
+
+    @api.depends("kind", "current", "draft", "difference")
+    @api.depends_context("lang", "company")
+    def _compute_display_values(self):
+        """Counts as whole numbers, amounts in the company's currency, times in seconds."""
+        currency = self.env.company.currency_id
+        for line in self:
+            for name in ("current", "draft", "difference"):
+                value = line[name]
+                if line.kind == "amount":
+                    text = formatLang(self.env, value, currency_obj=currency)
+                elif line.kind == "time":
+                    text = self.env._("%s s", formatLang(self.env, value, digits=1))
+                else:
+                    text = formatLang(self.env, value, digits=0)
+                if name == "difference" and value > 0:
+                    text = "+" + text
+                line[f"{name}_display"] = text

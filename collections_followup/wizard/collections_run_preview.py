@@ -2,7 +2,7 @@ from datetime import datetime, time, timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import split_every
+from odoo.tools import format_date, split_every
 
 from ..engine import Ladder
 from ..engine.simulate import decide_ahead
@@ -37,6 +37,12 @@ class CollectionsRunPreview(models.TransientModel):
     fee_total = fields.Monetary(string="Fees and Interest", readonly=True)
     amount_total = fields.Monetary(string="Amount Asked", readonly=True)
     computed = fields.Boolean(readonly=True)
+
+    @api.depends("date")
+    def _compute_display_name(self):
+        for preview in self:
+            preview.display_name = self.env._("Run of %s", format_date(self.env, preview.date)) if preview.date \
+                else self.env._("Run Preview")
 
     @api.depends_context("company")
     def _compute_currency_id(self):
@@ -199,7 +205,7 @@ class CollectionsRunPreviewLine(models.TransientModel):
     currency_id = fields.Many2one(related="preview_id.currency_id")
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
     user_id = fields.Many2one(related="partner_id.collections_user_id", string="Collector")
-    level_id = fields.Many2one("collections.level", string="Level", readonly=True)
+    level_id = fields.Many2one("collections.level", readonly=True)
     status = fields.Selection(STATUSES, readonly=True)
     channels = fields.Char(readonly=True)
     blocked = fields.Char(string="Opted Out", readonly=True, help="Channels of the level the customer opted out of.")
@@ -217,10 +223,10 @@ class CollectionsRunPreviewLine(models.TransientModel):
         string="Against the Day Before", readonly=True,
     )
     reminders_before = fields.Integer(
-        string="Reminders Before", readonly=True,
+        readonly=True,
         help="Reminders the runs between today and this day would send this customer first.",
     )
-    why = fields.Char(string="Why", readonly=True)
+    why = fields.Char(readonly=True)
     note = fields.Char(string="Problem", readonly=True)
     why_data = fields.Json(string="Reasons (Data)", readonly=True)
     why_html = fields.Html(string="Reasons", compute="_compute_why_html", sanitize=False)
