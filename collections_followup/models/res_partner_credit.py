@@ -448,6 +448,15 @@ class ResPartner(models.Model):
     @api.model
     def _collections_refresh_holds(self, company, today):
         """Daily: hold customers over their limit (blocking policies), release holds whose cause is gone."""
+        for partner, change, reason in self._collections_hold_changes(company, today):
+            if change == "release":
+                partner._collections_release_hold(reason, company)
+            else:
+                partner._collections_set_hold(reason, "limit", company)
+
+    def _collections_hold_changes(self, company, today):
+        """[(customer, 'set' or 'release', reason)] the daily review of the holds would make now (nothing
+        written: _collections_refresh_holds applies them, the run preview shows them)."""
         # sudo: the daily scheduled job, per company; it places and releases holds, nothing is returned.
         Partner = self.sudo().with_company(company)
         held = Partner.search([("collections_credit_hold", "=", True)])
@@ -455,9 +464,10 @@ class ResPartner(models.Model):
             if company.account_use_credit_limit else Partner
         candidates = (held | limited).commercial_partner_id
         if not candidates:
-            return
+            return []
         exposures = self._collections_exposures(company, candidates)
         decisions = candidates._collections_decide(company, today)
+        changes = []
         for partner in candidates:
             exposure = exposures[partner.id].total
             limit = partner._collections_credit_limit(company)
@@ -465,13 +475,13 @@ class ResPartner(models.Model):
             if partner.collections_credit_hold:
                 origin = partner.collections_hold_origin
                 if origin == "level" and decisions[partner.id][1].total_overdue <= 0:
-                    partner._collections_release_hold(self.env._("no overdue invoice left"), company)
+                    changes.append((partner, "release", self.env._("no overdue invoice left")))
                 elif origin == "limit" and not over:
-                    partner._collections_release_hold(self.env._("back under the credit limit"), company)
+                    changes.append((partner, "release", self.env._("back under the credit limit")))
             elif over and partner._collections_policy(company).credit_limit_mode == "block":
-                partner._collections_set_hold(
-                    self.env._("exposure %(exposure)s over the credit limit %(limit)s",
-                               exposure=format_amount(self.env, float(exposure), company.currency_id),
-                               limit=format_amount(self.env, limit, company.currency_id)),
-                    "limit", company,
-                )
+                changes.append((partner, "set", self.env._(
+                    "exposure %(exposure)s over the credit limit %(limit)s",
+                    exposure=format_amount(self.env, float(exposure), company.currency_id),
+                    limit=format_amount(self.env, limit, company.currency_id),
+                )))
+        return changes

@@ -112,3 +112,26 @@ class TestRunPreview(CollectionsCommon):
         fee = self.env["collections.fee"].search([("partner_id", "=", self.customer.id)])
         self.assertEqual(fee.amount, 40.0)
         self.assertTrue(self.customer.with_company(self.company).collections_credit_hold)
+
+    def test_todays_review_of_the_holds(self):
+        """The run ends with its review of the holds: a hold whose cause is gone is released, and the
+        preview of today says so (the days after, nothing it reads has changed)."""
+        paid = self.paid.with_company(self.company)
+        paid.sudo()._collections_set_hold("follow-up level reached", "level", self.company, self.level_final)
+        preview = self._preview(TODAY)
+        line = preview.line_ids.filtered(lambda line: line.partner_id == self.paid)
+        self.assertEqual((line.releases_hold, line.hold_reason, line.status), (True, "no overdue invoice left", "none"))
+        self.assertEqual((preview.release_count, preview.customer_count), (1, 1))
+        self.assertFalse(self._preview(TODAY + timedelta(days=1)).line_ids.filtered("releases_hold"))
+        self.assertTrue(paid.collections_credit_hold, "a preview releases nothing")
+        self._run()
+        paid.invalidate_recordset()
+        self.assertFalse(paid.collections_credit_hold)
+
+    def test_the_printed_summary(self):
+        preview = self._preview(TODAY)
+        html = self.env["ir.actions.report"].with_user(self.collector)._render_qweb_html(
+            "collections_followup.report_run_preview", preview.ids)[0].decode()
+        self.assertIn("Acme Corp", html)
+        self.assertIn(f"Level “{self.level_first.name}” is due", html)
+        self.assertEqual(preview.action_print()["report_name"], "collections_followup.report_run_preview")

@@ -34,6 +34,7 @@ class CollectionsRunPreview(models.TransientModel):
     letter_count = fields.Integer(string="Letters", readonly=True)
     call_count = fields.Integer(string="Call Tasks", readonly=True)
     hold_count = fields.Integer(string="Credit Holds Set", readonly=True)
+    release_count = fields.Integer(string="Credit Holds Released", readonly=True)
     fee_total = fields.Monetary(string="Fees and Interest", readonly=True)
     amount_total = fields.Monetary(string="Amount Asked", readonly=True)
     computed = fields.Boolean(readonly=True)
@@ -67,12 +68,13 @@ class CollectionsRunPreview(models.TransientModel):
         self.line_ids = [(5, 0, 0)] + [(0, 0, vals) for vals in lines]
         self.write({
             "computed": True,
-            "customer_count": len(lines),
+            "customer_count": sum(1 for vals in lines if vals["status"] == "action"),
             "email_count": sum(1 for vals in lines if "email" in vals["channels"]),
             "sms_count": sum(1 for vals in lines if "sms" in vals["channels"]),
             "letter_count": sum(1 for vals in lines if "letter" in vals["channels"]),
             "call_count": sum(1 for vals in lines if "call" in vals["channels"]),
-            "hold_count": sum(1 for vals in lines if vals["sets_hold"]),
+            "hold_count": sum(1 for vals in lines if vals.get("sets_hold")),
+            "release_count": sum(1 for vals in lines if vals.get("releases_hold")),
             "fee_total": sum(vals["fee_amount"] for vals in lines),
             "amount_total": sum(vals["amount"] for vals in lines),
         })
@@ -150,6 +152,20 @@ class CollectionsRunPreview(models.TransientModel):
                     Partner.browse(partner_id), policy, previous, decision, sent_before, day, moment, Why, Run,
                 ))
             self.env.invalidate_all()
+        if day == today:
+            # The run ends with the daily review of the holds; on the days after, nothing it reads has
+            # changed (nothing paid meanwhile), so it changes nothing more.
+            by_partner = {vals["partner_id"]: vals for vals in lines}
+            for partner, change, reason in Partner._collections_hold_changes(company, today):
+                vals = by_partner.get(partner.id)
+                if vals is None:
+                    vals = by_partner[partner.id] = {
+                        "partner_id": partner.id, "status": "none", "channels": "", "amount": 0.0,
+                        "fee_amount": 0.0, "sets_hold": False, "change": False, "why": reason,
+                    }
+                    lines.append(vals)
+                vals["sets_hold" if change == "set" else "releases_hold"] = True
+                vals["hold_reason"] = reason
         return lines
 
     @api.model
@@ -187,6 +203,8 @@ class CollectionsRunPreview(models.TransientModel):
             "amount": float(decision.net_to_pay),
             "fee_amount": float(sum(fee["amount"] for fee in fees)),
             "sets_hold": bool(level.credit_hold and not partner.sudo().collections_credit_hold),
+            "hold_reason": self.env._("follow-up level '%s' reached", level.name)
+            if level.credit_hold and not partner.sudo().collections_credit_hold else False,
             "contact_wait": self.env._("%(when)s (%(tz)s)", when=wait["when"], tz=wait["tz"]) if wait else False,
             "change": change,
             "reminders_before": sent_before,
@@ -216,6 +234,8 @@ class CollectionsRunPreviewLine(models.TransientModel):
                              help="What the reminder asks for: the listed invoices less the unapplied credits.")
     fee_amount = fields.Monetary(string="Fees and Interest", readonly=True)
     sets_hold = fields.Boolean(string="Sets Credit Hold", readonly=True)
+    releases_hold = fields.Boolean(string="Releases Credit Hold", readonly=True)
+    hold_reason = fields.Char(readonly=True)
     contact_wait = fields.Char(string="Waits Until", readonly=True,
                                help="The contact rules make the run wait until this time (customer's time).")
     change = fields.Selection(
