@@ -175,9 +175,8 @@ class AccountMove(models.Model):
             delay = move.commercial_partner_id.sudo().with_company(move.company_id).collections_usual_delay
             move.collections_predicted_date = predicted_payment_date(move.invoice_date_due, delay, today)
 
-    @api.depends_context("company")
-    @api.depends("commercial_partner_id")
     @api.depends_context("company", "lang")
+    @api.depends("commercial_partner_id")
     def _compute_collections_why(self):
         """The sentences of this invoice's open items (one per instalment) in its customer's decision."""
         receivable = self.filtered(lambda move: move.state == "posted" and move.is_sale_document(include_receipts=True)
@@ -194,6 +193,8 @@ class AccountMove(models.Model):
                 )
                 move.collections_why = "\n".join(line["text"] for line in lines) or False
 
+    @api.depends_context("company")
+    @api.depends("commercial_partner_id")
     def _compute_collections_credit_hold(self):
         for move in self:
             # sudo: one flag of the invoice's own customer (on hold or not), for whoever may read the invoice.
