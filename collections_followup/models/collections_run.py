@@ -366,8 +366,9 @@ class CollectionsRun(models.AbstractModel):
 
     # --- contact rules ----------------------------------------------------
 
-    def _blocked_channels(self, partner, channels):
-        """{channel: reason} of the channels the customer opted out of."""
+    def _blocked_channels(self, partner, channels, phone_blacklist=None):
+        """{channel: reason} of the channels the customer opted out of. ``phone_blacklist``: the
+        blacklisted numbers among those of many customers, when the caller read them at once."""
         commercial = partner.commercial_partner_id
         blocked = {}
         if "email" in channels:
@@ -380,7 +381,8 @@ class CollectionsRun(models.AbstractModel):
                 blocked["sms"] = self.env._("The customer asked not to receive text messages.")
             else:
                 number, _error = self._sms_number(commercial)
-                if number and self.env["phone.blacklist"].sudo().search_count([("number", "=", number)], limit=1):
+                if number and (number in phone_blacklist if phone_blacklist is not None else
+                               self.env["phone.blacklist"].sudo().search_count([("number", "=", number)], limit=1)):
                     blocked["sms"] = self.env._("The customer's phone number is on the phone blacklist (opted out).")
         if "call" in channels and commercial.collections_no_call:
             blocked["call"] = self.env._("The customer asked not to be called about payments.")
@@ -393,15 +395,25 @@ class CollectionsRun(models.AbstractModel):
 
     def _contact_history(self, partner, since):
         """[(engine channel, aware datetime)] of the reminders and calls that reached the customer since ``since``."""
-        actions = self.env["collections.action"].sudo().search_fetch([
-            ("partner_id", "=", partner.commercial_partner_id.id), ("company_id", "=", self.env.company.id),
-            ("state", "=", "done"), ("channel", "in", list(HISTORY_CHANNELS)), ("date", ">=", since),
-        ], ["channel", "date"])
-        return [(HISTORY_CHANNELS[action.channel], action.date.replace(tzinfo=timezone.utc)) for action in actions]
+        return self._contact_histories(partner.commercial_partner_id.ids, since)[partner.commercial_partner_id.id]
 
-    def _rules_wait(self, partner, policy, channels, now=None):
+    def _contact_histories(self, partner_ids, since):
+        """{commercial partner id: its _contact_history} for many customers, one query."""
+        actions = self.env["collections.action"].sudo().search_fetch([
+            ("partner_id", "in", list(partner_ids)), ("company_id", "=", self.env.company.id),
+            ("state", "=", "done"), ("channel", "in", list(HISTORY_CHANNELS)), ("date", ">=", since),
+        ], ["partner_id", "channel", "date"])
+        histories = {partner_id: [] for partner_id in partner_ids}
+        for action in actions:
+            histories[action.partner_id.id].append(
+                (HISTORY_CHANNELS[action.channel], action.date.replace(tzinfo=timezone.utc)))
+        return histories
+
+    def _rules_wait(self, partner, policy, channels, now=None, history=None):
         """None when the policy's contact rules allow ``channels`` at ``now``, else
-        (allowed instant, local time string, tz, reasons as text)."""
+        (allowed instant, local time string, tz, reasons as text). ``history``: the customer's
+        contact history when the caller read it for many customers (long enough: older entries
+        change nothing)."""
         rules = policy._contact_policy()
         if not rules:
             return None
@@ -411,7 +423,9 @@ class CollectionsRun(models.AbstractModel):
         lookback = max(timedelta(days=rules.window_days), timedelta(hours=rules.min_gap_hours))
         since = (moment - lookback - timedelta(days=1)).replace(tzinfo=None)
         try:
-            allowed, reasons = next_step_contact(moment, tz, rules, channels, self._contact_history(partner, since))
+            if history is None:
+                history = self._contact_history(partner, since)
+            allowed, reasons = next_step_contact(moment, tz, rules, channels, history)
         except RuleError as error:
             raise UserError(self.env._(
                 "The contact rules of policy '%(policy)s' cannot be applied: %(error)s", policy=policy.name,
@@ -438,14 +452,15 @@ class CollectionsRun(models.AbstractModel):
             ),
         )
 
-    def _why_contact_wait(self, partner, policy, level, now=None):
-        """The contact rules' wait of ``level``'s timed channels now, as a reason's values (or None)."""
+    def _why_contact_wait(self, partner, policy, level, now=None, history=None):
+        """The contact rules' wait of ``level``'s timed channels now, as a reason's values (or None).
+        ``history``: see _rules_wait."""
         channels = {name for name, flag in (("email", level.send_email), ("sms", level.send_sms)) if flag}
         channels &= TIMED_CHANNELS
         if not channels or not policy:
             return None
         try:
-            wait = self._rules_wait(partner, policy, channels, now)
+            wait = self._rules_wait(partner, policy, channels, now, history=history)
         except UserError:
             return None
         if not wait:

@@ -137,19 +137,23 @@ class CollectionsRunPreview(models.TransientModel):
             # Today's policies and settings, read as the run reads them, then the days up to ``day``.
             settings = partners._collections_settings(company)
             policy_ids = partners._collections_policy_ids(company, settings, default_policy)
+            due = []
             for partner_id in chunk:
                 _own, _segment, postponed_until, excluded = settings.get(partner_id, (None, None, None, False))
                 policy = Policy.browse(policy_ids.get(partner_id, default_policy.id))
                 if policy.id not in ladders:
                     ladders[policy.id] = Ladder(policy.level_ids._to_engine())
-                ladder = ladders[policy.id]
                 previous, decision, sent_before = decide_ahead(
-                    ladder, items.get(partner_id, ()), today, day, postponed_until, excluded,
+                    ladders[policy.id], items.get(partner_id, ()), today, day, postponed_until, excluded,
                 )
-                if decision.status != "action":
-                    continue
+                if decision.status == "action":
+                    due.append((partner_id, policy, previous, decision, sent_before))
+            # What each line reads of its customer, read for the whole chunk at once.
+            customers = Partner.browse([row[0] for row in due])
+            shared = self._shared_reads(customers, {row[1] for row in due}, moment, Run)
+            for customer, (_pid, policy, previous, decision, sent_before) in zip(customers, due, strict=True):
                 lines.append(self._line_values(
-                    Partner.browse(partner_id), policy, previous, decision, sent_before, day, moment, Why, Run,
+                    customer, policy, previous, decision, sent_before, day, moment, Why, Run, shared,
                 ))
             self.env.invalidate_all()
         if day == today:
@@ -161,7 +165,7 @@ class CollectionsRunPreview(models.TransientModel):
                 if vals is None:
                     vals = by_partner[partner.id] = {
                         "partner_id": partner.id, "status": "none", "channels": "", "amount": 0.0,
-                        "fee_amount": 0.0, "sets_hold": False, "change": False, "why": reason,
+                        "fee_amount": 0.0, "sets_hold": False, "change": False,
                     }
                     lines.append(vals)
                 vals["sets_hold" if change == "set" else "releases_hold"] = True
@@ -169,13 +173,29 @@ class CollectionsRunPreview(models.TransientModel):
         return lines
 
     @api.model
-    def _line_values(self, partner, policy, previous, decision, sent_before, day, moment, Why, Run):
+    def _shared_reads(self, customers, policies, moment, Run):
+        """What the lines of these customers read, with one query each: their contact histories (as long
+        as the longest window of their policies' contact rules) and the blacklisted phone numbers."""
+        histories = None
+        rules = [rule for rule in (policy._contact_policy() for policy in policies) if rule]
+        if rules and customers:
+            lookback = max(max(timedelta(days=rule.window_days), timedelta(hours=rule.min_gap_hours))
+                           for rule in rules)
+            histories = Run._contact_histories(customers.ids, moment - lookback - timedelta(days=1))
+        numbers = {number for number, _error in (Run._sms_number(customer) for customer in customers) if number}
+        # sudo: which of these numbers opted out (the run reads the blacklist the same way).
+        blacklist = set(self.env["phone.blacklist"].sudo().search([("number", "in", list(numbers))]).mapped(
+            "number")) if numbers else set()
+        return {"histories": histories, "blacklist": blacklist}
+
+    @api.model
+    def _line_values(self, partner, policy, previous, decision, sent_before, day, moment, Why, Run, shared):
         level = self.env["collections.level"].sudo().browse(decision.level_id)
         channels = [name for name, flag in (
             ("email", level.send_email), ("sms", level.send_sms), ("letter", level.print_letter),
             ("call", level.create_activity),
         ) if flag]
-        blocked = Run._blocked_channels(partner, set(channels))
+        blocked = Run._blocked_channels(partner, set(channels), phone_blacklist=shared["blacklist"])
         channels = [name for name in channels if name not in blocked]
         fees, note = [], False
         if {"email", "letter"} & set(channels):
@@ -183,7 +203,9 @@ class CollectionsRunPreview(models.TransientModel):
                 fees = Run._fees_due(partner, policy, level, decision, "scheduler", day)
             except UserError as error:  # e.g. no reference rate in force yet: the run would stop there too
                 note = str(error)
-        wait = Run._why_contact_wait(partner, policy, level, now=moment) if not level.manual_review else None
+        history = shared["histories"].get(partner.id, []) if shared["histories"] is not None else None
+        wait = Run._why_contact_wait(partner, policy, level, now=moment, history=history) \
+            if not level.manual_review else None
         recipients = partner._collections_recipients() if "email" in channels else partner.browse()
         if previous is None or previous.status != "action":
             change = "new"
@@ -208,7 +230,6 @@ class CollectionsRunPreview(models.TransientModel):
             "contact_wait": self.env._("%(when)s (%(tz)s)", when=wait["when"], tz=wait["tz"]) if wait else False,
             "change": change,
             "reminders_before": sent_before,
-            "why": Why._sentence(data[0], self.env.company.currency_id),
             "why_data": data,
             "note": note,
         }
@@ -246,14 +267,18 @@ class CollectionsRunPreviewLine(models.TransientModel):
         readonly=True,
         help="Reminders the runs between today and this day would send this customer first.",
     )
-    why = fields.Char(readonly=True)
+    why = fields.Char(compute="_compute_why_html", help="The customer's outcome in that run, in one sentence.")
     note = fields.Char(string="Problem", readonly=True)
     why_data = fields.Json(string="Reasons (Data)", readonly=True)
     why_html = fields.Html(string="Reasons", compute="_compute_why_html", sanitize=False)
 
-    @api.depends("why_data")
+    @api.depends("why_data", "hold_reason")
+    @api.depends_context("lang", "company")
     def _compute_why_html(self):
+        """Sentences made when shown (a preview may list every customer of the book: most are never read)."""
         Why = self.env["collections.why"]
+        currency = self.env.company.currency_id
         for line in self:
-            lines = Why._sentences(line.why_data, self.env.company.currency_id) if line.why_data else []
+            lines = Why._sentences(line.why_data, currency) if line.why_data else []
             line.why_html = Why._render(lines) if lines else False
+            line.why = Why._sentence(line.why_data[0], currency) if line.why_data else line.hold_reason
