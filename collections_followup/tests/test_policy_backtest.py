@@ -1,4 +1,5 @@
 from datetime import date
+from unittest.mock import patch
 
 from odoo.exceptions import AccessError
 from odoo.tests import freeze_time, tagged
@@ -56,3 +57,30 @@ class TestPolicyBacktest(CollectionsCommon):
         })
         with self.assertRaises(AccessError):
             backtest.action_compare()
+
+    def test_a_large_ledger_is_compared_in_the_background(self):
+        """Above the inline size the comparison is queued, then made by the scheduled job as the manager
+        who asked, who is notified; the figures are those of the inline comparison."""
+        inline = self._compare()
+        Backtest = self.env["collections.policy.backtest"]
+        backtest = Backtest.with_user(self.manager).create({
+            "policy_id": self.policy.id, "draft_policy_id": self.draft.id, "months": 3,
+        })
+        with patch.object(type(Backtest), "_inline_items", 0):
+            backtest.action_compare()
+        self.assertEqual((backtest.state, len(backtest.line_ids)), ("queued", 0))
+        notices = self.env["bus.bus"].sudo().search_count([])
+        Backtest._cron_compare_queued()
+        self.assertEqual(backtest.state, "done")
+        self.assertEqual({line.label: (line.current, line.draft) for line in backtest.line_ids}, inline)
+        self.assertEqual(backtest.line_ids.create_uid, self.manager, "made as the manager who asked")
+        self.env.cr.precommit.run()  # Odoo writes the notifications to the bus as the transaction commits
+        sent = self.env["bus.bus"].sudo().search([], order="id desc", limit=1)
+        self.assertGreater(self.env["bus.bus"].sudo().search_count([]), notices)
+        self.assertIn("is ready", sent.message)
+        # A company the user no longer works in: the job refuses and says why.
+        other = self.setup_other_company()["company"]
+        backtest.sudo().write({"state": "queued", "company_id": other.id})
+        Backtest._cron_compare_queued()
+        self.assertEqual(backtest.state, "failed")
+        self.assertIn("does not work in", backtest.error)

@@ -53,7 +53,7 @@ class TestRunPreview(CollectionsCommon):
         line = preview.line_ids
         self.assertEqual(line.partner_id, self.customer)
         self.assertEqual((line.level_id, line.channels, line.amount, line.change),
-                         (self.level_first, "email", 1000.0, "new"))
+                         (self.level_first, "Email", 1000.0, "new"))
         self.assertEqual(line.recipients, "acme@example.com")
         self.assertIn(f"Level “{self.level_first.name}” is due", line.why)
         self.assertIn("10 days late: reaches level", str(line.why_html))
@@ -127,6 +127,13 @@ class TestRunPreview(CollectionsCommon):
         self._run()
         paid.invalidate_recordset()
         self.assertFalse(paid.collections_credit_hold)
+
+    def test_a_level_reviewed_first_sends_nothing(self):
+        self.level_first.sudo().manual_review = True
+        line = self._preview(TODAY).line_ids
+        self.assertEqual((line.review, line.channels, line.email, line.fee_amount),
+                         (True, "Review Request", False, 0.0))
+        self.assertEqual(line.preview_id.email_count, 0)
 
     def test_the_printed_summary(self):
         preview = self._preview(TODAY)

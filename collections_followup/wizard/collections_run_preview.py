@@ -69,10 +69,10 @@ class CollectionsRunPreview(models.TransientModel):
         self.write({
             "computed": True,
             "customer_count": sum(1 for vals in lines if vals["status"] == "action"),
-            "email_count": sum(1 for vals in lines if "email" in vals["channels"]),
-            "sms_count": sum(1 for vals in lines if "sms" in vals["channels"]),
-            "letter_count": sum(1 for vals in lines if "letter" in vals["channels"]),
-            "call_count": sum(1 for vals in lines if "call" in vals["channels"]),
+            "email_count": sum(1 for vals in lines if vals.get("email")),
+            "sms_count": sum(1 for vals in lines if vals.get("sms")),
+            "letter_count": sum(1 for vals in lines if vals.get("letter")),
+            "call_count": sum(1 for vals in lines if vals.get("call")),
             "hold_count": sum(1 for vals in lines if vals.get("sets_hold")),
             "release_count": sum(1 for vals in lines if vals.get("releases_hold")),
             "fee_total": sum(vals["fee_amount"] for vals in lines),
@@ -186,17 +186,21 @@ class CollectionsRunPreview(models.TransientModel):
         # sudo: which of these numbers opted out (the run reads the blacklist the same way).
         blacklist = set(self.env["phone.blacklist"].sudo().search([("number", "in", list(numbers))]).mapped(
             "number")) if numbers else set()
-        return {"histories": histories, "blacklist": blacklist}
+        # The channels' names as the log shows them (translated).
+        labels = dict(self.env["collections.action"]._fields["channel"]._description_selection(self.env))
+        return {"histories": histories, "blacklist": blacklist, "labels": labels}
 
     @api.model
     def _line_values(self, partner, policy, previous, decision, sent_before, day, moment, Why, Run, shared):
         level = self.env["collections.level"].sudo().browse(decision.level_id)
-        channels = [name for name, flag in (
+        review = level.manual_review  # the run asks the collector to review, and does nothing else
+        channels = [] if review else [name for name, flag in (
             ("email", level.send_email), ("sms", level.send_sms), ("letter", level.print_letter),
             ("call", level.create_activity),
         ) if flag]
         blocked = Run._blocked_channels(partner, set(channels), phone_blacklist=shared["blacklist"])
         channels = [name for name in channels if name not in blocked]
+        labels = shared["labels"]
         fees, note = [], False
         if {"email", "letter"} & set(channels):
             try:
@@ -204,8 +208,7 @@ class CollectionsRunPreview(models.TransientModel):
             except UserError as error:  # e.g. no reference rate in force yet: the run would stop there too
                 note = str(error)
         history = shared["histories"].get(partner.id, []) if shared["histories"] is not None else None
-        wait = Run._why_contact_wait(partner, policy, level, now=moment, history=history) \
-            if not level.manual_review else None
+        wait = Run._why_contact_wait(partner, policy, level, now=moment, history=history) if not review else None
         recipients = partner._collections_recipients() if "email" in channels else partner.browse()
         if previous is None or previous.status != "action":
             change = "new"
@@ -214,19 +217,21 @@ class CollectionsRunPreview(models.TransientModel):
         else:
             change = "higher"
         data = Why._data(partner, self.env.company, decision, contact_wait=wait)
+        sets_hold = bool(not review and level.credit_hold and not partner.sudo().collections_credit_hold)
         return {
             "partner_id": partner.id,
             "level_id": level.id,
             "status": decision.status,
-            "channels": ", ".join(channels),
-            "blocked": ", ".join(sorted(blocked)),
-            "review": level.manual_review,
+            "channels": ", ".join(labels[name] for name in channels) if channels else
+            labels["review"] if review else "",
+            **{name: name in channels for name in ("email", "sms", "letter", "call")},
+            "blocked": ", ".join(labels[name] for name in sorted(blocked)),
+            "review": review,
             "recipients": ", ".join(recipients.mapped("email")),
             "amount": float(decision.net_to_pay),
             "fee_amount": float(sum(fee["amount"] for fee in fees)),
-            "sets_hold": bool(level.credit_hold and not partner.sudo().collections_credit_hold),
-            "hold_reason": self.env._("follow-up level '%s' reached", level.name)
-            if level.credit_hold and not partner.sudo().collections_credit_hold else False,
+            "sets_hold": sets_hold,
+            "hold_reason": self.env._("follow-up level '%s' reached", level.name) if sets_hold else False,
             "contact_wait": self.env._("%(when)s (%(tz)s)", when=wait["when"], tz=wait["tz"]) if wait else False,
             "change": change,
             "reminders_before": sent_before,
@@ -247,6 +252,10 @@ class CollectionsRunPreviewLine(models.TransientModel):
     level_id = fields.Many2one("collections.level", readonly=True)
     status = fields.Selection(STATUSES, readonly=True)
     channels = fields.Char(readonly=True)
+    email = fields.Boolean(readonly=True)
+    sms = fields.Boolean(string="SMS", readonly=True)
+    letter = fields.Boolean(readonly=True)
+    call = fields.Boolean(string="Call Task", readonly=True)
     blocked = fields.Char(string="Opted Out", readonly=True, help="Channels of the level the customer opted out of.")
     review = fields.Boolean(string="Review First", readonly=True,
                             help="The level asks a collector to review before anything is sent.")
