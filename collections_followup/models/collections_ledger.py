@@ -136,42 +136,42 @@ class CollectionsLedger(models.AbstractModel):
         Active payment plans, open disputes and invoices placed with an agency
         or a lawyer pause until further notice (date.max), open promises until the promised date plus grace,
         approved settlements until their deadline. One query over the (small) arrangement tables."""
+        pauses = {}
+        for move_id, until, _kind, _name in self._pause_rows(company):
+            pauses[move_id] = max(until, pauses.get(move_id, until))
+        return pauses
+
+    @api.model
+    def _pause_rows(self, company, move_ids=None):
+        """(move_id, paused until, kind, reference) of every arrangement pausing an invoice of ``company``
+        (kind: plan, promise, dispute, case, settlement; a promise has no reference), of ``move_ids`` only
+        when given. The one statement of what pauses an invoice: the run reads the dates, the reasons
+        (collections.why) the kinds."""
         for model in ("collections.payment.plan", "collections.promise", "collections.settlement",
                       "collections.dispute", "collections.case"):
             self.env[model].flush_model()
-        rows = self.env.execute_query(SQL(
-            """
-            SELECT rel.move_id, DATE '9999-12-31'
-              FROM collections_payment_plan_account_move_rel rel
-              JOIN collections_payment_plan plan ON plan.id = rel.plan_id
-             WHERE plan.state = 'active' AND plan.company_id = %(company)s
-             UNION ALL
-            SELECT rel.move_id, promise.promised_date + promise.grace_days
-              FROM collections_promise_account_move_rel rel
-              JOIN collections_promise promise ON promise.id = rel.promise_id
-             WHERE promise.state = 'open' AND promise.company_id = %(company)s
-             UNION ALL
-            SELECT rel.move_id, DATE '9999-12-31'
-              FROM collections_dispute_account_move_rel rel
-              JOIN collections_dispute dispute ON dispute.id = rel.dispute_id
-             WHERE dispute.state IN ('open', 'review') AND dispute.company_id = %(company)s
-             UNION ALL
-            SELECT rel.move_id, DATE '9999-12-31'
-              FROM collections_case_account_move_rel rel
-              JOIN collections_case ccase ON ccase.id = rel.case_id
-             WHERE ccase.state = 'open' AND ccase.company_id = %(company)s
-             UNION ALL
-            SELECT rel.move_id, settlement.deadline
-              FROM collections_settlement_account_move_rel rel
-              JOIN collections_settlement settlement ON settlement.id = rel.settlement_id
-             WHERE settlement.state = 'approved' AND settlement.company_id = %(company)s
-            """,
-            company=company.id,
+        branches = (
+            ("plan", "collections_payment_plan", "plan_id", "DATE '9999-12-31'", "src.name", "src.state = 'active'"),
+            ("promise", "collections_promise", "promise_id", "src.promised_date + src.grace_days", "''",
+             "src.state = 'open'"),
+            ("dispute", "collections_dispute", "dispute_id", "DATE '9999-12-31'", "src.name",
+             "src.state IN ('open', 'review')"),
+            ("case", "collections_case", "case_id", "DATE '9999-12-31'", "src.name", "src.state = 'open'"),
+            ("settlement", "collections_settlement", "settlement_id", "src.deadline", "src.name",
+             "src.state = 'approved'"),
+        )
+        moves = SQL("TRUE") if move_ids is None else SQL("rel.move_id = ANY(%s)", sorted(move_ids))
+        return self.env.execute_query(SQL(" UNION ALL ").join(
+            SQL(
+                "SELECT rel.move_id, %(until)s, %(kind)s, %(name)s FROM %(rel)s rel "
+                "JOIN %(table)s src ON src.id = rel.%(key)s WHERE %(state)s AND src.company_id = %(company)s "
+                "AND %(moves)s",
+                until=SQL(until), kind=kind, name=SQL(name), rel=SQL.identifier(f"{table}_account_move_rel"),
+                table=SQL.identifier(table), key=SQL.identifier(key), state=SQL(state), company=company.id,
+                moves=moves,
+            )
+            for kind, table, key, until, name, state in branches
         ))
-        pauses = {}
-        for move_id, until in rows:
-            pauses[move_id] = max(until, pauses.get(move_id, until))
-        return pauses
 
     # ------------------------------------------------------------------
     # One customer, as it reads it (reminders, letters, statement, portal)

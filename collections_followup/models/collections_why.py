@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 from odoo import api, models
-from odoo.tools import SQL, format_date, formatLang
+from odoo.tools import format_date, formatLang
 
 # Keys of a reason's values that are dates or amounts (company currency), for storing and showing.
 DATE_KEYS = {"until", "next", "on", "due_date", "last_reminder", "hold_date"}
@@ -67,46 +67,12 @@ class CollectionsWhy(models.AbstractModel):
 
     @api.model
     def _pause_causes(self, company, move_ids):
-        """{move_id: (kind, name)} of what pauses these invoices (one query; none without invoices)."""
+        """{move_id: (kind, reference)} of what pauses these invoices, the most binding first (one query;
+        none without invoices)."""
         if not move_ids:
             return {}
-        for model in ("collections.payment.plan", "collections.promise", "collections.settlement",
-                      "collections.dispute", "collections.case"):
-            self.env[model].flush_model()
-        self.env["account.move"].flush_model(["collections_deferred_until"])
-        rows = self.env.execute_query(SQL(
-            """
-            SELECT rel.move_id, 'plan', plan.name
-              FROM collections_payment_plan_account_move_rel rel
-              JOIN collections_payment_plan plan ON plan.id = rel.plan_id
-             WHERE plan.state = 'active' AND plan.company_id = %(company)s AND rel.move_id = ANY(%(moves)s)
-             UNION ALL
-            SELECT rel.move_id, 'promise', ''
-              FROM collections_promise_account_move_rel rel
-              JOIN collections_promise promise ON promise.id = rel.promise_id
-             WHERE promise.state = 'open' AND promise.company_id = %(company)s AND rel.move_id = ANY(%(moves)s)
-             UNION ALL
-            SELECT rel.move_id, 'dispute', dispute.name
-              FROM collections_dispute_account_move_rel rel
-              JOIN collections_dispute dispute ON dispute.id = rel.dispute_id
-             WHERE dispute.state IN ('open', 'review') AND dispute.company_id = %(company)s
-               AND rel.move_id = ANY(%(moves)s)
-             UNION ALL
-            SELECT rel.move_id, 'case', ccase.name
-              FROM collections_case_account_move_rel rel
-              JOIN collections_case ccase ON ccase.id = rel.case_id
-             WHERE ccase.state = 'open' AND ccase.company_id = %(company)s AND rel.move_id = ANY(%(moves)s)
-             UNION ALL
-            SELECT rel.move_id, 'settlement', settlement.name
-              FROM collections_settlement_account_move_rel rel
-              JOIN collections_settlement settlement ON settlement.id = rel.settlement_id
-             WHERE settlement.state = 'approved' AND settlement.company_id = %(company)s
-               AND rel.move_id = ANY(%(moves)s)
-            """,
-            company=company.id, moves=sorted(move_ids),
-        ))
         causes = {}
-        for move_id, kind, name in rows:
+        for move_id, _until, kind, name in self.env["collections.ledger"]._pause_rows(company, move_ids):
             current = causes.get(move_id)
             if current is None or PAUSE_KINDS.index(kind) < PAUSE_KINDS.index(current[0]):
                 causes[move_id] = (kind, name or "")
@@ -143,7 +109,7 @@ class CollectionsWhy(models.AbstractModel):
         return values
 
     def _sentence(self, entry, currency):
-        """One reason in words. Each code has its sentence, translated (README.md, "Why")."""
+        """One reason in words. Each code has its sentence, translated (user guide: "Why: the reasons of a decision")."""
         _ = self.env._
         v = self._format(entry, currency)
         code = entry["code"]
