@@ -109,7 +109,7 @@ class CollectionsWhy(models.AbstractModel):
         return values
 
     def _sentence(self, entry, currency):
-        """One reason in words. Each code has its sentence, translated (user guide: "Why: the reasons of a decision")."""
+        """One reason in words: each code has its sentence, translated (user guide, "Why")."""
         _ = self.env._
         v = self._format(entry, currency)
         code = entry["code"]
