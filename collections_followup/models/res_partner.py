@@ -65,6 +65,47 @@ def collector_sql(partner, company_key, company_id):
     )
 
 
+class LazyTrace:
+    """The reasons of a decision (PartnerDecision.trace), worked out the first time they are read:
+    the engine's explained call on the same items, with the policy and which rule chose it."""
+
+    __slots__ = ("_args", "_trace")
+
+    def __init__(self, ladder, items, today, postponed_until, excluded, policy, own_policy, segment):
+        self._args = (ladder, items, today, postponed_until, excluded, policy, own_policy, segment)
+        self._trace = None
+
+    def __bool__(self):
+        return True
+
+    def __iter__(self):
+        return iter(self.trace)
+
+    def __getitem__(self, index):
+        return self.trace[index]
+
+    def __len__(self):
+        return len(self.trace)
+
+    @property
+    def trace(self):
+        if self._trace is None:
+            ladder, items, today, postponed_until, excluded, policy, own_policy, segment = self._args
+            head, *rest = decide_partner(ladder, items, today, postponed_until=postponed_until,
+                                         excluded=excluded, explain=True).trace
+            # Which of the three rules of _collections_policy_ids gave the policy.
+            source = "default"
+            if own_policy:
+                source = "customer"
+            elif segment and segment.policy_id == policy:
+                source = "segment"
+            self._trace = (head, Reason("policy", {
+                "policy": policy.name or "", "chosen_by": source,
+                "segment": segment.name if source == "segment" else "",
+            }), *rest)
+        return self._trace
+
+
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
@@ -256,21 +297,14 @@ class ResPartner(models.Model):
             policy_id = chosen.get(partner_id, default_policy.id)
             ladder, open_items = ladders.get(policy_id, no_levels), items.get(partner_id, ())
             decision = decide_partner(ladder, open_items, today, postponed_until=postponed_until,
-                                      excluded=excluded, explain=explain is True)
-            if explain == "action" and decision.status == "action":
-                # The same call with its reasons (a few customers a day: the cost stays off the book).
-                decision = decide_partner(ladder, open_items, today, postponed_until=postponed_until,
-                                          excluded=excluded, explain=True)
-            if decision.trace:
-                # Which of the three rules of _collections_policy_ids gave the policy.
+                                      excluded=excluded)
+            if explain is True or (explain == "action" and decision.status == "action"):
+                # The same call with its reasons, made when they are read (the run reads them only for
+                # the customers it logs, after deciding the whole book at full speed).
                 segment = Policy.env["collections.segment"].with_company(company).browse(segment_id)
-                source = "customer" if own_policy else "segment" if segment_id and segment.policy_id.id == policy_id \
-                    else "default"
-                policy_reason = Reason("policy", {
-                    "policy": records[policy_id].name or "", "chosen_by": source,
-                    "segment": segment.name if source == "segment" else "",
-                })
-                decision = decision._replace(trace=(decision.trace[0], policy_reason, *decision.trace[1:]))
+                decision = decision._replace(trace=LazyTrace(
+                    ladder, open_items, today, postponed_until, excluded, records[policy_id], own_policy, segment,
+                ))
             result[partner_id] = (records[policy_id], decision)
         return result
 
