@@ -41,7 +41,8 @@ def _next_event(items, decision, day, postponed_until, windows):
 
 def decide_ahead(levels, items, start, day, postponed_until=None, excluded=False, explain=True):
     """(decision on the day before ``day``, decision on ``day``, reminders sent from ``start`` to the day
-    before) for one customer, as the daily runs from ``start`` would take them. ``day`` >= ``start``."""
+    before) for one customer, as the daily runs from ``start`` would take them. ``day`` >= ``start``.
+    ``explain``: the reasons of the decision on ``day`` when a level is due then."""
     ladder = levels if isinstance(levels, Ladder) else Ladder(levels)
     delays = {level.id: level.delay for level in ladder.levels}
     windows = {min(delay, 1) for delay in ladder.delays}
@@ -63,5 +64,8 @@ def decide_ahead(levels, items, start, day, postponed_until=None, excluded=False
         current = following
     if previous is None and start < day:
         previous = decide_partner(ladder, items, day - ONE_DAY, postponed_until, excluded)
-    final = decide_partner(ladder, items, day, postponed_until, excluded, explain=explain)
+    final = decide_partner(ladder, items, day, postponed_until, excluded)
+    if explain and final.status == STATUS_ACTION:
+        # The reasons only for the customers the run of that day acts on (a preview lists only them).
+        final = decide_partner(ladder, items, day, postponed_until, excluded, explain=True)
     return previous, final, sent
