@@ -6,7 +6,7 @@
     "author": "collections_followup developers",
     "website": "https://example.invalid/collections_followup",
     "license": "LGPL-3",
-    "depends": ["account", "mail", "portal", "sms"],
+    "depends": ["account", "account_payment", "mail", "portal", "sms"],
     "data": [
         "security/collections_security.xml",
         "security/ir.model.access.csv",

@@ -93,6 +93,12 @@ class CollectionsPortal(PortalAccount):
             "disputed": disputes.move_ids,
             "disputable": invoices - disputes.move_ids,
             "dispute_reasons": env["collections.dispute.reason"].search([]),
+            # Whether "Pay selected invoices" is offered: a payment provider customers may use, in a company
+            # the customer owes something to (sudo: providers are configuration customers cannot read).
+            "online_payment": bool(companies) and bool(request.env["payment.provider"].sudo().search_count([
+                ("state", "in", ("enabled", "test")), ("is_published", "=", True),
+                ("company_id", "in", [company.id for (company,) in companies]),
+            ], limit=1)),
             # Where the page's forms post and its statement downloads.
             "base_url_path": f"/collections/account/{token}" if customer else "/my/collections",
             "message": message,

@@ -34,3 +34,4 @@ from . import test_account_link
 from . import test_why
 from . import test_run_preview
 from . import test_policy_backtest
+from . import test_account_payment
