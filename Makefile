@@ -79,8 +79,8 @@ run:
 	@if $(ODOO_PYTHON) tools/setup_env.py db-exists "$(DB)"; then \
 		echo "Database $(DB) exists: reusing it ('make reset' to recreate)."; \
 	else \
-		echo "Creating database $(DB) with demo data, Invoicing and Sales (about 3 minutes)..."; \
-		$(ODOO) -d $(DB) -i collections_followup,sale --with-demo --stop-after-init --log-level=warn --http-interface=127.0.0.1 || exit 1; \
+		echo "Creating database $(DB) with demo data, Invoicing, Sales and Odoo's demo payment provider (about 3 minutes)..."; \
+		$(ODOO) -d $(DB) -i collections_followup,sale,payment_demo --with-demo --stop-after-init --log-level=warn --http-interface=127.0.0.1 || exit 1; \
 	fi
 	@echo ""
 	@echo "  Open http://127.0.0.1:$(PORT)/odoo/action-collections_followup.action_collections_worklist"
@@ -98,7 +98,7 @@ clean-local: stop
 
 pot: doctor
 	@echo "Updating the addons in $(DB), then exporting their translation templates..."
-	@$(ODOO) -d $(DB) -u collections_followup,collections_followup_sale --stop-after-init --log-level=warn
+	@$(ODOO) -d $(DB) -u collections_followup,collections_followup_sale,collections_followup_snailmail --stop-after-init --log-level=warn
 	@$(ODOO_PYTHON) tools/i18n.py export --db $(DB) --odoo-src $(ODOO_SRC) --addons-path $(ADDONS_PATH)
 
 SIZE ?=

@@ -113,6 +113,9 @@ class CollectionsWhy(models.AbstractModel):
         _ = self.env._
         v = self._format(entry, currency)
         code = entry["code"]
+        if code == "action" and entry.get("count") == 1:
+            return _("Level “%(level)s” is due: the reminder asks for %(amount)s (one item, net of "
+                     "%(credits)s of unapplied credits; the level's minimum is %(minimum)s).", **v)
         if code == "action":
             return _("Level “%(level)s” is due: the reminder asks for %(amount)s (%(count)s items, net of "
                      "%(credits)s of unapplied credits; the level's minimum is %(minimum)s).", **v)

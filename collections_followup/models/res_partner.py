@@ -1,6 +1,6 @@
 import io
 from collections import defaultdict
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import NamedTuple
 
 import xlsxwriter
@@ -13,6 +13,9 @@ from odoo.tools import SQL
 from ..engine import Ladder, Reason, decide_partner
 from ..engine.plans import kept_rate
 from .collections_why import to_json
+
+# The description of a statement attached to an email being written (_collections_statement_draft).
+STATEMENT_DRAFT = "collections_followup: statement of an email not sent yet"
 
 STATUSES = [
     ("action", "Action Due"),
@@ -613,8 +616,9 @@ class ResPartner(models.Model):
         attachment = self._collections_statement_xlsx_attachment()
         return {"type": "ir.actions.act_url", "url": f"/web/content/{attachment.id}?download=true", "target": "new"}
 
-    def _collections_statement_xlsx_attachment(self):
-        """The statement spreadsheet, attached to the customer.
+    def _collections_statement_xlsx_attachment(self, draft=False):
+        """The statement spreadsheet, attached to the customer; ``draft``: a pending attachment of the email
+        composer instead (``_collections_statement_draft``).
 
         For the users who may print the PDF statement (billing, collectors): not a salesperson."""
         self.ensure_one()
@@ -626,11 +630,31 @@ class ResPartner(models.Model):
         content = self._collections_statement_xlsx(data)
         name = self.env._("Statement %(customer)s %(date)s.xlsx",
                           customer=self.commercial_partner_id.name, date=fields.Date.to_string(data["today"]))
+        values = {"name": name, "raw": content,
+                  "mimetype": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+        if draft:
+            return self._collections_statement_draft(values)
         # sudo: an attachment of the customer the user exports the statement of.
         return self.env["ir.attachment"].sudo().create({
-            "name": name, "raw": content, "res_model": "res.partner", "res_id": self.commercial_partner_id.id,
-            "mimetype": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            **values, "res_model": "res.partner", "res_id": self.commercial_partner_id.id,
         })
+
+    def _collections_statement_draft(self, values):
+        """An attachment of an email being written (Odoo's composer: the user's own, on no record until the
+        email is sent, then moved to the customer's message by Odoo). A discarded email leaves nothing on the
+        customer; its drafts are removed the next day (_gc_collections_statement_drafts)."""
+        return self.env["ir.attachment"].create({
+            **values, "res_model": "mail.compose.message", "res_id": 0, "description": STATEMENT_DRAFT,
+        })
+
+    @api.autovacuum
+    def _gc_collections_statement_drafts(self):
+        """The statements of emails discarded before sending, a day later (they are on no record)."""
+        # sudo: drafts of every user; only those this addon made (their description) and still on no record.
+        self.env["ir.attachment"].sudo().search([
+            ("res_model", "=", "mail.compose.message"), ("res_id", "=", 0), ("description", "=", STATEMENT_DRAFT),
+            ("create_date", "<", self.env.cr.now() - timedelta(days=1)),  # the clock create_date is set by
+        ]).unlink()
 
     def _collections_statement_xlsx(self, data):
         output = io.BytesIO()
@@ -757,14 +781,10 @@ class ResPartner(models.Model):
         """Odoo's email composer with the statement template, the statement attached (PDF and spreadsheet,
         shown before sending), to the customer's follow-up recipients; sending it is logged."""
         self.ensure_one()
-        spreadsheet = self._collections_statement_xlsx_attachment()  # the same rights as the export
+        spreadsheet = self._collections_statement_xlsx_attachment(draft=True)  # the same rights as the export
         customer = self.commercial_partner_id
         name, content = self._collections_statement_pdf()
-        # sudo: beside the spreadsheet, on the customer the user may export the statement of (checked above).
-        pdf = self.env["ir.attachment"].sudo().create({
-            "name": name, "raw": content, "res_model": "res.partner", "res_id": customer.id,
-            "mimetype": "application/pdf",
-        })
+        pdf = self._collections_statement_draft({"name": name, "raw": content, "mimetype": "application/pdf"})
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Email Statement"),

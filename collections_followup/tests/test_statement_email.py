@@ -1,5 +1,6 @@
 from odoo.exceptions import AccessError
 from odoo.tests import Form, freeze_time, tagged
+from odoo.tools import SQL
 
 from .common import TODAY, CollectionsCommon
 
@@ -45,6 +46,43 @@ class TestStatementEmail(CollectionsCommon):
                 default_partner_ids=self.payables.ids, default_body="<p>Hello</p>", default_subject="Hi",
             )).save().action_send_mail()
         self.assertEqual(len(self._actions(self.customer, channel="statement")), 1)
+
+    def test_a_discarded_email_leaves_nothing_on_the_customer(self):
+        Attachment = self.env["ir.attachment"]
+        on_customer = [("res_model", "=", "res.partner"), ("res_id", "=", self.customer.id)]
+        before = Attachment.search(on_customer)
+        action = self.customer.with_user(self.collector).action_collections_email_statement()
+        drafts = Attachment.browse(action["context"]["default_attachment_ids"])
+        self.assertEqual(len(drafts), 2)
+        self.assertEqual(set(drafts.mapped("res_model")), {"mail.compose.message"})
+        self.assertEqual(Attachment.search(on_customer), before, "nothing on the customer before the email is sent")
+        # The collector closes the composer: the drafts are removed a day later, not before.
+        self.env["res.partner"]._gc_collections_statement_drafts()
+        self.assertTrue(drafts.exists())
+        self._two_days_old(drafts)
+        self.env["res.partner"]._gc_collections_statement_drafts()
+        self.assertFalse(drafts.exists())
+        self.assertEqual(Attachment.search(on_customer), before)
+
+    def test_a_sent_statement_is_on_the_customers_message(self):
+        action = self.customer.with_user(self.collector).action_collections_email_statement()
+        drafts = self.env["ir.attachment"].browse(action["context"]["default_attachment_ids"])
+        with self.mock_mail_gateway():
+            Form(self.env["mail.compose.message"].with_user(self.collector).with_context(
+                **action["context"])).save().action_send_mail()
+        message = self._actions(self.customer, channel="statement").message_id
+        self.assertEqual(message.attachment_ids, drafts)
+        self.assertEqual((set(drafts.mapped("res_model")), set(drafts.mapped("res_id"))),
+                         ({"res.partner"}, {self.customer.id}))
+        self._two_days_old(drafts)
+        self.env["res.partner"]._gc_collections_statement_drafts()
+        self.assertEqual(len(drafts.exists()), 2, "a statement sent is kept")
+
+    def _two_days_old(self, attachments):
+        # create_date is the database's clock (not freeze_time's): moved back there.
+        self.env.cr.execute(SQL("UPDATE ir_attachment SET create_date = create_date - interval '2 days' "
+                                "WHERE id IN %s", tuple(attachments.ids)))
+        attachments.invalidate_recordset(["create_date"])
 
     def test_a_salesperson_cannot_email_the_statement(self):
         with self.assertRaises(AccessError):

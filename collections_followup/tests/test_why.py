@@ -41,6 +41,7 @@ class TestWhy(CollectionsCommon):
         # the invoice waiting for the gap is listed with the one that advances; the promised one is not).
         self.assertIn(f"Level “{first.name}” is due", html)
         self.assertIn("1,400.00", html)
+        self.assertIn("(2 items, net of", html)
         self.assertIn("the company&#39;s default policy", html)
         move = self.env["account.move"].with_user(self.billing)
         self.assertEqual(
@@ -54,6 +55,10 @@ class TestWhy(CollectionsCommon):
         promised = move.browse(self.promised.id).collections_why
         self.assertIn("30 days late, paused by a promise to pay until", promised)
         self.assertIn("Due on", move.browse(self.not_due.id).collections_why)
+        one = self.env["collections.why"]._sentence({
+            "code": "action", "level": first.name, "amount": "250.00", "count": 1, "credits": "0.00",
+            "minimum": "0.00"}, self.company.currency_id)
+        self.assertIn("250.00 (one item, net of", one)
         # Without the invoice that advances, the one at the first level waits for the gap of the ladder.
         self.due.button_draft()
         self.customer.invalidate_recordset()
