@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-ADDONS = ["collections_followup", "collections_followup_sale"]
+ADDONS = ["collections_followup", "collections_followup_sale", "collections_followup_snailmail"]
 VERSION = re.compile(r"^19\.0\.\d+\.\d+\.\d+$")
 SCRIPT = re.compile(r"^(pre|post|end)-[a-z0-9_]+\.py$")
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ADDONS = ["collections_followup", "collections_followup_sale"]
+ADDONS = ["collections_followup", "collections_followup_sale", "collections_followup_snailmail"]
 # The Python that imports Odoo (the Makefile exports ODOO_PYTHON; a tool run by hand uses its own).
 PYTHON = os.environ.get("ODOO_PYTHON") or sys.executable
 

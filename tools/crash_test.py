@@ -295,7 +295,9 @@ SELECT (SELECT count(*) FROM account_move),
 """
 
 UNINSTALL = r"""
-modules = env["ir.module.module"].search([("name", "in", ("collections_followup_sale", "collections_followup"))])
+modules = env["ir.module.module"].search([("name", "in", (
+    "collections_followup_snailmail", "collections_followup_sale", "collections_followup",
+))])
 modules.button_immediate_uninstall()
 env.cr.commit()
 print("UNINSTALLED", env["ir.module.module"].search([("name", "=", "collections_followup")]).state)

@@ -30,7 +30,8 @@ import sys
 from importlib.metadata import distribution, version, PackageNotFoundError
 from packaging.requirements import Requirement
 bad = []
-for name in ("odoo-addon-collections_followup", "odoo-addon-collections_followup_sale"):
+for name in ("odoo-addon-collections_followup", "odoo-addon-collections_followup_sale",
+             "odoo-addon-collections_followup_snailmail"):
     for text in distribution(name).requires or []:
         req = Requirement(text)
         try:

@@ -141,15 +141,22 @@ def odoo_loop(tally, tags):
         tally.add("odoo", 0, 1)
         return
     db = os.environ.get("TEST_DB") or "collections_test_loop"
-    query = f"SELECT 1 FROM ir_module_module WHERE name = '{ADDONS[0]}' AND state = 'installed'"
-    exists = run(["psql", "-d", db, "-Atc", query], capture_output=True, text=True).stdout.strip() == "1"
+    names = ", ".join(f"'{addon}'" for addon in ADDONS)
+    query = f"SELECT name FROM ir_module_module WHERE name IN ({names}) AND state = 'installed'"
+    installed = set(run(["psql", "-d", db, "-Atc", query], capture_output=True, text=True).stdout.split())
+    # An addon added since the database was made is installed (-u leaves uninstalled modules alone).
+    update = [addon for addon in ADDONS if addon in installed]
+    install = [addon for addon in ADDONS if addon not in installed]
     log_path = ROOT / "odoo-test.log"
     cmd = odoo_bin(
-        odoo_src, addons_path, "-d", db, "-u" if exists else "-i", ",".join(ADDONS), "--test-enable",
+        odoo_src, addons_path, "-d", db, *(["-u", ",".join(update)] if update else []),
+        *(["-i", ",".join(install)] if install else []), "--test-enable",
         "--test-tags", tags, "--stop-after-init", "--log-level=test", f"--http-port={18069 + os.getpid() % 1000}",
         "--http-interface=127.0.0.1",
     )
-    print(f"{'Updating' if exists else 'Creating'} {db}, then running {tags} (log: {log_path.name})", flush=True)
+    adding = f" (installing {', '.join(install)})" if update and install else ""
+    print(f"{'Updating' if update else 'Creating'} {db}{adding}, then running {tags} (log: {log_path.name})",
+          flush=True)
     started = time.time()
     with open(log_path, "w", encoding="utf-8") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)

@@ -233,9 +233,7 @@ class CollectionsAction(models.Model):
         letters = self or self.search([
             ("action_date", "=", fields.Date.context_today(self)), ("company_id", "=", self.env.company.id),
         ])
-        letters = letters.filtered(lambda entry: entry.channel == "letter" and entry.state == "done")
-        # sudo: the letters' PDFs, attached to the customers by the run (the entries are readable here).
-        documents = letters.sudo().filtered("attachment_id")
+        documents = letters._collections_letters_to_print()
         if not documents:
             raise UserError(self.env._("No letter to print: the run made none, or none is selected."))
         documents = documents._collections_in_postal_order()
@@ -246,6 +244,12 @@ class CollectionsAction(models.Model):
         # Not attached to a record: only its creator (and administrators) may download it.
         batch = self.env["ir.attachment"].create({"name": name, "raw": pdf, "mimetype": "application/pdf"})
         return {"type": "ir.actions.act_url", "url": f"/web/content/{batch.id}?download=true", "target": "new"}
+
+    def _collections_letters_to_print(self):
+        """The entries of these that the post room prints: letters the run made, with their PDF
+        (sudo: the PDFs are attached to the customers by the run; the entries are readable here)."""
+        letters = self.filtered(lambda entry: entry.channel == "letter" and entry.state == "done")
+        return letters.sudo().filtered("attachment_id")
 
     def _collections_in_postal_order(self):
         """These entries sorted as the post room sorts letters: country, postcode, customer."""
