@@ -573,6 +573,8 @@ class ResPartner(models.Model):
                 # The account link (res_partner_link): the customer's account without a login.
                 "account_link": partner._collections_account_link(days, today),
                 "account_link_expiry": today + relativedelta(days=days),
+                # Whom the reminders are written to (the run's own recipients), so the customer can correct it.
+                "recipients": partner._collections_recipients().mapped("email"),
             })
 
     def _collections_table_lines(self):

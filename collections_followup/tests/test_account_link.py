@@ -36,6 +36,8 @@ class TestAccountLink(CollectionsCommon, HttpCase):
             self._run(today=self.today)
         mails = self._mails_to(self.customer)
         self.assertEqual(len(mails), 1)
+        self.assertIn("We send our payment reminders to acme@example.com.", mails[0].body_html,
+                      "the reminder says which address it is written to")
         links = re.findall(r'href="([^"]*/collections/account/[^"]+)"', mails[0].body_html)
         self.assertEqual(len(set(links)), 1, "one account link in the reminder")
         return links[0].split("/collections/account/")[1]

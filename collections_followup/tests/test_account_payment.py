@@ -159,8 +159,9 @@ class TestPayFromTheAccountPage(AccountPaymentCommon, PaymentHttpCommon, Collect
         ):
             with self.subTest(route=route, amount=amount):
                 self._transaction(route, amount, refused=reason)
-        self.assertFalse(self.env["payment.transaction"].sudo().search([("invoice_ids", "in", self.stranger_invoice.ids)]))
-        self.assertFalse(self.env["payment.transaction"].sudo().search([("partner_id", "=", self.customer.id)]))
+        Transaction = self.env["payment.transaction"].sudo()
+        self.assertFalse(Transaction.search([("invoice_ids", "in", self.stranger_invoice.ids)]))
+        self.assertFalse(Transaction.search([("partner_id", "=", self.customer.id)]))
 
     def test_a_paid_invoice_cannot_be_paid_again_from_an_old_page(self):
         self.authenticate(None, None)
