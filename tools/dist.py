@@ -125,7 +125,7 @@ def check(db, odoo_src):
             capture_output=True, text=True, check=False,
         ).stdout.split()
         record("addons imported from the virtual environment",
-               len(where) == 2 and all(path.startswith(str(venv)) for path in where), " ".join(where))
+               len(where) == len(ADDONS) and all(path.startswith(str(venv)) for path in where), " ".join(where))
         copy = f"{db}_dist_{uuid.uuid4().hex[:6]}"
         subprocess.run(["createdb", "-T", db, copy], check=True)
         try:
