@@ -276,10 +276,9 @@ class CollectionsLedger(models.AbstractModel):
         return debts + credit_rows
 
     @api.model
-    def _lines_filter(self, level):
-        """{"items": ...} or {"until": ...} for _reminder_rows, from the context a reminder is
-        rendered in: the decision's listed items when given, else the level's window."""
-        listed = self.env.context.get("collections_listed_items")
+    def _lines_filter(self, level, listed=None):
+        """{"items": ...} or {"until": ...} for _reminder_rows: the decision's ``listed`` items
+        ((move id, days late) each) when given, else the level's window."""
         today = fields.Date.context_today(self)
         if listed:
             return {"items": {(move_id, fields.Date.subtract(today, days=late)) for move_id, late in listed}}

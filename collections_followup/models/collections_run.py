@@ -785,18 +785,21 @@ class CollectionsRun(models.AbstractModel):
         return subject, body
 
     def _invoice_attachments(self, move_ids):
-        """[(file name, PDF bytes)] of the invoices, reusing the PDF Odoo already keeps."""
+        """[(file name, PDF bytes)] of the invoices: each invoice's own PDF as Odoo keeps it. The invoices without
+        one yet (made by import or API) get theirs as Odoo's invoice sending makes it, all of them in one
+        report call, and keep it: an invoice is rendered once in its life, not again at the next level."""
         moves = self.env["account.move"].sudo().browse(move_ids).filtered(lambda m: m.is_invoice())
-        files = []
-        for move in moves:
-            if move.invoice_pdf_report_id:
-                files.append((move.invoice_pdf_report_id.name, move.invoice_pdf_report_id.raw))
-                continue
-            content, _kind = self.env["ir.actions.report"].sudo()._render_qweb_pdf(
-                "account.account_invoices", move.ids,
-            )
-            files.append((f"{move._get_report_base_filename()}.pdf", content))
-        return files
+        missing = moves.filtered(lambda move: not move.invoice_pdf_report_id)
+        if missing:
+            # sudo: the invoices' documents, made as Odoo's Send & Print makes them (account.move.send).
+            Send = self.env["account.move.send"].sudo()
+            for company in missing.company_id:
+                documents = {move: {"pdf_report": Send._get_default_pdf_report_id(move)}
+                             for move in missing.filtered(lambda m, c=company: m.company_id == c)}
+                Send.with_company(company)._prepare_invoice_pdf_report(documents)
+                Send._link_invoice_documents(documents)
+        return [(move.invoice_pdf_report_id.name, move.invoice_pdf_report_id.raw) for move in moves
+                if move.invoice_pdf_report_id]
 
     def _send_email(self, partner, policy, level, decision, origin, today, email=None):
         move_ids = decision.listed_move_ids
@@ -897,6 +900,10 @@ class CollectionsRun(models.AbstractModel):
         commercial = partner.commercial_partner_id
         return not (commercial.street or commercial.street2) or not (commercial.city or commercial.zip)
 
+    def _letter_note(self, level):
+        """The customer's chatter note beside a letter the run made."""
+        return self.env._("Follow-up letter (%s) ready to print and post.", level.name)
+
     def _make_letter(self, partner, policy, level, decision, origin, today):
         if self._no_postal_address(partner):
             # A letter without an address cannot be posted: a logged failure, not a blank envelope.
@@ -908,11 +915,10 @@ class CollectionsRun(models.AbstractModel):
                 ),
             )
         report = self.env.ref("collections_followup.action_report_followup_letter").sudo()
-        content, _kind = report.with_context(
-            collections_level_id=level.id, collections_move_ids=list(decision.listed_move_ids),
-            collections_listed_items=tuple(decision.listed_items),
-            collections_fee_lines=self.env.context.get("collections_fee_lines"),
-        )._render_qweb_pdf(report.report_name, partner.ids)
+        content, _kind = report._render_qweb_pdf(report.report_name, partner.ids, data={
+            "level_id": level.id, "move_ids": list(decision.listed_move_ids),
+            "listed_items": list(decision.listed_items), "fees": self.env.context.get("collections_fee_lines"),
+        })
         name = self.env._(
             "Follow-up letter %(customer)s %(date)s.pdf", customer=partner.display_name, date=today,
         )
@@ -924,7 +930,7 @@ class CollectionsRun(models.AbstractModel):
             "mimetype": "application/pdf",
         })
         message = partner.message_post(
-            body=self.env._("Follow-up letter (%s) ready to print and post.", level.name),
+            body=self._letter_note(level),
             attachment_ids=attachment.ids,
             message_type="comment",
             subtype_xmlid="mail.mt_note",

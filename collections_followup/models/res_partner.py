@@ -558,17 +558,21 @@ class ResPartner(models.Model):
     @api.depends_context("company", "collections_move_ids", "collections_listed_items", "collections_level_id",
                          "collections_fee_lines", "lang")
     def _compute_collections_mail_table(self):
+        """The invoice table of a reminder. A mail template reads it as a field of the customer, so what the
+        reminder is about reaches it in the rendering context (the sender's keys); read here only."""
         today = fields.Date.context_today(self)
-        level = self.env["collections.level"].browse(self.env.context.get("collections_level_id")).exists()
+        context = self.env.context
+        level = self.env["collections.level"].browse(context.get("collections_level_id")).exists()
         for partner in self:
-            lines = partner._collections_table_lines()
+            lines = partner._collections_table_lines(
+                level, context.get("collections_move_ids"), context.get("collections_listed_items"))
             policy = level.policy_id or partner._collections_policy(self.env.company)
             days = policy.account_link_days
             partner.collections_mail_table = self.env["ir.qweb"]._render("collections_followup.mail_invoice_table", {
                 "partner": partner,
                 "lines": lines,
                 "totals": self.env["collections.ledger"]._totals(lines),
-                "fees": self.env.context.get("collections_fee_lines") or (),
+                "fees": context.get("collections_fee_lines") or (),
                 "company_currency": self.env.company.currency_id,
                 # The account link (res_partner_link): the customer's account without a login.
                 "account_link": partner._collections_account_link(days, today),
@@ -577,29 +581,27 @@ class ResPartner(models.Model):
                 "recipients": partner._collections_recipients().mapped("email"),
             })
 
-    def _collections_table_lines(self):
+    def _collections_table_lines(self, level=None, move_ids=None, listed_items=None):
         """The rows of a reminder's or a letter's table (collections.ledger): the debts it is about
-        (the context's documents and listed items, else the level's window, else all), then the
-        unapplied credits."""
+        (``move_ids`` and, of those, the ``listed_items`` (move id, days late) of the decision, else what
+        ``level``'s window lists; no ``move_ids``: all), then the unapplied credits."""
         self.ensure_one()
-        context = self.env.context
         Ledger = self.env["collections.ledger"]
-        level = self.env["collections.level"].browse(context.get("collections_level_id")).exists()
-        move_ids = context.get("collections_move_ids")
-        which = Ledger._lines_filter(level) if move_ids is not None else {}
+        which = Ledger._lines_filter(level, listed_items) if move_ids is not None else {}
         return Ledger._reminder_rows(self, self.env.company, move_ids=move_ids, **which)
 
-    def _collections_letter_data(self):
-        """Values of the follow-up letter: level, the debts and credits, totals per currency, fees, date."""
+    def _collections_letter_data(self, level=None, move_ids=None, listed_items=None, fees=()):
+        """Values of the follow-up letter (report.collections_followup.report_followup_letter): the level
+        (default: the customer's next, else current one), the debts and credits, totals per currency, the
+        fees it announces [(invoice, amount, days late)], the date."""
         self.ensure_one()
-        context = self.env.context
-        level = self.env["collections.level"].browse(context.get("collections_level_id")).exists()
-        lines = self._collections_table_lines()
+        lines = self._collections_table_lines(level, move_ids, listed_items)
         return {
-            "level": level or self.collections_next_level_id or self.collections_level_id,
+            # In this environment (the customer's language when the letter is printed).
+            "level": level.with_env(self.env) if level else self.collections_next_level_id or self.collections_level_id,
             "lines": lines,
             "totals": self.env["collections.ledger"]._totals(lines),
-            "fees": context.get("collections_fee_lines") or (),
+            "fees": fees or (),
             "today": fields.Date.context_today(self),
         }
 

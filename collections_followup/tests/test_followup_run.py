@@ -36,8 +36,14 @@ class TestFollowupRun(CollectionsCommon):
         self.assertNotIn(not_due.name, body)
         self.assertEqual(
             sorted(mails[0].attachment_ids.mapped("name")),
-            sorted([f"{old._get_report_base_filename()}.pdf", f"{recent._get_report_base_filename()}.pdf"]),
+            # Odoo's own file name of each invoice's PDF, as its invoice sending names it.
+            sorted([old._get_invoice_report_filename(), recent._get_invoice_report_filename()]),
         )
+        # Neither invoice had a PDF yet (made by API): each now keeps the one the reminder sent, as Odoo's
+        # invoice sending keeps it, so the next level sends it again without rendering it again.
+        for move in (old, recent):
+            self.assertTrue(move.invoice_pdf_report_id)
+            self.assertIn(move.invoice_pdf_report_id.raw, mails[0].attachment_ids.mapped("raw"))
         # Both invoices climbed to the first level: levels are never skipped.
         self.assertEqual((old | recent).collections_level_id, self.level_first)
         self.assertEqual(old.collections_reminder_count, 1)

@@ -44,10 +44,9 @@ class TestHostileInput(CollectionsCommon, HttpCase):
         mail = self._mails_to(self.customer)[0]
         self._assert_escaped(mail.body_html, "email")
         self.assertIn("Müller &amp; Söhne 株式会社", mail.body_html)
-        report = self.env.ref("collections_followup.action_report_followup_letter").with_context(
-            collections_level_id=self.level_first.id, collections_move_ids=self.invoice.ids,
-        )
-        page, _kind = report._render_qweb_html(report.report_name, self.customer.ids)
+        report = self.env.ref("collections_followup.action_report_followup_letter")
+        page, _kind = report._render_qweb_html(report.report_name, self.customer.ids, data={
+            "level_id": self.level_first.id, "move_ids": self.invoice.ids})
         self._assert_escaped(page.decode(), "letter")
         task = self.customer.activity_ids.filtered(lambda a: a.activity_type_id.category == "phonecall")
         self._assert_escaped(str(task.note), "call script")
@@ -60,10 +59,9 @@ class TestHostileInput(CollectionsCommon, HttpCase):
         checked escaped above; the PDF was looked at: the name printed as text, accents intact)."""
         self.customer.name = '<script>alert("x")</script> Müller & Söhne Łódź Ωmega'
         report = self.env.ref("collections_followup.action_report_followup_letter").with_context(
-            collections_level_id=self.level_first.id, collections_move_ids=self.invoice.ids,
-            force_report_rendering=True,
-        )
-        content, kind = report._render_qweb_pdf(report.report_name, self.customer.ids)
+            force_report_rendering=True)
+        content, kind = report._render_qweb_pdf(report.report_name, self.customer.ids, data={
+            "level_id": self.level_first.id, "move_ids": self.invoice.ids})
         self.assertEqual(kind, "pdf")
         self.assertEqual(len(PdfReader(io.BytesIO(content)).pages), 1, "one page, nothing broke the layout")
 

@@ -45,8 +45,13 @@ class TestManualFollowup(CollectionsCommon):
         wizard = form.save()
         action = wizard.action_preview_letter()
         self.assertEqual(action["report_name"], "collections_followup.report_followup_letter")
-        self.assertEqual(action["context"]["collections_level_id"], self.level_final.id)
-        self.assertEqual(action["context"]["collections_move_ids"], wizard.move_ids.ids)
+        self.assertEqual(action["data"], {"level_id": self.level_final.id, "move_ids": wizard.move_ids.ids})
+        # The preview prints what the wizard shows: the final notice, for its invoices.
+        html, _kind = self.env["ir.actions.report"].with_user(self.collector)._render_qweb_html(
+            action["report_name"], self.customer.ids, data=action["data"])
+        self.assertIn("Final notice", html.decode())
+        for move in wizard.move_ids:
+            self.assertIn(move.name, html.decode())
         self.assertFalse(self._actions(self.customer), "a preview logs nothing")
 
     def test_mass_send_reports_each_customer(self):

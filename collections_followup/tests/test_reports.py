@@ -27,20 +27,20 @@ class TestReports(CollectionsCommon, HttpCase):
         cls.future = cls._invoice(cls.customer, 250.0, -10)
         cls._pay(cls.old, 500.0, TODAY)
 
-    def _render(self, xmlid, **context):
+    def _render(self, xmlid, data=None):
         """Text of the report's PDF, as the collector prints it.
 
         wkhtmltopdf builds without patched Qt (Debian's) draw web fonts as
         outlines, leaving the PDF without a text layer; the amounts are then
         read from the HTML page that wkhtmltopdf converted."""
-        report = self.env.ref(xmlid).with_user(self.collector).with_context(force_report_rendering=True, **context)
-        content, kind = report._render_qweb_pdf(report.report_name, self.customer.ids)
+        report = self.env.ref(xmlid).with_user(self.collector).with_context(force_report_rendering=True)
+        content, kind = report._render_qweb_pdf(report.report_name, self.customer.ids, data=data)
         self.assertEqual(kind, "pdf")
         self.assertEqual(len(pdf_pages(content)), 1)
         text = pdf_text(content)
         if not text:
             _logger.info("%s: the PDF has no text layer (unpatched wkhtmltopdf); reading its HTML", xmlid)
-            page, _kind = report._render_qweb_html(report.report_name, self.customer.ids)
+            page, _kind = report._render_qweb_html(report.report_name, self.customer.ids, data=data)
             text = " ".join(html.fromstring(page).text_content().split())
         return text
 
@@ -61,8 +61,7 @@ class TestReports(CollectionsCommon, HttpCase):
     def test_letter_lists_the_overdue_invoices_with_the_level(self):
         text = self._render(
             "collections_followup.action_report_followup_letter",
-            collections_level_id=self.level_final.id,
-            collections_move_ids=(self.old | self.recent).ids,
+            data={"level_id": self.level_final.id, "move_ids": (self.old | self.recent).ids},
         )
         self.assertIn("Final notice", text)
         self.assertIn(self.old.name, text)

@@ -120,9 +120,9 @@ class CollectionsSendMixin(models.AbstractModel):
     def action_preview_letter(self):
         """The follow-up letter PDF exactly as it would be printed, without logging anything."""
         self.ensure_one()
-        return self.env.ref("collections_followup.action_report_followup_letter").with_context(
-            collections_level_id=self.level_id.id, collections_move_ids=self.move_ids.ids,
-        ).report_action(self.partner_id)
+        return self.env.ref("collections_followup.action_report_followup_letter").report_action(
+            self.partner_id, data={"level_id": self.level_id.id, "move_ids": self.move_ids.ids},
+        )
 
     def _send_one(self, today, decisions):
         """Execute this preview; returns 'sent', 'failed' or 'skipped' and writes the result.

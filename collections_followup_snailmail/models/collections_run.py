@@ -10,6 +10,11 @@ class CollectionsRun(models.AbstractModel):
             entry._collections_link_snailmail(self._queue_snailmail(partner, level, entry))
         return entry
 
+    def _letter_note(self, level):
+        if level.post_letter:
+            return self.env._("Follow-up letter (%s) handed to Snailmail, which posts it.", level.name)
+        return super()._letter_note(level)
+
     def _queue_snailmail(self, partner, level, entry):
         """The Snailmail letter of the letter PDF of ``entry``, queued: Odoo's own scheduled action
         posts it, after this transaction commits (nothing is sent to IAP here, so a run killed before

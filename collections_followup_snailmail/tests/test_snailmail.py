@@ -87,6 +87,7 @@ class TestSnailmailLetters(CollectionsCommon, HttpCase):
             self.assertEqual(letter.company_id, self.company)
             self.assertEqual(letter.user_id, self.collector)
             self.assertEqual((letter.color, letter.duplex, letter.cover), (False, True, False))
+            self.assertIn("handed to Snailmail", str(entry.message_id.body), "the chatter does not ask to print it")
 
         # The same day again: the customers were handled, nothing more is queued.
         self._run_as_collector()
@@ -101,6 +102,7 @@ class TestSnailmailLetters(CollectionsCommon, HttpCase):
         self.assertTrue(entry.attachment_id)
         self.assertFalse(entry.snailmail_letter_id)
         self.assertFalse(self._letters())
+        self.assertIn("ready to print and post", str(entry.message_id.body))
         # Printed by the post room as before.
         action = entry.with_user(self.collector).action_print_letters()
         self.assertEqual(action["type"], "ir.actions.act_url")
