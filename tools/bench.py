@@ -120,6 +120,13 @@ def bench_size(odoo, customers, invoices, workdir, oca, run_customers=1000, keep
         result.update(odoo.shell(copy, f"bench_odoo.measure_run(env, {run_customers})"))
     finally:
         dropdb(copy)
+    log(f"Odoo's mass-mail composer, the same template for the same {run_customers:,} customers")
+    copy = f"{book}_composer"
+    createdb(copy, book)
+    try:
+        result.update(odoo.shell(copy, f"bench_odoo.measure_composer(env, {run_customers})"))
+    finally:
+        dropdb(copy)
     if oca[0]:
         log("OCA account_credit_control on the same book")
         copy = f"{book}_oca"
@@ -184,6 +191,10 @@ def table(results, oca_note):
     row("12 months replayed: read s / replay s / items", lambda r: "{:.1f} / {:.1f} / {:,}".format(
         r["foresight"]["replay"]["read_s"], r["foresight"]["replay"]["replay_s"], r["foresight"]["replay"]["items"]))
     row("whole run per 1,000 customers, s", lambda r: f"{r['run']['per_1000_s']:.0f}")
+    row("Odoo's mass-mail composer, same template and customers, per 1,000, s",
+        lambda r: f"{r['composer']['per_1000_s']:.0f}")
+    row("whole run / composer", lambda r: f"{r['run']['per_1000_s'] / r['composer']['per_1000_s']:.1f}x")
+    row("whole run, customers a second", lambda r: f"{1000 / r['run']['per_1000_s']:.1f}")
     row("whole run queries per customer", lambda r: f"{r['run']['queries_per_customer']:.1f}")
     row("emails queued / tasks / log entries", lambda r: "{} / {} / {}".format(
         r["run"]["mails"], r["run"]["activities"], r["run"]["log_entries"]))

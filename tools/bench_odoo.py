@@ -12,7 +12,9 @@ the move's computed amounts) whether they agree.
 import json
 import resource
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
+from datetime import time as day_time
+from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 
@@ -334,8 +336,8 @@ def measure_foresight(env):
     emit("foresight", **result)
 
 
-def measure_run(env, customers):
-    """The whole daily run (decide, render, queue emails, create tasks) for ``customers`` due customers."""
+def _sample(env, customers):
+    """The first ``customers`` customers the run acts on today, and the day."""
     company = env.company
     today = fields.Date.context_today(env.user)
     Run = env["collections.run"].with_company(company)
@@ -344,12 +346,29 @@ def measure_run(env, customers):
         due += [pid for pid, (_p, d) in chunk.items() if d.status == "action"][:customers - len(due)]
         if len(due) >= customers:
             break
+    return due, today
+
+
+def _sending_hour(env, partner, today):
+    """Noon on ``today`` in the customer's time zone, as naive UTC (the run's clock): inside the default contact
+    hours, so that the sample measures sending, not waiting for the hours, whenever the bench runs."""
+    tz = ZoneInfo(env["collections.run"]._customer_tz(partner))
+    return datetime.combine(today, day_time(12, 0), tzinfo=tz).astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def measure_run(env, customers):
+    """The whole daily run (decide, render, queue emails, create tasks) for ``customers`` due customers, at noon
+    in the customers' time zone; fails when fewer emails are queued than customers sampled."""
+    company = env.company
+    due, today = _sample(env, customers)
+    now = _sending_hour(env, env["res.partner"].browse(due[:1]), today)
+    Run = env["collections.run"].with_company(company)
     env.invalidate_all()
     env.cr.commit()
     base_rss = rss_mb()
     before = _queries(env)
     started = time.perf_counter()
-    handled = Run._run_company(company, today, partner_ids=due)
+    handled = Run._run_company(company, today, now=now, partner_ids=due)
     env.cr.commit()
     seconds = time.perf_counter() - started
     queries = _queries(env) - before
@@ -358,7 +377,31 @@ def measure_run(env, customers):
     (actions,), = env.execute_query(SQL("SELECT count(*) FROM collections_action WHERE origin = 'scheduler'"))
     emit("run", customers=len(due), handled=handled, seconds=seconds, per_1000_s=seconds * 1000 / max(len(due), 1),
          queries=queries, queries_per_customer=queries / max(len(due), 1), mails=mails, activities=activities,
-         log_entries=actions, rss_before_mb=base_rss, rss_peak_mb=rss_mb())
+         log_entries=actions, rss_before_mb=base_rss, rss_peak_mb=rss_mb(), now=str(now))
+    if mails < len(due):
+        raise SystemExit(f"the whole-run sample queued {mails} emails for {len(due)} customers: it measured "
+                         "something else than sending (contact rules, failures); see the log entries")
+
+
+def measure_composer(env, customers):
+    """Odoo's own mass-mail composer (mail.compose.message, mass_mail) rendering the first reminder's template
+    for the same customers and queueing the emails: the anchor the whole run is compared with."""
+    due, _today = _sample(env, customers)
+    template = env["collections.policy"]._get_default_policy(env.company).level_ids.filtered(
+        lambda level: level.delay > 0).sorted("delay")[:1].mail_template_id
+    env.invalidate_all()
+    env.cr.commit()
+    before_mails = env["mail.mail"].search_count([])
+    started = time.perf_counter()
+    composer = env["mail.compose.message"].with_context(active_model="res.partner", active_ids=due).create({
+        "composition_mode": "mass_mail", "model": "res.partner", "res_ids": due, "template_id": template.id,
+    })
+    composer._action_send_mail()
+    env.flush_all()
+    env.cr.commit()
+    seconds = time.perf_counter() - started
+    mails = env["mail.mail"].search_count([]) - before_mails
+    emit("composer", customers=len(due), seconds=seconds, per_1000_s=seconds * 1000 / max(len(due), 1), mails=mails)
 
 
 def oca_configure_and_run(env):

@@ -50,6 +50,13 @@ def early_discount(move, today):
     return {"amount": sum(terms.mapped("discount_amount_currency")), "date": last_date}
 
 
+# What a document row (_rows) reads of an open item and of its document.
+ROW_LINE_FIELDS = ["move_id", "date_maturity", "date", "amount_currency", "amount_residual_currency",
+                   "amount_residual", "currency_id", "no_followup", "name"]
+ROW_MOVE_FIELDS = ["move_type", "name", "ref", "payment_reference", "invoice_date", "date", "access_token",
+                   "invoice_payment_term_id", "currency_id", "company_id", "partner_id"]
+
+
 class CollectionsLedger(models.AbstractModel):
     _name = "collections.ledger"
     _description = "Collections: reader of the receivable ledger"
@@ -202,13 +209,19 @@ class CollectionsLedger(models.AbstractModel):
         (early-payment discount still granted)."""
         today = today or fields.Date.context_today(self)
         items = self._journal_items(partner, company)
+        # What the rows print, read in a few queries (not every column of the documents and their lines: a
+        # reminder reads this for each customer).
+        items.fetch(ROW_LINE_FIELDS)
         moves = items.move_id
+        moves.fetch(ROW_MOVE_FIELDS)
         invoices = moves.filtered(lambda move: move.is_invoice(include_receipts=True))
         invoices._collections_ensure_access_tokens()  # the rows link to each invoice's portal page
-        receivables = defaultdict(list)  # the move's receivable items, for "instalment n of N"
-        for line in moves.line_ids:
-            if line.account_id.account_type == "asset_receivable":
-                receivables[line.move_id.id].append(line)
+        receivables = defaultdict(list)  # the move's receivable items, paid ones too, for "instalment n of N"
+        # sudo: the receivable items of the customer's own documents (as _journal_items).
+        for line in self.env["account.move.line"].sudo().search_fetch([
+            ("move_id", "in", moves.ids), ("account_id.account_type", "=", "asset_receivable"),
+        ], ["move_id", "date_maturity", "date"]):
+            receivables[line.move_id.id].append(line)
         rows = []
         for line in items:
             move = line.move_id
