@@ -92,6 +92,7 @@ class TestPayFromTheAccountPage(AccountPaymentCommon, PaymentHttpCommon, Collect
         context = self._context(self._pay_page(items))
         self.assertEqual(context["amount"], 1180.0, "800.00 + the 380.00 left of the partly paid invoice")
         self.assertTrue(context["payment_reference"].startswith("GROUP/"), "two invoices: a batch reference")
+        self.assertNotIn("does not deduct your credits", self._pay_page(items).text, "this customer has no credit")
         processing = self._transaction(context["transaction_route"], 1180.0, context["payment_reference"])
         tx = self._get_tx(processing["reference"])
         self.assertEqual(tx.reference, context["payment_reference"])
@@ -105,6 +106,17 @@ class TestPayFromTheAccountPage(AccountPaymentCommon, PaymentHttpCommon, Collect
         self.assertEqual(self.not_due.amount_residual, 300.0, "an invoice not ticked is left open")
         self.assertEqual(tx.payment_id.move_id.line_ids.filtered("reconciled").matched_debit_ids.debit_move_id,
                          items, "the payment is reconciled with the ticked invoices' items")
+
+    def test_the_payment_page_says_credits_are_not_deducted(self):
+        refund = self.env["account.move"].create({
+            "move_type": "out_refund", "partner_id": self.customer.id,
+            "invoice_line_ids": [Command.create({"name": "Returned", "quantity": 1, "price_unit": 50.0, "tax_ids": []})],
+        })
+        refund.action_post()
+        self.authenticate(None, None)
+        page = self._pay_page(self._items(self.invoice_a))
+        self.assertEqual(self._context(page)["amount"], 800.0, "the invoice's amount due, as ticked")
+        self.assertIn("does not deduct your credits not yet applied", page.text)
 
     def test_an_instalment_brings_the_earlier_ones_of_its_invoice(self):
         self.authenticate(None, None)
