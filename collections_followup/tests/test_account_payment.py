@@ -110,7 +110,8 @@ class TestPayFromTheAccountPage(AccountPaymentCommon, PaymentHttpCommon, Collect
     def test_the_payment_page_says_credits_are_not_deducted(self):
         refund = self.env["account.move"].create({
             "move_type": "out_refund", "partner_id": self.customer.id,
-            "invoice_line_ids": [Command.create({"name": "Returned", "quantity": 1, "price_unit": 50.0, "tax_ids": []})],
+            "invoice_line_ids": [Command.create({"name": "Returned", "quantity": 1, "price_unit": 50.0,
+                                                 "tax_ids": []})],
         })
         refund.action_post()
         self.authenticate(None, None)
