@@ -352,7 +352,7 @@ def _sample(env, customers):
 def _sending_hour(env, partner, today):
     """Noon on ``today`` in the customer's time zone, as naive UTC (the run's clock): inside the default contact
     hours, so that the sample measures sending, not waiting for the hours, whenever the bench runs."""
-    tz = ZoneInfo(env["collections.run"]._customer_tz(partner))
+    tz = ZoneInfo(env["collections.contact.rules"]._customer_tz(partner))
     return datetime.combine(today, day_time(12, 0), tzinfo=tz).astimezone(timezone.utc).replace(tzinfo=None)
 
 

@@ -243,3 +243,45 @@ class CollectionsCase(models.Model):
 
     def action_print_placement(self):
         return self.env.ref("collections_followup.action_report_collections_case").report_action(self)
+
+    # --- escalation by a follow-up level ---
+
+    @api.model
+    def _escalate(self, partner, policy, level, decision, origin, today):
+        """Propose (or, if the policy says so, place) an agency case for the
+        listed invoices not already in a case."""
+        Case = self.env["collections.case"].sudo()
+        moves = self.env["account.move"].sudo().browse(decision.listed_move_ids).filtered(
+            lambda m: m.move_type == "out_invoice")
+        taken = Case.search([("state", "in", ("proposed", "open")), ("move_ids", "in", moves.ids)]).move_ids
+        moves -= taken
+        if not moves:
+            return self.env["collections.action"]
+        case = server(Case).create({
+            "partner_id": partner.commercial_partner_id.id,
+            "company_id": self.env.company.id,
+            "case_type": "agency",
+            "move_ids": [(6, 0, moves.ids)],
+            "origin": "level",
+            "level_id": level.id,
+            "agency_id": policy.agency_id.id,
+            "commission_rate": policy.agency_id.collections_agency_commission,
+            "fixed_fee": policy.agency_id.collections_agency_fixed_fee,
+            "user_id": self.env["collections.send"]._collector(partner, policy).id,
+        })
+        if policy.escalation_mode == "automatic" and policy.agency_id:
+            # The policy is the manager's standing approval.
+            case.with_context(collections_policy_approval=True)._place()
+        else:
+            approver = Case._approver_for(policy, self.env.company)
+            if approver:
+                case.activity_schedule(
+                    "mail.mail_activity_data_todo", user_id=approver.id,
+                    summary=self.env._("Approve escalation %s", case.name),
+                    note=self.env._("%(customer)s reached level '%(level)s'.", customer=partner.display_name,
+                                    level=level.name),
+                )
+        return self.env["collections.action"].sudo().search([
+            ("channel", "=", "case"), ("partner_id", "=", partner.commercial_partner_id.id),
+            ("move_ids", "in", moves.ids),
+        ])

@@ -1,8 +1,12 @@
+from collections import defaultdict
+from datetime import timedelta
 from decimal import Decimal
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
-from ..engine.fees import RatePeriod
+from ..engine.fees import FeeError, RatePeriod, allocate_credits, late_fee, reduce_balances, statutory_interest
+from .collections_guard import server
 
 
 class CollectionsInterestRate(models.Model):
@@ -58,3 +62,169 @@ class CollectionsFee(models.Model):
     _once_per_level = models.UniqueIndex(
         "(move_id, level_id)", "A late fee is charged once per invoice and level.",
     )
+
+    # --- what a reminder charges (the run's late fees and statutory interest) ---
+
+    @api.model
+    def _fees_due(self, partner, policy, level, decision, origin, today):
+        """Fees for the invoices reaching a level that charges them today.
+
+        Nothing is written. Each invoice pays a level's fee once; statutory
+        interest charged at a later level is only what accrued since (the
+        interest from the due date to today, less the interest already
+        charged); the fixed compensation is charged once per invoice."""
+        if origin == "scheduler":
+            # An invoice whose instalments reach different levels today pays the highest one's fee.
+            reached = {}
+            for item in decision.items:
+                if item.target_level_id:
+                    reached.setdefault(item.move_id, set()).add(item.target_level_id)
+            delays = {lvl.id: lvl.delay for lvl in self.env["collections.level"].sudo().browse(
+                set().union(*reached.values()) if reached else set())}
+            targets = {move_id: max(ids, key=delays.get) for move_id, ids in reached.items()}
+        else:
+            targets = dict.fromkeys(decision.listed_move_ids, level.id)
+        levels = self.env["collections.level"].sudo().browse(set(targets.values()))
+        charging = {lvl.id: lvl for lvl in levels if lvl._charges_fees()}
+        if not charging:
+            return []
+        company = self.env.company
+        moves = self.env["account.move"].sudo().browse(
+            sorted(mid for mid, lid in targets.items() if lid in charging)
+        ).filtered(lambda m: m.move_type == "out_invoice" and not m.collections_fee_source and m.invoice_date_due)
+        previous = self.env["collections.fee"].sudo().search([("move_id", "in", moves.ids)])
+        charged = {(fee.move_id.id, fee.level_id.id) for fee in previous}
+        interest_charged = defaultdict(Decimal)
+        compensated = set()
+        for fee in previous:
+            interest_charged[fee.move_id.id] += Decimal(str(fee.interest))
+            if fee.compensation:
+                compensated.add(fee.move_id.id)
+        digits = company.currency_id.decimal_places
+        rates = None
+        fees = []
+        allocations = self._credit_allocations(decision, today)
+        Ledger = self.env["collections.ledger"]
+        for move in moves:
+            lvl = charging[targets[move.id]]
+            if (move.id, lvl.id) in charged:
+                continue
+            # Each instalment on its own (an invoice on an instalment term has several): what is
+            # late of it, less the unapplied credits allocated to it (oldest debt first); nothing
+            # is charged on what the credits cover, nor on instalments not yet due.
+            late_lines = [
+                (line, line.date_maturity or line.date) for line in Ledger._open_lines_of(move)
+                if line.amount_residual > 0 and (line.date_maturity or line.date) < today
+            ]
+            owed = {due: Decimal(0) for _line, due in late_lines}
+            for line, due in late_lines:
+                owed[due] += Decimal(str(line.amount_residual))
+            allocated = {due: allocations.get((move.id, due), ()) for due in owed}
+            overdue = sum(owed.values(), Decimal(0)) - sum(
+                (amount for parts in allocated.values() for _day, amount in parts), Decimal(0))
+            if overdue <= 0:
+                continue
+            interest = Decimal(0)
+            if lvl.fee_type == "interest":
+                if rates is None:
+                    rates = self.env["collections.interest.rate"]._periods(company)
+                accrued = Decimal(0)
+                for line, due in late_lines:
+                    try:
+                        # Interest runs on each instalment from its own due date.
+                        accrued += statutory_interest(
+                            due, today, reduce_balances(Ledger._balance_history(line), allocated[due]), rates,
+                            Decimal(str(policy.interest_margin)), digits,
+                        )
+                    except FeeError as error:
+                        raise UserError(self.env._(
+                            "No reference interest rate is in force on %(day)s: add it under Collections > "
+                            "Configuration > Reference Rates before charging interest on %(invoice)s.",
+                            day=error.values.get("day"), invoice=move.name,
+                        )) from error
+                interest = max(accrued - interest_charged[move.id], Decimal(0))
+            compensation = Decimal(0)
+            if lvl.fee_compensation and partner.commercial_partner_id.is_company and move.id not in compensated:
+                compensation = Decimal(str(lvl.fee_compensation))
+            amount = late_fee(
+                lvl.fee_type, overdue, digits, fixed=lvl.fee_fixed, percent=lvl.fee_percent,
+                interest=interest, cap=lvl.fee_cap, compensation=compensation,
+            )
+            if amount > 0:
+                fees.append({
+                    "move": move, "level": lvl, "amount": amount, "interest": min(interest, amount),
+                    "compensation": compensation, "days_late": (today - min(owed)).days,
+                })
+        return fees
+
+    @api.model
+    def _credit_allocations(self, decision, today):
+        """{(move id, due date): [(date, amount)]}: the customer's unapplied credits allocated to the items the
+        decision lists, oldest due date first, each credit from its date (engine.fees.allocate_credits).
+        Amounts in company currency, as the decision's residuals."""
+        if not decision.total_credits:
+            return {}
+        listed = set(decision.listed_items) or {(item.move_id, item.days_late) for item in decision.items
+                                                if item.move_id in set(decision.listed_move_ids)}
+        owed = [((item.move_id, today - timedelta(days=item.days_late)), today - timedelta(days=item.days_late),
+                 item.residual)
+                for item in decision.items if (item.move_id, item.days_late) in listed and item.residual > 0]
+        credits, left = [], decision.total_credits
+        for item in sorted((i for i in decision.items if i.residual < 0), key=lambda i: -i.days_late):
+            take = min(-item.residual, left)  # excluded credits are not in total_credits: capped by it
+            if take > 0:
+                credits.append((today - timedelta(days=item.days_late), take))
+                left -= take
+        return allocate_credits(owed, credits)
+
+    @api.model
+    def _charge_fees(self, partner, policy, fees, origin, today):
+        """One customer invoice for today's fees, posted, and one log entry."""
+        if not policy.fee_product_id:
+            raise UserError(self.env._(
+                "Policy '%s' charges late fees: choose its Late Fee Product first.", policy.name,
+            ))
+        company = self.env.company
+        journal = policy.fee_journal_id or self.env["account.journal"].search([
+            ("company_id", "=", company.id), ("type", "=", "sale"),
+        ], limit=1)
+        lines = []
+        for fee in fees:
+            label = self.env._(
+                "Late payment charges on %(invoice)s (%(days)s days late, %(level)s)",
+                invoice=fee["move"].name, days=fee["days_late"], level=fee["level"].name,
+            )
+            lines.append((0, 0, {
+                "product_id": policy.fee_product_id.id, "name": label, "quantity": 1,
+                "price_unit": float(fee["amount"]),
+            }))
+        invoice = server(self.env["account.move"].sudo().with_company(company)).create({
+            "move_type": "out_invoice",
+            "partner_id": partner.commercial_partner_id.id,
+            "journal_id": journal.id,
+            "currency_id": company.currency_id.id,
+            "invoice_date": today,
+            "invoice_origin": self.env._("Late payment charges"),
+            "collections_fee_source": True,
+            "invoice_line_ids": lines,
+        })
+        invoice.action_post()
+        server(self.env["collections.fee"].sudo()).create([{
+            "move_id": fee["move"].id,
+            "level_id": fee["level"].id,
+            "partner_id": partner.commercial_partner_id.id,
+            "company_id": company.id,
+            "date": today,
+            "days_late": fee["days_late"],
+            "amount": float(fee["amount"]),
+            "interest": float(fee["interest"]),
+            "compensation": float(fee["compensation"]),
+            "fee_move_id": invoice.id,
+        } for fee in fees])
+        return self.env["collections.send"]._log(
+            partner, policy, fees[0]["level"], "fee", origin, today, [fee["move"].id for fee in fees],
+            note=self.env._(
+                "Late payment charges of %(amount)s invoiced on %(invoice)s",
+                amount=company.currency_id.format(float(sum(fee["amount"] for fee in fees))), invoice=invoice.name,
+            ),
+        )

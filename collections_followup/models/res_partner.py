@@ -398,14 +398,14 @@ class ResPartner(models.Model):
         commercial = self.commercial_partner_id.filtered("id")
         decisions = commercial._collections_decide(company, today, explain=True)
         Why = self.env["collections.why"]
-        Run = self.env["collections.run"].with_company(company)
+        Rules = self.env["collections.contact.rules"].with_company(company)
         result = {}
         for partner in commercial.with_company(company):
             policy, decision = decisions[partner.id]
             wait = None
             if with_contact_rules and decision.status == "action":
                 level = self.env["collections.level"].sudo().browse(decision.level_id)
-                wait = Run._why_contact_wait(partner, policy, level)
+                wait = Rules._why_contact_wait(partner, policy, level)
             result[partner.id] = Why._data(partner, company, decision, contact_wait=wait)
         return result
 

@@ -211,7 +211,7 @@ class TestFollowupRun(CollectionsCommon):
         # The recipient's address bounced: no reminder to the copy alone; the failure says why.
         controller.message_bounce = 3
         self.assertFalse(self.customer._collections_recipients())
-        self.assertIn("bounced", self.env["collections.run"]._no_recipient_reason(self.customer))
+        self.assertIn("bounced", self.env["collections.send"]._no_recipient_reason(self.customer))
 
     def test_postponed_customer_waits(self):
         self._invoice(self.customer, 300.0, 10)

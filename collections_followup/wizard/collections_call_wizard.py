@@ -66,22 +66,23 @@ class CollectionsCallWizard(models.TransientModel):
     @api.depends("partner_id")
     def _compute_call_info(self):
         # sudo: phone, time zone and call history of the wizard's one customer, for its collector.
-        Run = self.env["collections.run"].sudo()
+        Send = self.env["collections.send"].sudo()
+        Rules = self.env["collections.contact.rules"].sudo()
         now = fields.Datetime.now()
         for wizard in self:
             partner = wizard.partner_id.sudo()
             if not partner:
                 wizard.update({"phone": False, "local_time": False, "contact_warning": False, "amount_overdue": 0})
                 continue
-            number, _error = Run._sms_number(partner)
-            tz = Run._customer_tz(partner)
+            number, _error = Rules._sms_number(partner)
+            tz = Rules._customer_tz(partner)
             wizard.phone = number or partner.phone
             local = now.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(tz))
             wizard.local_time = f"{local.strftime('%a %H:%M')} ({tz})"
             wizard.amount_overdue = partner.with_company(wizard.company_id).collections_total_overdue
             policy = partner.with_company(wizard.company_id)._collections_policy(wizard.company_id)
-            warnings = list(Run._blocked_channels(partner, {"call"}).values())
-            when, reasons = Run.with_company(wizard.company_id)._next_call(partner, policy, now)
+            warnings = list(Rules._blocked_channels(partner, {"call"}).values())
+            when, reasons = Send.with_company(wizard.company_id)._next_call(partner, policy, now)
             if reasons:
                 warnings.append(self.env._(
                     "Contact rules: the next call is allowed from %s, customer's time.",
@@ -122,12 +123,12 @@ class CollectionsCallWizard(models.TransientModel):
         # sudo: the log is written by the system (collections.action has no write ACL), the phone
         # fix is a contact edit collectors may do anyway; the values were checked above.
         partner = self.partner_id.sudo().with_company(self.company_id)
-        run = self.env["collections.run"].with_company(self.company_id)
+        send = self.env["collections.send"].with_company(self.company_id)
         policy = partner._collections_policy(self.company_id)
         outcomes = dict(self._fields["outcome"]._description_selection(self.env))
-        next_step = self._next_step(partner, run, policy, number)
+        next_step = self._next_step(partner, send, policy, number)
         note = " - ".join(filter(None, [outcomes[self.outcome], next_step, self.note]))
-        run._log(
+        send._log(
             partner, policy, False, "phone", "manual", fields.Date.context_today(self), self.move_ids.ids,
             call_outcome=self.outcome, note=note,
             amount_overdue=partner.collections_total_overdue, amount_due=partner.collections_total_due,
@@ -137,9 +138,9 @@ class CollectionsCallWizard(models.TransientModel):
             self.activity_id.sudo().action_feedback(feedback=note)
         return {"type": "ir.actions.act_window_close"}
 
-    def _next_step(self, partner, run, policy, number):
+    def _next_step(self, partner, send, policy, number):
         """Do what the outcome calls for; returns the sentence the log keeps."""
-        collector = run._collector(partner, policy)
+        collector = send._collector(partner, policy)
         if self.outcome == "promise":
             promise = self.env["collections.promise"].create({
                 "partner_id": partner.id, "company_id": self.company_id.id, "amount": self.promise_amount,
@@ -157,7 +158,7 @@ class CollectionsCallWizard(models.TransientModel):
         if self.outcome == "no_answer":
             # Try again on the next day the rules allow, not the same hour.
             after = fields.Datetime.now() + timedelta(hours=max(policy.contact_min_gap_hours if policy else 0, 20))
-            when, _reasons = run._next_call(partner, policy, after)
+            when, _reasons = send._next_call(partner, policy, after)
             return self._schedule_call(partner, collector, when, self.env._("Call again (no answer)"))
         if self.outcome == "call_back":
             when = self.callback_at.replace(tzinfo=timezone.utc)
@@ -167,13 +168,13 @@ class CollectionsCallWizard(models.TransientModel):
                 partner.phone = number
                 when = fields.Datetime.now().replace(tzinfo=timezone.utc)
                 return self._schedule_call(partner, collector, when, self.env._("Call the corrected number %s", number))
-            run._ask_contact_fix(partner, policy, self.env["collections.action"], fields.Date.context_today(self),
-                                 kind="phone")
+            send._ask_contact_fix(partner, policy, self.env["collections.action"], fields.Date.context_today(self),
+                                  kind="phone")
             return self.env._("task to find the right number")
         return False
 
     def _schedule_call(self, partner, user, when, summary):
-        tz = self.env["collections.run"]._customer_tz(partner)
+        tz = self.env["collections.contact.rules"]._customer_tz(partner)
         local = when.astimezone(ZoneInfo(tz))
         partner.activity_schedule(
             "mail.mail_activity_data_call", user_id=user.id, date_deadline=local.date(),

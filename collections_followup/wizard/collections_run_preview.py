@@ -176,13 +176,15 @@ class CollectionsRunPreview(models.TransientModel):
     def _shared_reads(self, customers, policies, moment, Run):
         """What the lines of these customers read, with one query each: their contact histories (as long
         as the longest window of their policies' contact rules) and the blacklisted phone numbers."""
+        # The services of the run, in its company.
+        Rules = Run.env["collections.contact.rules"]
         histories = None
         rules = [rule for rule in (policy._contact_policy() for policy in policies) if rule]
         if rules and customers:
             lookback = max(max(timedelta(days=rule.window_days), timedelta(hours=rule.min_gap_hours))
                            for rule in rules)
-            histories = Run._contact_histories(customers.ids, moment - lookback - timedelta(days=1))
-        numbers = {number for number, _error in (Run._sms_number(customer) for customer in customers) if number}
+            histories = Rules._contact_histories(customers.ids, moment - lookback - timedelta(days=1))
+        numbers = {number for number, _error in (Rules._sms_number(customer) for customer in customers) if number}
         # sudo: which of these numbers opted out (the run reads the blacklist the same way).
         blacklist = set(self.env["phone.blacklist"].sudo().search([("number", "in", list(numbers))]).mapped(
             "number")) if numbers else set()
@@ -192,23 +194,25 @@ class CollectionsRunPreview(models.TransientModel):
 
     @api.model
     def _line_values(self, partner, policy, previous, decision, sent_before, day, moment, Why, Run, shared):
+        # The services of the run, in its company.
+        Rules, Fees = Run.env["collections.contact.rules"], Run.env["collections.fee"]
         level = self.env["collections.level"].sudo().browse(decision.level_id)
         review = level.manual_review  # the run asks the collector to review, and does nothing else
         channels = [] if review else [name for name, flag in (
             ("email", level.send_email), ("sms", level.send_sms), ("letter", level.print_letter),
             ("call", level.create_activity),
         ) if flag]
-        blocked = Run._blocked_channels(partner, set(channels), phone_blacklist=shared["blacklist"])
+        blocked = Rules._blocked_channels(partner, set(channels), phone_blacklist=shared["blacklist"])
         channels = [name for name in channels if name not in blocked]
         labels = shared["labels"]
         fees, note = [], False
         if {"email", "letter"} & set(channels):
             try:
-                fees = Run._fees_due(partner, policy, level, decision, "scheduler", day)
+                fees = Fees._fees_due(partner, policy, level, decision, "scheduler", day)
             except UserError as error:  # e.g. no reference rate in force yet: the run would stop there too
                 note = str(error)
         history = shared["histories"].get(partner.id, []) if shared["histories"] is not None else None
-        wait = Run._why_contact_wait(partner, policy, level, now=moment, history=history) if not review else None
+        wait = Rules._why_contact_wait(partner, policy, level, now=moment, history=history) if not review else None
         recipients = partner._collections_recipients() if "email" in channels else partner.browse()
         if previous is None or previous.status != "action":
             change = "new"

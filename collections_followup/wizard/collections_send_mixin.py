@@ -57,7 +57,7 @@ class CollectionsSendMixin(models.AbstractModel):
         warning = self._warning(partner, policy, level, move_ids)
         values["warning"] = warning
         if level.mail_template_id and move_ids:
-            values["subject"], values["body"] = self.env["collections.run"]._render_email(partner, level, move_ids)
+            values["subject"], values["body"] = self.env["collections.send"]._render_email(partner, level, move_ids)
         return values
 
     @api.model
@@ -78,7 +78,7 @@ class CollectionsSendMixin(models.AbstractModel):
             line.print_letter = line.level_id.print_letter
             line.create_activity = line.level_id.create_activity
             if line.level_id.mail_template_id and line.move_ids:
-                line.subject, line.body = self.env["collections.run"]._render_email(
+                line.subject, line.body = self.env["collections.send"]._render_email(
                     line.partner_id._origin, line.level_id._origin, line.move_ids._origin.ids,
                 )
 
@@ -94,7 +94,8 @@ class CollectionsSendMixin(models.AbstractModel):
 
     @api.depends("partner_id", "policy_id", "send_email", "send_sms", "print_letter", "create_activity")
     def _compute_contact_warning(self):
-        Run = self.env["collections.run"]
+        Send = self.env["collections.send"]
+        Rules = self.env["collections.contact.rules"]
         for line in self:
             # sudo: contact history and opt-outs of the wizard's own customer, summed up into a
             # warning for the collector.
@@ -103,14 +104,14 @@ class CollectionsSendMixin(models.AbstractModel):
                 line.contact_warning = False
                 continue
             channels = {name for name in ("email", "sms", "letter", "call") if line[self._channel_fields[name]]}
-            notes = list(Run._blocked_channels(partner, channels).values())
-            if "letter" in channels and Run._no_postal_address(partner):
+            notes = list(Rules._blocked_channels(partner, channels).values())
+            if "letter" in channels and Send._no_postal_address(partner):
                 notes.append(self.env._(
                     "The customer has no postal address (street, and city or postcode): the letter cannot be printed."
                 ))
             timed = channels & {"email", "sms"}
             if timed and line.policy_id._origin:
-                wait = Run._contact_rules_say(partner, line.policy_id._origin, timed)
+                wait = Rules._contact_rules_say(partner, line.policy_id._origin, timed)
                 if wait:
                     notes.append(wait)
             line.contact_warning = " ".join(notes) or False
@@ -140,7 +141,7 @@ class CollectionsSendMixin(models.AbstractModel):
         decision = decision._replace(level_id=self.level_id.id, listed_move_ids=tuple(self.move_ids.ids))
         # What the collector previewed (and possibly edited) is what is sent.
         email = {"subject": self.subject, "body": self.body} if self.body else None
-        actions = self.env["collections.run"]._execute(
+        actions = self.env["collections.send"]._execute(
             self.partner_id, policy, self.level_id, decision, "manual", today, email=email, channels=channels,
         )
         failures = actions.filtered(lambda a: a.state in ("failed", "blocked"))

@@ -1,3 +1,3 @@
 from . import collections_action
 from . import collections_level
-from . import collections_run
+from . import collections_send

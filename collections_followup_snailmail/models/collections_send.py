@@ -1,8 +1,8 @@
 from odoo import models
 
 
-class CollectionsRun(models.AbstractModel):
-    _inherit = "collections.run"
+class CollectionsSend(models.AbstractModel):
+    _inherit = "collections.send"
 
     def _make_letter(self, partner, policy, level, decision, origin, today):
         entry = super()._make_letter(partner, policy, level, decision, origin, today)
