@@ -381,17 +381,8 @@ class CollectionsPaymentPlan(models.Model):
             )
             attachments = [(f"{plan._get_report_base_filename()}.pdf", pdf)]
         author = plan._collector().partner_id or self.env.company.partner_id
-        return plan.with_context(mail_notify_force_send=False, mail_post_autofollow=False).message_post(
-            body=body,
-            subject=subject,
-            partner_ids=recipients.ids,
-            author_id=author.id,
-            email_from=author.email_formatted or plan.company_id.email_formatted,
-            message_type="comment",
-            subtype_xmlid="mail.mt_note",
-            attachments=attachments,
-            email_layout_xmlid="mail.mail_notification_light",
-        )
+        return self.env["collections.send"].with_company(plan.company_id)._post_email(
+            plan, subject, body, recipients, author, attachments)
 
     # ------------------------------------------------------------------
     # Daily check

@@ -245,7 +245,20 @@ class CollectionsSend(models.AbstractModel):
         if level.attach_statement:
             attachments.append(partner._collections_statement_pdf())
         author = self._collector(partner, policy).partner_id
-        message = partner.with_context(mail_notify_force_send=False, mail_post_autofollow=False).message_post(
+        # The layout's header reads "Your <model description>": "Your account", not "Your Contact".
+        message = self._post_email(partner, subject, body, recipients, author, attachments,
+                                   model_description=self.env._("account"))
+        return self._log(
+            partner, policy, level, "email", origin, today, move_ids, decision,
+            message_id=message.id,
+            recipients=", ".join(recipients.mapped("email_formatted")),
+        )
+
+    def _post_email(self, record, subject, body, recipients, author, attachments=(), **options):
+        """Post an email to the customer's ``recipients`` on ``record``'s chatter (the customer, a plan): queued
+        (Odoo's mail queue sends it), in the light layout, from ``author`` (the collector), with ``attachments``
+        [(name, bytes)]. Every email of the follow-ups goes out this way."""
+        return record.with_context(mail_notify_force_send=False, mail_post_autofollow=False).message_post(
             body=body,
             subject=subject,
             partner_ids=recipients.ids,
@@ -253,15 +266,9 @@ class CollectionsSend(models.AbstractModel):
             email_from=author.email_formatted or self.env.company.email_formatted,
             message_type="comment",
             subtype_xmlid="mail.mt_note",
-            attachments=attachments,
+            attachments=list(attachments),
             email_layout_xmlid="mail.mail_notification_light",
-            # The layout's header reads "Your <model description>": "Your account", not "Your Contact".
-            model_description=self.env._("account"),
-        )
-        return self._log(
-            partner, policy, level, "email", origin, today, move_ids, decision,
-            message_id=message.id,
-            recipients=", ".join(recipients.mapped("email_formatted")),
+            **options,
         )
 
     def _no_recipient_reason(self, partner):
