@@ -107,6 +107,18 @@ class TestPayFromTheAccountPage(AccountPaymentCommon, PaymentHttpCommon, Collect
         self.assertEqual(tx.payment_id.move_id.line_ids.filtered("reconciled").matched_debit_ids.debit_move_id,
                          items, "the payment is reconciled with the ticked invoices' items")
 
+    def test_an_invoice_in_another_currency_is_paid_in_its_currency(self):
+        self.authenticate(None, None)
+        context = self._context(self._pay_page(self._items(self.euro_invoice)))
+        self.assertEqual((context["amount"], context["currency_id"]), (200.0, self.currency_euro.id),
+                         "the invoice's own currency and amount due, not the company's")
+        tx = self._get_tx(self._transaction(context["transaction_route"], 200.0)["reference"])
+        self.assertEqual((tx.amount, tx.currency_id), (200.0, self.currency_euro))
+        tx._set_done()
+        tx._post_process()
+        self.assertEqual(self.euro_invoice.amount_residual, 0.0)
+        self.assertFalse(self._items(self.euro_invoice), "nothing of it is left open in the ledger")
+
     def test_the_payment_page_says_credits_are_not_deducted(self):
         refund = self.env["account.move"].create({
             "move_type": "out_refund", "partner_id": self.customer.id,
