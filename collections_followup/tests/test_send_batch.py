@@ -1,0 +1,223 @@
+"""What a run sends, on a book with what real books hold, compared with a record of what the sender sent
+before it was batched (``data/run_golden.json``) and with itself one customer at a time.
+
+The record was written by the per-customer sender (session 10's collections.send) on this very book; the
+batched sender must send the same: subjects, recipients, body text, attachments, SMS, letters, tasks, fees,
+log entries and levels. To write it again after a deliberate change of what customers receive:
+``COLLECTIONS_WRITE_GOLDEN=1 make test-odoo TAGS=/collections_followup:TestSendBatch``, then read the diff."""
+import json
+import os
+import re
+from datetime import date, timedelta
+from pathlib import Path
+
+from odoo import Command
+from odoo.tests import freeze_time, tagged
+from odoo.tools import html2plaintext
+
+from .common import TODAY, CollectionsCommon, pdf_pages
+
+GOLDEN = Path(__file__).parent / "data" / "run_golden.json"
+# What differs between two runs of the same book: tokens in links, database ids in URLs.
+VOLATILE = [
+    (re.compile(r"access_token=[\w-]+"), "access_token=TOKEN"),
+    (re.compile(r"/collections/account/[\w.-]+"), "/collections/account/TOKEN"),
+    (re.compile(r"/my/invoices/\d+"), "/my/invoices/ID"),
+    (re.compile(r"https?://[^/\s\]]+"), "BASE"),
+    (re.compile(r"data:image/[^\s\]]+"), "IMAGE"),
+]
+
+
+def stable(text):
+    text = " ".join((text or "").split())
+    for pattern, replacement in VOLATILE:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestSendBatch(CollectionsCommon):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        env = cls.env
+        cls.fee_product = env["product.product"].create({
+            "name": "Late payment charges", "type": "service", "taxes_id": [Command.set([])],
+        })
+        cls.policy.sudo().write({"fee_product_id": cls.fee_product.id, "interest_margin": 8.0})
+        env["collections.interest.rate"].sudo().create(
+            {"date_from": date(2026, 1, 1), "rate": 4.5, "company_id": cls.company.id})
+        cls.level_second.sudo().write({"fee_type": "fixed", "fee_fixed": 15.0})
+        cls.level_final.sudo().write({
+            "send_sms": True, "print_letter": True, "create_activity": True,
+            "activity_note": "<p>Ask for a payment date.</p>",
+        })
+        cls.term = env["account.payment.term"].create({
+            "name": "30 % now, 70 % in 60 days",
+            "line_ids": [
+                Command.create({"value": "percent", "value_amount": 30.0, "nb_days": 0}),
+                Command.create({"value": "percent", "value_amount": 70.0, "nb_days": 60}),
+            ],
+        })
+        eur = env.ref("base.EUR")
+        eur.active = True
+        env["res.currency.rate"].create({"name": date(2026, 1, 1), "rate": 0.9, "currency_id": eur.id,
+                                         "company_id": cls.company.id})
+        be = env.ref("base.be")
+        collector = cls.collector
+        customers = {}
+        for name, email in (("Acme Corp", None), ("Birch Bakery", "birch@example.com"),
+                            ("Cobalt Mining", "cobalt@example.com"), ("Dune Logistics", "dune@example.com"),
+                            ("Elm Studio", False), ("Fjord Fisheries", "fjord@example.com")):
+            partner = cls.customer if email is None else cls._customer(name, email)
+            partner.with_company(cls.company).sudo().collections_user_id = collector
+            customers[name] = partner
+        acme, birch, cobalt, dune, elm, fjord = customers.values()
+        # Acme: two late invoices (one partly paid), one not yet due, a credit note not applied yet.
+        cls._invoice(acme, 1000.0, 50)
+        cls._pay(cls._invoice(acme, 640.0, 12), 140.0)
+        cls._invoice(acme, 80.0, -30)
+        refund = env["account.move"].create({
+            "move_type": "out_refund", "partner_id": acme.id, "journal_id": cls.company_data["default_journal_sale"].id,
+            "invoice_date": TODAY - timedelta(days=5),
+            "invoice_line_ids": [Command.create({
+                "name": "Returned goods", "quantity": 1, "price_unit": 90.0, "tax_ids": [Command.set([])],
+                "account_id": cls.company_data["default_account_revenue"].id,
+            })],
+        })
+        refund.action_post()
+        # Birch: an invoice on instalments (the first late, the second not yet due) and one in euros;
+        # its reminders go to its invoice contact, with a copy to its owner.
+        instalments = env["account.move"].create({
+            "move_type": "out_invoice", "partner_id": birch.id, "journal_id": cls.company_data["default_journal_sale"].id,
+            "invoice_date": TODAY - timedelta(days=20), "invoice_payment_term_id": cls.term.id,
+            "invoice_line_ids": [Command.create({
+                "name": "Oven", "quantity": 1, "price_unit": 2000.0, "tax_ids": [Command.set([])],
+                "account_id": cls.company_data["default_account_revenue"].id,
+            })],
+        })
+        instalments.action_post()
+        cls._invoice(birch, 300.0, 15, currency=eur)
+        env["res.partner"].create([
+            {"name": "Bea Books", "email": "books@birch.example.com", "type": "invoice", "parent_id": birch.id},
+            {"name": "Bob Birch", "email": "bob@birch.example.com", "parent_id": birch.id,
+             "collections_followup_role": "cc"},
+        ])
+        # Cobalt: reached the first reminder 20 days ago, now due for the second, which charges a fee.
+        cobalt_late = cls._invoice(cobalt, 2500.0, 30)
+        cls._reached(cobalt_late, cls.level_first, TODAY - timedelta(days=20))
+        # Dune: at the second reminder for a month, now due for the final notice: email, SMS, letter, call.
+        dune.write({"phone": "0470 12 34 56", "country_id": be.id, "lang": "en_US"})
+        dune_late = cls._invoice(dune, 4200.0, 60)
+        cls._reached(dune_late, cls.level_second, TODAY - timedelta(days=30))
+        # Elm: no email address: a logged failure and a task to fix it.
+        cls._invoice(elm, 410.0, 9)
+        # Fjord: opted out of emails: nothing reaches it at the first level, the collector decides.
+        fjord.collections_no_email = True
+        cls._invoice(fjord, 730.0, 11)
+        cls.customers = customers
+
+    def _sent(self):
+        """What the run sent and wrote, customer by customer, as stable text."""
+        partners = self.env["res.partner"].browse([p.id for p in self.customers.values()])
+        by_name = {}
+        for partner in partners.sorted("name"):
+            actions = self.env["collections.action"].search([("partner_id", "=", partner.id)], order="id")
+            entries = []
+            for action in actions:
+                entry = {
+                    "channel": action.channel, "state": action.state, "origin": action.origin,
+                    "level": action.level_id.name or "", "invoices": sorted(action.move_ids.mapped("name")),
+                    "amount_due": action.amount_due, "amount_overdue": action.amount_overdue,
+                    "note": stable(action.note), "failure": stable(action.failure_reason),
+                    "recipients": action.recipients or "",
+                }
+                message = action.message_id
+                if action.channel == "email" and message:
+                    mails = self.env["mail.mail"].sudo().search([("mail_message_id", "=", message.id)])
+                    entry["email"] = {
+                        "subject": message.subject,
+                        "author": message.author_id.name,
+                        "email_from": message.email_from,
+                        "to": sorted(message.partner_ids.mapped("email")),
+                        "mails": [{
+                            "to": sorted(mail.recipient_ids.mapped("email")),
+                            "body": stable(html2plaintext(mail.body_html or "")),
+                            "state": mail.state,
+                        } for mail in mails.sorted(lambda m: m.recipient_ids.mapped("email"))],
+                        "attachments": sorted(message.attachment_ids.mapped("name")),
+                        "message_type": message.message_type,
+                    }
+                if action.channel == "sms" and message:
+                    sms = self.env["sms.sms"].sudo().search([("mail_message_id", "=", message.id)])
+                    entry["sms"] = [{"number": s.number, "body": stable(s.body), "state": s.state} for s in sms]
+                if action.channel == "letter" and action.attachment_id:
+                    raw = action.attachment_id.raw
+                    # Odoo's tests render reports as HTML unless asked for PDFs (a second apart, as here).
+                    text = (pdf_pages(raw) if raw.startswith(b"%PDF") else
+                            [html2plaintext(raw.decode())])
+                    entry["letter"] = {"name": action.attachment_id.name, "text": [stable(page) for page in text]}
+                if action.activity_id:
+                    entry["task"] = {"summary": action.activity_id.summary, "user": action.activity_id.user_id.name,
+                                     "deadline": str(action.activity_id.date_deadline),
+                                     "note": stable(html2plaintext(action.activity_id.note or ""))}
+                entries.append(entry)
+            tasks = [{"type": activity.activity_type_id.name, "summary": activity.summary,
+                      "user": activity.user_id.name, "note": stable(html2plaintext(activity.note or ""))}
+                     for activity in partner.activity_ids.sorted(lambda a: (a.activity_type_id.name, a.summary))]
+            fees = [{"invoice": fee.move_id.name, "level": fee.level_id.name, "amount": fee.amount,
+                     "interest": fee.interest, "compensation": fee.compensation,
+                     "fee_invoice_total": fee.fee_move_id.amount_total}
+                    for fee in self.env["collections.fee"].search([("partner_id", "=", partner.id)], order="id")]
+            lines = self.env["account.move.line"].search([
+                ("partner_id", "=", partner.id), ("account_id.account_type", "=", "asset_receivable"),
+                ("move_id.collections_fee_source", "=", False),
+            ], order="move_name, date_maturity, id")
+            levels = [[line.move_id.name, str(line.date_maturity), line.collections_level_id.name or "",
+                       str(line.collections_last_reminder_date or "")] for line in lines]
+            chatter = [stable(html2plaintext(m.body or "")) for m in partner.message_ids.sorted("id")
+                       if m.message_type == "comment" and m.subtype_id == self.env.ref("mail.mt_note")
+                       and not m.subject]
+            by_name[partner.name] = {"log": entries, "tasks": tasks, "fees": fees, "levels": levels,
+                                     "notes": chatter}
+        return by_name
+
+    def _run_with_batch(self, size):
+        self.env["ir.config_parameter"].sudo().set_param("collections_followup.run_batch_size", size)
+        with self.mock_mail_gateway():
+            handled = self.env["collections.run"].with_company(self.company)._run_company(self.company, TODAY)
+        self.env.flush_all()
+        return handled
+
+    def test_batched_run_sends_what_the_per_customer_sender_sent(self):
+        handled = self._run_with_batch(100)
+        sent = self._sent()
+        self.assertEqual([name for name, customer in sent.items() if not customer["log"]], [],
+                         "every customer of the book is due today")
+        self.assertEqual(handled, 6)
+        # The book reaches every channel and outcome: otherwise this comparison proves little.
+        channels = {(entry["channel"], entry["state"]) for customer in sent.values() for entry in customer["log"]}
+        self.assertTrue({("email", "done"), ("sms", "done"), ("letter", "done"), ("call", "done"), ("fee", "done"),
+                         ("email", "failed"), ("email", "blocked")} <= channels, channels)
+        if os.environ.get("COLLECTIONS_WRITE_GOLDEN"):
+            GOLDEN.parent.mkdir(exist_ok=True)
+            GOLDEN.write_text(json.dumps(sent, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
+        golden = json.loads(GOLDEN.read_text())
+        for name in sorted(set(golden) | set(sent)):
+            self.assertEqual(sent.get(name), golden.get(name), f"what {name} received changed")
+
+    def test_one_customer_at_a_time_sends_the_same(self):
+        """Batches of one customer and of the whole book send the same, on the same book."""
+        self.env.flush_all()
+        savepoint = self.env.cr.savepoint(flush=False)
+        self._run_with_batch(1)
+        alone = self._sent()
+        savepoint.rollback()
+        self.env.invalidate_all()
+        self.env.registry.clear_cache()
+        self.assertFalse(self.env["collections.action"].search_count([]), "the first run was rolled back")
+        self._run_with_batch(100)
+        self.assertEqual(self._sent(), alone)
+        savepoint.close(rollback=False)
