@@ -23,6 +23,7 @@ from . import (
     collections_run,
     collections_segment,
     collections_send,
+    collections_send_channels,
     collections_self_check,
     collections_settlement,
     collections_why,
@@ -32,4 +33,5 @@ from . import (
     res_partner,
     res_partner_credit,
     res_partner_link,
+    res_partner_mail,
 )

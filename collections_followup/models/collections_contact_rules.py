@@ -63,6 +63,22 @@ class CollectionsContactRules(models.AbstractModel):
                 (HISTORY_CHANNELS[action.channel], action.date.replace(tzinfo=timezone.utc)))
         return histories
 
+    def _batch_reads(self, customers, policies, moment):
+        """What applying the rules to many customers reads, one query each: {"histories": their contact
+        histories (as long as the longest window of ``policies``' contact rules; None when none has rules),
+        "blacklist": which of their phone numbers are on Odoo's phone blacklist}."""
+        histories = None
+        rules = [rule for rule in (policy._contact_policy() for policy in policies) if rule]
+        if rules and customers:
+            lookback = max(max(timedelta(days=rule.window_days), timedelta(hours=rule.min_gap_hours))
+                           for rule in rules)
+            histories = self._contact_histories(customers.ids, moment - lookback - timedelta(days=1))
+        numbers = {number for number, _error in (self._sms_number(customer) for customer in customers) if number}
+        # sudo: which of these numbers opted out.
+        blacklist = set(self.env["phone.blacklist"].sudo().search([("number", "in", list(numbers))]).mapped(
+            "number")) if numbers else set()
+        return {"histories": histories, "blacklist": blacklist}
+
     def _rules_wait(self, partner, policy, channels, now=None, history=None):
         """None when the policy's contact rules allow ``channels`` at ``now``, else
         (allowed instant, local time string, tz, reasons as text). ``history``: the customer's

@@ -185,15 +185,16 @@ class CollectionsLedger(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
-    def _journal_items(self, partner, company):
-        """The customer's open receivable journal items (account.move.line, sudo), oldest due first.
+    def _journal_items(self, partners, company):
+        """The open receivable journal items (account.move.line, sudo) of the customers ``partners``
+        (their commercial entities), oldest due first.
 
-        The same condition as OPEN_LINE, through the ORM: the customer's own records, for its own
-        reminder, letter, statement or portal page (a collector, a report, or the customer itself)."""
-        commercial = partner.commercial_partner_id
-        # sudo: the customer's own open items, shown to it or to the users who follow it up.
+        The same condition as OPEN_LINE, through the ORM: the customers' own records, for their own
+        reminders, letters, statements or portal pages (a collector, a report, or the customer itself)."""
+        # sudo: the customers' own open items, shown to them or to the users who follow them up.
         return self.env["account.move.line"].sudo().search([
-            ("partner_id.commercial_partner_id", "=", commercial.id), ("company_id", "=", company.id),
+            ("partner_id.commercial_partner_id", "in", partners.commercial_partner_id.ids),
+            ("company_id", "=", company.id),
             ("parent_state", "=", "posted"), ("account_id.account_type", "=", "asset_receivable"),
             ("reconciled", "=", False), ("amount_residual", "!=", 0),
         ], order="date_maturity, date, id")
@@ -207,22 +208,29 @@ class CollectionsLedger(models.AbstractModel):
         negative for a credit), currency, company_residual (company currency), excluded (Odoo's
         no_followup), credit (an unapplied credit), url (the invoice's portal page), discount
         (early-payment discount still granted)."""
+        return self._rows_many(partner, company, today)[partner.commercial_partner_id.id]
+
+    @api.model
+    def _rows_many(self, partners, company, today=None):
+        """{commercial partner id: its _rows} for many customers, in the same few queries as one:
+        the open items, their documents, the documents' receivable items (a reminder batch reads
+        this once for all its customers)."""
         today = today or fields.Date.context_today(self)
-        items = self._journal_items(partner, company)
-        # What the rows print, read in a few queries (not every column of the documents and their lines: a
-        # reminder reads this for each customer).
+        items = self._journal_items(partners, company)
+        # What the rows print, read in a few queries (not every column of the documents and their lines).
         items.fetch(ROW_LINE_FIELDS)
+        items.partner_id.fetch(["commercial_partner_id"])
         moves = items.move_id
         moves.fetch(ROW_MOVE_FIELDS)
         invoices = moves.filtered(lambda move: move.is_invoice(include_receipts=True))
         invoices._collections_ensure_access_tokens()  # the rows link to each invoice's portal page
         receivables = defaultdict(list)  # the move's receivable items, paid ones too, for "instalment n of N"
-        # sudo: the receivable items of the customer's own documents (as _journal_items).
+        # sudo: the receivable items of the customers' own documents (as _journal_items).
         for line in self.env["account.move.line"].sudo().search_fetch([
             ("move_id", "in", moves.ids), ("account_id.account_type", "=", "asset_receivable"),
         ], ["move_id", "date_maturity", "date"]):
             receivables[line.move_id.id].append(line)
-        rows = []
+        rows = {partner_id: [] for partner_id in partners.commercial_partner_id.ids}
         for line in items:
             move = line.move_id
             siblings = sorted(receivables[move.id], key=lambda item: (item.date_maturity or item.date, item.id))
@@ -233,7 +241,7 @@ class CollectionsLedger(models.AbstractModel):
                 name = self.env._("%(invoice)s, instalment %(number)s of %(count)s", invoice=move.name,
                                   number=siblings.index(line) + 1, count=len(siblings))
             is_invoice = move in invoices
-            rows.append({
+            rows[line.partner_id.commercial_partner_id.id].append({
                 "move": move,
                 "line": line,
                 "name": name,
@@ -260,9 +268,22 @@ class CollectionsLedger(models.AbstractModel):
 
         ``move_ids``: only the debts of these documents; ``items``: only these (move id, due date)
         (the items a decision lists); else ``until``: only what falls due by then (None: all)."""
-        today = fields.Date.context_today(self)
+        return self._reminder_rows_many(partner, company, {
+            partner.commercial_partner_id.id: {"move_ids": move_ids, "until": until, "items": items},
+        })[partner.commercial_partner_id.id]
+
+    @api.model
+    def _reminder_rows_many(self, partners, company, which):
+        """{commercial partner id: its _reminder_rows} for many customers at once; ``which``: {commercial
+        partner id: {"move_ids", "until", "items"}} (_reminder_rows' filters; a customer not in it: all)."""
+        rows = self._rows_many(partners, company, fields.Date.context_today(self))
+        return {partner_id: self._reminder_rows_of(partner_rows, **which.get(partner_id, {}))
+                for partner_id, partner_rows in rows.items()}
+
+    @api.model
+    def _reminder_rows_of(self, rows, move_ids=None, until=None, items=None):
         debts, credits = [], {}
-        for row in self._rows(partner, company, today):
+        for row in rows:
             if row["excluded"]:
                 continue
             if row["credit"]:

@@ -103,6 +103,7 @@ class CollectionsRun(models.AbstractModel):
         _cron_run_followups; the first worker (0) also reviews the credit holds."""
         now = now or fields.Datetime.now()
         Partner = self.env["res.partner"].with_company(company)
+        Level = self.env["collections.level"]
         in_cron = bool(self.env.context.get("cron_id"))
         sent = due_count = 0
         # Customers per committed batch (a system parameter lets big books tune it).
@@ -119,9 +120,13 @@ class CollectionsRun(models.AbstractModel):
             for batch in split_every(max(size, 1), due):
                 mine = self._lock_partners(batch)
                 mine -= self._handled_by_others(company, today, mine)
-                for partner in Partner.browse(sorted(mine)):
-                    policy, decision = decisions[partner.id]
-                    self._execute_safely(partner, policy, decision, "scheduler", today, now=now)
+                jobs = [(partner, decisions[partner.id][0], Level.browse(decisions[partner.id][1].level_id),
+                         decisions[partner.id][1]) for partner in Partner.browse(sorted(mine))]
+                # The batch's reads and renderings at once; then each customer on its own savepoint.
+                prepared = self._prepare_safely(jobs, today, now)
+                for partner, policy, _level, decision in jobs:
+                    self._execute_safely(partner, policy, decision, "scheduler", today, now=now,
+                                         sending=prepared.get(partner.id))
                     sent += 1
                 if in_cron and not self.env["ir.cron"]._commit_progress(len(batch)):
                     stopped = True
@@ -236,12 +241,24 @@ class CollectionsRun(models.AbstractModel):
         ))
         return {row[0] for row in rows}
 
-    def _execute_safely(self, partner, policy, decision, origin, today, now=None):
-        """Execute one customer's follow-up; a failure is logged, never fatal to the run."""
+    def _prepare_safely(self, jobs, today, now):
+        """The batch's Sendings (collections.send._prepare_batch); none when preparing them failed: each
+        customer is then prepared on its own, where a failure is logged."""
+        try:
+            with self.env.cr.savepoint():
+                return self.env["collections.send"]._prepare_batch(jobs, "scheduler", today, now=now)
+        except Exception:
+            _logger.exception("Follow-up batch of %d customers prepared customer by customer", len(jobs))
+            return {}
+
+    def _execute_safely(self, partner, policy, decision, origin, today, now=None, sending=None):
+        """Execute one customer's follow-up; a failure is logged, never fatal to the run.
+        ``sending``: what the batch prepared for it (collections.send._prepare_batch)."""
         level = self.env["collections.level"].browse(decision.level_id)
         try:
             with self.env.cr.savepoint():
-                return self.env["collections.send"]._execute(partner, policy, level, decision, origin, today, now=now)
+                return self.env["collections.send"]._execute(partner, policy, level, decision, origin, today, now=now,
+                                                             sending=sending)
         except psycopg2.errors.UniqueViolation as error:
             if error.diag.constraint_name != ONCE_A_DAY_INDEX:
                 raise

@@ -1,20 +1,48 @@
-from datetime import timedelta, timezone
-from zoneinfo import ZoneInfo
+import logging
+from dataclasses import dataclass, field
+from itertools import groupby
 
-from odoo import api, fields, models
+from odoo import fields, models
 
-from ..engine.contact import next_contact
-from ..engine.errors import RuleError
 from .collections_contact_rules import TIMED_CHANNELS
+from .res_partner_mail import Reminder
+
+_logger = logging.getLogger(__name__)
 
 # Channels that reach the customer: the level counts as sent once one of them went out.
 REMINDER_CHANNELS = {"email", "sms", "letter"}
 
 
+@dataclass
+class Sending:
+    """What one customer's follow-up at a level is to do, worked out before anything is written
+    (collections.send._prepare): the channels to use, those the customer opted out of, the contact rules'
+    wait, the late fees the reminder announces, the email (rendered for a batch, or a collector's)."""
+
+    channels: set
+    blocked: dict = field(default_factory=dict)
+    review: bool = False
+    wait: tuple | None = None
+    fees: list = field(default_factory=list)
+    email: dict | None = None
+    collector: object = None  # res.users: who the email comes from (read for the whole batch)
+
+    def fee_lines(self):
+        """The fees as the reminder and the letter announce them: ((invoice, amount, days late), ...)."""
+        return tuple((fee["move"].name, float(fee["amount"]), fee["days_late"]) for fee in self.fees)
+
+
 class CollectionsSend(models.AbstractModel):
-    """The sending service: one customer's follow-up at a level, every channel (email, SMS, letter, call
-    task, review request), the log entries and the levels reached. The daily run (collections.run), the
-    send wizard and the call wizard use it.
+    """The sending service: customers' follow-ups at a level, every channel (email, SMS, letter, call
+    task, review request), the log entries and the levels reached. The daily run (collections.run) hands
+    it a batch of customers at a time (_prepare_batch, then _execute for each); the send and call wizards
+    one customer.
+
+    A batch is worked out before anything is written, with a constant number of queries whatever its
+    size: the contact histories and the phone blacklist, the late fees, the emails (each template
+    rendered once for all the batch's customers, their invoice tables read together) and the invoice PDFs
+    not made yet (one report call). Then each customer is executed on its own (the run gives each one a
+    savepoint): what it writes and sends is the same as when it is executed alone.
 
     Why its sudo() calls are safe: every method here is private (not callable over RPC) and its callers
     already decided who may act (the scheduled actions, the collectors-only wizards, the managers' "Run
@@ -24,52 +52,118 @@ class CollectionsSend(models.AbstractModel):
     _name = "collections.send"
     _description = "Follow-up Sending"
 
-    def _execute(self, partner, policy, level, decision, origin, today, email=None, channels=None, now=None):
+    def _level_channels(self, level):
+        return {name for name, flag in (
+            ("email", level.send_email), ("sms", level.send_sms), ("letter", level.print_letter),
+            ("call", level.create_activity),
+        ) if flag}
+
+    def _prepare(self, partner, policy, level, decision, origin, today, channels=None, now=None, shared=None):
+        """The Sending of ``level`` for ``partner`` (nothing written). ``shared``: the contact rules'
+        reads of the batch (collections.contact.rules._batch_reads), when the caller made them."""
+        partner = partner.sudo()
+        level = level.sudo()
+        if channels is None:
+            channels = self._level_channels(level)
+        if origin == "scheduler" and level.manual_review:
+            return Sending(channels=set(), review=True)
+        Rules = self.env["collections.contact.rules"]
+        # The customer's own choice first: an opted-out channel is never used (and logged as such).
+        blocked = Rules._blocked_channels(partner, channels, phone_blacklist=shared and shared["blacklist"])
+        sending = Sending(channels=set(channels) - set(blocked), blocked=blocked)
+        timed = sending.channels & TIMED_CHANNELS
+        if origin == "scheduler" and timed:
+            history = None
+            if shared and shared["histories"] is not None:
+                history = shared["histories"].get(partner.commercial_partner_id.id, [])
+            sending.wait = Rules._rules_wait(partner, policy, timed, now, history=history)
+            if sending.wait:
+                return sending
+        # Late fees are worked out first so that the reminder announces them,
+        # and charged only once the reminder has gone out.
+        if sending.channels & {"email", "letter"}:
+            sending.fees = self.env["collections.fee"]._fees_due(partner, policy, level, decision, origin, today)
+        return sending
+
+    def _prepare_batch(self, jobs, origin, today, now=None):
+        """{partner id: Sending} of a batch of the run's customers, ``jobs`` [(partner, policy, level, decision)],
+        their emails rendered: a constant number of queries for the batch. A customer whose preparation
+        fails is left out: _execute prepares it again on its own, where the failure is logged."""
+        if not jobs:
+            return {}
+        partners = self.env["res.partner"].sudo().browse([partner.id for partner, *_rest in jobs])
+        policies = self.env["collections.policy"].union(*(policy for _partner, policy, *_rest in jobs if policy))
+        shared = self.env["collections.contact.rules"]._batch_reads(
+            partners.commercial_partner_id, policies, now or fields.Datetime.now())
+        collectors = partners._collections_collectors(self.env.company)
+        Users = self.env["res.users"].sudo()
+        prepared = {}
+        for partner, policy, level, decision in jobs:
+            try:  # reads only: a failure (a fee without a rate in force) leaves the batch as it was
+                prepared[partner.id] = self._prepare(
+                    partner, policy, level, decision, origin, today, now=now, shared=shared)
+                found = collectors.get(partner.commercial_partner_id.id)
+                prepared[partner.id].collector = Users.browse(found.user_id if found and found.user_id else [])
+            except Exception:
+                _logger.debug("Follow-up of partner %s prepared on its own", partner.id, exc_info=True)
+        emails = [(partner, level, decision, prepared[partner.id]) for partner, _policy, level, decision in jobs
+                  if partner.id in prepared and self._will_email(partner, level, prepared[partner.id])]
+        emails.sort(key=lambda job: job[1].mail_template_id.id)
+        for template, group in groupby(emails, key=lambda job: job[1].mail_template_id):
+            reminders = {partner: Reminder(level.id, tuple(decision.listed_move_ids),
+                                           tuple(decision.listed_items) or None, sending.fee_lines())
+                         for partner, level, decision, sending in group}
+            try:
+                rendered = self._render_emails(template, reminders)
+            except Exception:
+                _logger.debug("Template %s rendered customer by customer", template.id, exc_info=True)
+                continue
+            for partner in reminders:
+                subject, body = rendered[partner.id]
+                prepared[partner.id].email = {"subject": subject, "body": body}
+        attach = [decision.listed_move_ids for partner, level, decision, sending in emails
+                  if level.attach_invoices and sending.email]
+        self._invoice_documents(set().union(*attach))
+        return prepared
+
+    def _will_email(self, partner, level, sending):
+        return (not sending.review and not sending.wait and "email" in sending.channels
+                and level.mail_template_id and partner._collections_recipients())
+
+    def _execute(self, partner, policy, level, decision, origin, today, email=None, channels=None, now=None,
+                 sending=None):
         """Execute ``level`` for ``partner``: the only place that contacts customers.
 
         ``email``: optional {'subject', 'body'} edited by a collector.
         ``channels``: subset of {'email', 'sms', 'letter', 'call'} to execute (default: the level's).
         ``now``: the moment of the scheduler's contact rules (collectors sending by hand decide themselves).
+        ``sending``: what _prepare_batch worked out for this customer (default: worked out now).
         Returns the collections.action records created."""
         partner = partner.sudo()  # scheduler and collectors act on behalf of the company
         level = level.sudo()
-        if channels is None:
-            channels = {
-                name for name, flag in (
-                    ("email", level.send_email), ("sms", level.send_sms), ("letter", level.print_letter),
-                    ("call", level.create_activity),
-                ) if flag
-            }
-        if origin == "scheduler" and level.manual_review:
+        if sending is None:
+            sending = self._prepare(partner, policy, level, decision, origin, today, channels=channels, now=now)
+        if sending.review:
             return self._request_review(partner, policy, level, decision, today)
         actions = self.env["collections.action"]
-        # The customer's own choice first: an opted-out channel is never used (and logged as such).
-        blocked = self.env["collections.contact.rules"]._blocked_channels(partner, channels)
+        blocked = sending.blocked
         for channel, reason in blocked.items():
             actions |= self._log(
                 partner, policy, level, channel, origin, today, decision.listed_move_ids, decision,
                 state="blocked", failure_reason=reason,
             )
-        channels = set(channels) - set(blocked)
-        if origin == "scheduler" and channels & TIMED_CHANNELS:
-            wait = self._contact_wait(partner, policy, level, decision, today, now, channels & TIMED_CHANNELS)
-            if wait:
-                return actions | wait
+        channels = sending.channels
+        if sending.wait:
+            return actions | self._contact_wait(partner, policy, level, decision, today, sending)
         if blocked and not channels & REMINDER_CHANNELS and set(blocked) & REMINDER_CHANNELS:
             # Nothing can reach the customer: the collector decides what to do.
             self._ask_contact_fix(partner, policy, actions[:1], today, kind="opted_out")
             return actions
         reached = False
-        # Late fees are worked out first so that the reminder announces them,
-        # and charged only once the reminder has gone out.
-        fees = []
-        if channels & {"email", "letter"}:
-            fees = self.env["collections.fee"]._fees_due(partner, policy, level, decision, origin, today)
-        announcing = self.with_context(collections_fee_lines=tuple(
-            (fee["move"].name, float(fee["amount"]), fee["days_late"]) for fee in fees
-        ))
+        fees = sending.fees
         if "email" in channels:
-            action = announcing._send_email(partner, policy, level, decision, origin, today, email)
+            action = self._send_email(partner, policy, level, decision, origin, today, email or sending.email,
+                                      sending.fee_lines(), author=sending.collector)
             actions |= action
             reached |= action.state == "done"
         if "sms" in channels:
@@ -77,7 +171,7 @@ class CollectionsSend(models.AbstractModel):
             actions |= action
             reached |= action.state == "done"
         if "letter" in channels:
-            action = announcing._make_letter(partner, policy, level, decision, origin, today)
+            action = self._make_letter(partner, policy, level, decision, origin, today, sending.fee_lines())
             actions |= action
             reached |= action.state == "done"
         if fees and reached:
@@ -108,18 +202,15 @@ class CollectionsSend(models.AbstractModel):
 
     # --- contact rules -----------------------------------------------------
 
-    def _contact_wait(self, partner, policy, level, decision, today, now, channels):
-        """A 'waiting for contact rules' log entry when the rules do not allow ``channels`` at ``now``."""
-        wait = self.env["collections.contact.rules"]._rules_wait(partner, policy, channels, now)
-        if not wait:
-            return None
-        allowed, local, tz, why = wait
+    def _contact_wait(self, partner, policy, level, decision, today, sending):
+        """The 'waiting for contact rules' log entry of a Sending that waits."""
+        allowed, local, tz, why = sending.wait
         return self._log(
             partner, policy, level, "contact_wait", "scheduler", today, decision.listed_move_ids, decision,
             state="waiting", postponed_until=allowed.replace(tzinfo=None),
             note=self.env._(
                 "%(channels)s postponed to %(when)s (%(tz)s, customer's time): %(reasons)s",
-                channels=", ".join(sorted(channels)), when=local, tz=tz, reasons=why,
+                channels=", ".join(sorted(sending.channels & TIMED_CHANNELS)), when=local, tz=tz, reasons=why,
             ),
         )
 
@@ -197,39 +288,52 @@ class CollectionsSend(models.AbstractModel):
 
     # --- email -------------------------------------------------------------
 
-    def _render_email(self, partner, level, move_ids, listed_items=None):
+    def _render_email(self, partner, level, move_ids, listed_items=None, fees=()):
         """(subject, body) of the level's template for this customer, in its language.
 
         ``listed_items``: the decision's (move id, days late) of each listed item (instalments of
-        an invoice one by one); without it, the table lists what is due by the level's window."""
-        template = level.mail_template_id.sudo().with_context(
-            collections_move_ids=list(move_ids),
-            collections_listed_items=tuple(listed_items) if listed_items else None,  # hashable: a cache key
-            collections_level_id=level.id,
-            collections_fee_lines=self.env.context.get("collections_fee_lines"),
-        )
-        subject = template._render_field("subject", partner.ids, compute_lang=True)[partner.id]
-        body = template._render_field("body_html", partner.ids, compute_lang=True)[partner.id]
-        return subject, body
+        an invoice one by one); without it, the table lists what is due by the level's window.
+        ``fees``: the late fees the reminder announces ((invoice, amount, days late), ...)."""
+        reminder = Reminder(level.id, tuple(move_ids), tuple(listed_items) if listed_items else None, tuple(fees))
+        return self._render_emails(level.mail_template_id, {partner: reminder})[partner.id]
+
+    def _render_emails(self, template, reminders):
+        """{partner id: (subject, body)} of ``template`` for many customers at once, each in its language:
+        ``reminders`` {partner: Reminder}. The template is rendered once per language for all of them, and
+        their invoice tables (res.partner.collections_mail_table) are read together."""
+        ids = [partner.id for partner in reminders]
+        template = template.sudo().with_context(
+            collections_reminders=tuple((partner.id, reminder) for partner, reminder in reminders.items()))
+        subjects = template._render_field("subject", ids, compute_lang=True)
+        bodies = template._render_field("body_html", ids, compute_lang=True)
+        return {partner_id: (subjects[partner_id], bodies[partner_id]) for partner_id in ids}
+
+    def _invoice_documents(self, move_ids):
+        """Make the PDF of the invoices among ``move_ids`` that have none yet (made by import or API) as
+        Odoo's invoice sending makes it, all of them in one report call, and keep it as the invoice's
+        PDF: an invoice is rendered once in its life, not again at the next level."""
+        moves = self.env["account.move"].sudo().browse(sorted(move_ids)).filtered(lambda m: m.is_invoice())
+        missing = moves.filtered(lambda move: not move.invoice_pdf_report_id)
+        if not missing:
+            return moves
+        # sudo: the invoices' documents, made as Odoo's Send & Print makes them (account.move.send).
+        Send = self.env["account.move.send"].sudo()
+        for company in missing.company_id:
+            documents = {move: {"pdf_report": Send._get_default_pdf_report_id(move)}
+                         for move in missing.filtered(lambda m, c=company: m.company_id == c)}
+            Send.with_company(company)._prepare_invoice_pdf_report(documents)
+            Send._link_invoice_documents(documents)
+        return moves
 
     def _invoice_attachments(self, move_ids):
-        """[(file name, PDF bytes)] of the invoices: each invoice's own PDF as Odoo keeps it. The invoices without
-        one yet (made by import or API) get theirs as Odoo's invoice sending makes it, all of them in one
-        report call, and keep it: an invoice is rendered once in its life, not again at the next level."""
-        moves = self.env["account.move"].sudo().browse(move_ids).filtered(lambda m: m.is_invoice())
-        missing = moves.filtered(lambda move: not move.invoice_pdf_report_id)
-        if missing:
-            # sudo: the invoices' documents, made as Odoo's Send & Print makes them (account.move.send).
-            Send = self.env["account.move.send"].sudo()
-            for company in missing.company_id:
-                documents = {move: {"pdf_report": Send._get_default_pdf_report_id(move)}
-                             for move in missing.filtered(lambda m, c=company: m.company_id == c)}
-                Send.with_company(company)._prepare_invoice_pdf_report(documents)
-                Send._link_invoice_documents(documents)
-        return [(move.invoice_pdf_report_id.name, move.invoice_pdf_report_id.raw) for move in moves
-                if move.invoice_pdf_report_id]
+        """[(file name, PDF bytes)] of the invoices: each invoice's own PDF as Odoo keeps it (made now when
+        it has none yet, see _invoice_documents)."""
+        return [(move.invoice_pdf_report_id.name, move.invoice_pdf_report_id.raw)
+                for move in self._invoice_documents(move_ids) if move.invoice_pdf_report_id]
 
-    def _send_email(self, partner, policy, level, decision, origin, today, email=None):
+    def _send_email(self, partner, policy, level, decision, origin, today, email=None, fees=(), author=None):
+        """The reminder email: ``email`` as rendered for the batch or edited by a collector, else rendered now
+        (announcing ``fees``); from ``author`` (res.users, the customer's collector) when the batch read it."""
         move_ids = decision.listed_move_ids
         fail = self._failure_logger(partner, policy, level, "email", origin, today, decision)
         if not level.mail_template_id:
@@ -240,11 +344,11 @@ class CollectionsSend(models.AbstractModel):
         if email:
             subject, body = email["subject"], email["body"]
         else:
-            subject, body = self._render_email(partner, level, move_ids, decision.listed_items)
+            subject, body = self._render_email(partner, level, move_ids, decision.listed_items, fees)
         attachments = self._invoice_attachments(move_ids) if level.attach_invoices else []
         if level.attach_statement:
             attachments.append(partner._collections_statement_pdf())
-        author = self._collector(partner, policy).partner_id
+        author = (author or self._collector(partner, policy)).partner_id
         # The layout's header reads "Your <model description>": "Your account", not "Your Contact".
         message = self._post_email(partner, subject, body, recipients, author, attachments,
                                    model_description=self.env._("account"))
@@ -292,175 +396,3 @@ class CollectionsSend(models.AbstractModel):
                 state="failed", failure_reason=reason,
             )
         return fail
-
-
-    # --- SMS ---------------------------------------------------------------
-
-    def _send_sms(self, partner, policy, level, decision, origin, today):
-        fail = self._failure_logger(partner, policy, level, "sms", origin, today, decision)
-        if not level.sms_template_id:
-            return fail(self.env._("Level '%s' has no SMS template.", level.name))
-        commercial = partner.commercial_partner_id
-        if not commercial.active:
-            return fail(self._no_recipient_reason(commercial))
-        number, error = self.env["collections.contact.rules"]._sms_number(commercial)
-        if error == "empty":
-            return fail(self.env._("The customer has no phone number for text messages."))
-        if error:
-            return fail(self.env._(
-                "The customer's phone number %(number)s is not a valid number for %(country)s.",
-                number=commercial.phone, country=(commercial.country_id or self.env.company.country_id).name or "-",
-            ))
-        body = level.sms_template_id.sudo()._render_field("body", commercial.ids, compute_lang=True)[commercial.id]
-        message = commercial._message_sms(
-            body, partner_ids=commercial.ids, sms_pid_to_number={commercial.id: number}, put_in_queue=True,
-        )
-        return self._log(
-            partner, policy, level, "sms", origin, today, decision.listed_move_ids, decision,
-            message_id=message.id, recipients=number,
-        )
-
-    @api.model
-    # --- letter ------------------------------------------------------------
-
-    def _no_postal_address(self, partner):
-        """True when the customer's address cannot take a letter (street, and city or postcode)."""
-        commercial = partner.commercial_partner_id
-        return not (commercial.street or commercial.street2) or not (commercial.city or commercial.zip)
-
-    def _letter_note(self, level):
-        """The customer's chatter note beside a letter the run made."""
-        return self.env._("Follow-up letter (%s) ready to print and post.", level.name)
-
-    def _make_letter(self, partner, policy, level, decision, origin, today):
-        if self._no_postal_address(partner):
-            # A letter without an address cannot be posted: a logged failure, not a blank envelope.
-            return self._log(
-                partner, policy, level, "letter", origin, today, decision.listed_move_ids, decision,
-                state="failed", failure_reason=self.env._(
-                    "The customer has no postal address (street, and city or postcode): the letter was not "
-                    "printed. Complete the address and send the letter again."
-                ),
-            )
-        report = self.env.ref("collections_followup.action_report_followup_letter").sudo()
-        content, _kind = report._render_qweb_pdf(report.report_name, partner.ids, data={
-            "level_id": level.id, "move_ids": list(decision.listed_move_ids),
-            "listed_items": list(decision.listed_items), "fees": self.env.context.get("collections_fee_lines"),
-        })
-        name = self.env._(
-            "Follow-up letter %(customer)s %(date)s.pdf", customer=partner.display_name, date=today,
-        )
-        attachment = self.env["ir.attachment"].sudo().create({
-            "name": name,
-            "raw": content,
-            "res_model": "res.partner",
-            "res_id": partner.id,
-            "mimetype": "application/pdf",
-        })
-        message = partner.message_post(
-            body=self._letter_note(level),
-            attachment_ids=attachment.ids,
-            message_type="comment",
-            subtype_xmlid="mail.mt_note",
-        )
-        return self._log(
-            partner, policy, level, "letter", origin, today, decision.listed_move_ids, decision,
-            attachment_id=attachment.id, message_id=message.id,
-        )
-
-    # --- tasks -------------------------------------------------------------
-
-    def _create_call(self, partner, policy, level, decision, origin, today, now=None):
-        """The collector's call task, due on the first day the contact rules allow a call, with its script."""
-        user = self._collector(partner, policy)
-        existing = partner.activity_ids.filtered(
-            lambda a: a.activity_type_id == level.activity_type_id and a.user_id == user
-        )[:1]
-        if existing:
-            # A level sent again (after an undelivered email) keeps its open call task.
-            return self._log(
-                partner, policy, level, "call", origin, today, decision.listed_move_ids, decision,
-                activity_id=existing.id, note=self.env._("Call task already open: %s", existing.summary or level.name),
-            )
-        when, reasons = self._next_call(partner, policy, now)
-        Rules = self.env["collections.contact.rules"]
-        tz = Rules._customer_tz(partner)
-        local = when.astimezone(ZoneInfo(tz))
-        script = self.env["ir.qweb"]._render("collections_followup.call_script", {
-            "partner": partner.commercial_partner_id,
-            "lines": [line for line in self.env["collections.ledger"]._reminder_rows(
-                partner, self.env.company, move_ids=set(decision.listed_move_ids)) if not line.get("credit")],
-            "overdue": float(decision.total_overdue),
-            "due": float(decision.total_due),
-            "currency": self.env.company.currency_id,
-            "days_late": decision.oldest_days_late,
-            "phone": Rules._sms_number(partner)[0] or partner.commercial_partner_id.phone,
-            "tz": tz,
-            "local": local,
-            "wait": reasons,
-            "level": level,
-        })
-        activity = partner.activity_schedule(
-            activity_type_id=level.activity_type_id.id,
-            summary=level.activity_summary or level.name,
-            note=script,
-            user_id=user.id,
-            date_deadline=max(local.date(), today),
-        )
-        return self._log(
-            partner, policy, level, "call", origin, today, decision.listed_move_ids, decision,
-            activity_id=activity.id, note=level.activity_summary or level.name,
-        )
-
-    def _next_call(self, partner, policy, now=None):
-        """(aware instant, reasons) of the first moment the contact rules allow calling the customer."""
-        moment = (now or fields.Datetime.now()).replace(tzinfo=timezone.utc)
-        rules = policy._contact_policy() if policy else None
-        if not rules:
-            return moment, ()
-        since = (moment - timedelta(days=rules.window_days)).replace(tzinfo=None)
-        Rules = self.env["collections.contact.rules"]
-        calls = [instant for channel, instant in Rules._contact_history(partner, since) if channel == "call"]
-        try:
-            return next_contact(moment, Rules._customer_tz(partner), rules.rules("call"), calls)
-        except RuleError:
-            return moment, ()
-
-    def _open_activity(self, partner, xmlid):
-        activity_type = self.env.ref(xmlid)
-        return partner.activity_ids.filtered(lambda a: a.activity_type_id == activity_type)[:1], activity_type
-
-    def _request_review(self, partner, policy, level, decision, today):
-        existing, activity_type = self._open_activity(partner, "collections_followup.mail_activity_type_review")
-        if existing:
-            return self.env["collections.action"]
-        activity = partner.activity_schedule(
-            activity_type_id=activity_type.id,
-            summary=self.env._("Review and send the '%s' follow-up", level.name),
-            user_id=self._collector(partner, policy).id,
-            date_deadline=today,
-        )
-        return self._log(
-            partner, policy, level, "review", "scheduler", today, decision.listed_move_ids, decision,
-            activity_id=activity.id,
-            note=self.env._("Level '%s' needs a manual review before it is sent.", level.name),
-        )
-
-    def _ask_contact_fix(self, partner, policy, failed_action, today, kind="email"):
-        existing, activity_type = self._open_activity(partner, "collections_followup.mail_activity_type_contact_fix")
-        if existing:
-            return
-        summaries = {
-            "email": self.env._("Fix the customer's email address"),
-            "sms": self.env._("Fix the customer's phone number"),
-            "phone": self.env._("Find the customer's right phone number"),
-            "address": self.env._("Complete the customer's postal address"),
-            "opted_out": self.env._("The customer opted out of every reminder channel: decide how to reach it"),
-        }
-        partner.activity_schedule(
-            activity_type_id=activity_type.id,
-            summary=summaries[kind],
-            note=failed_action.failure_reason or False,
-            user_id=self._collector(partner, policy).id,
-            date_deadline=today,
-        )

@@ -239,12 +239,6 @@ class ResPartner(models.Model):
         "res.company", compute="_compute_collections_company_id",
         help="Company whose receivables the reminder is about.",
     )
-    collections_mail_table = fields.Html(
-        compute="_compute_collections_mail_table", sanitize=False,
-        groups="account.group_account_invoice",
-        help="Table of the open invoices shown in reminders.",
-    )
-
     @api.depends_context("company")
     def _compute_collections_arrangements(self):
         commercial = self.commercial_partner_id
@@ -554,32 +548,6 @@ class ResPartner(models.Model):
     @api.depends_context("company")
     def _compute_collections_company_id(self):
         self.collections_company_id = self.env.company
-
-    @api.depends_context("company", "collections_move_ids", "collections_listed_items", "collections_level_id",
-                         "collections_fee_lines", "lang")
-    def _compute_collections_mail_table(self):
-        """The invoice table of a reminder. A mail template reads it as a field of the customer, so what the
-        reminder is about reaches it in the rendering context (the sender's keys); read here only."""
-        today = fields.Date.context_today(self)
-        context = self.env.context
-        level = self.env["collections.level"].browse(context.get("collections_level_id")).exists()
-        for partner in self:
-            lines = partner._collections_table_lines(
-                level, context.get("collections_move_ids"), context.get("collections_listed_items"))
-            policy = level.policy_id or partner._collections_policy(self.env.company)
-            days = policy.account_link_days
-            partner.collections_mail_table = self.env["ir.qweb"]._render("collections_followup.mail_invoice_table", {
-                "partner": partner,
-                "lines": lines,
-                "totals": self.env["collections.ledger"]._totals(lines),
-                "fees": context.get("collections_fee_lines") or (),
-                "company_currency": self.env.company.currency_id,
-                # The account link (res_partner_link): the customer's account without a login.
-                "account_link": partner._collections_account_link(days, today),
-                "account_link_expiry": today + relativedelta(days=days),
-                # Whom the reminders are written to (the run's own recipients), so the customer can correct it.
-                "recipients": partner._collections_recipients().mapped("email"),
-            })
 
     def _collections_table_lines(self, level=None, move_ids=None, listed_items=None):
         """The rows of a reminder's or a letter's table (collections.ledger): the debts it is about

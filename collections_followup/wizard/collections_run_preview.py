@@ -177,20 +177,10 @@ class CollectionsRunPreview(models.TransientModel):
         """What the lines of these customers read, with one query each: their contact histories (as long
         as the longest window of their policies' contact rules) and the blacklisted phone numbers."""
         # The services of the run, in its company.
-        Rules = Run.env["collections.contact.rules"]
-        histories = None
-        rules = [rule for rule in (policy._contact_policy() for policy in policies) if rule]
-        if rules and customers:
-            lookback = max(max(timedelta(days=rule.window_days), timedelta(hours=rule.min_gap_hours))
-                           for rule in rules)
-            histories = Rules._contact_histories(customers.ids, moment - lookback - timedelta(days=1))
-        numbers = {number for number, _error in (Rules._sms_number(customer) for customer in customers) if number}
-        # sudo: which of these numbers opted out (the run reads the blacklist the same way).
-        blacklist = set(self.env["phone.blacklist"].sudo().search([("number", "in", list(numbers))]).mapped(
-            "number")) if numbers else set()
+        shared = Run.env["collections.contact.rules"]._batch_reads(customers, policies, moment)
         # The channels' names as the log shows them (translated).
         labels = dict(self.env["collections.action"]._fields["channel"]._description_selection(self.env))
-        return {"histories": histories, "blacklist": blacklist, "labels": labels}
+        return {**shared, "labels": labels}
 
     @api.model
     def _line_values(self, partner, policy, previous, decision, sent_before, day, moment, Why, Run, shared):

@@ -4,8 +4,8 @@ from odoo import models
 class CollectionsSend(models.AbstractModel):
     _inherit = "collections.send"
 
-    def _make_letter(self, partner, policy, level, decision, origin, today):
-        entry = super()._make_letter(partner, policy, level, decision, origin, today)
+    def _make_letter(self, partner, policy, level, decision, origin, today, fees=()):
+        entry = super()._make_letter(partner, policy, level, decision, origin, today, fees)
         if level.post_letter and entry.state == "done" and entry.attachment_id:
             entry._collections_link_snailmail(self._queue_snailmail(partner, level, entry))
         return entry

@@ -1,0 +1,76 @@
+from datetime import date
+from typing import NamedTuple
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+
+
+class Reminder(NamedTuple):
+    """What one customer's reminder email is about: the reminder templates' input.
+
+    ``move_ids``: the documents it lists; ``listed_items``: of those, the decision's (move id, days late)
+    of each listed item (the instalments of an invoice one by one), None to list what the level's window
+    lists; ``fees``: the late fees it announces ((invoice name, amount, days late), ...). Immutable and
+    hashable: the rendering context carries a batch of them (collections.send._render_emails)."""
+
+    level_id: int
+    move_ids: tuple
+    listed_items: tuple | None = None
+    fees: tuple = ()
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    # Read by the reminder templates (which may not call private methods): `object.collections_mail_table`.
+    collections_mail_table = fields.Html(
+        compute="_compute_collections_mail_table", sanitize=False,
+        groups="account.group_account_invoice",
+        help="Table of the open invoices shown in reminders.",
+    )
+
+    @api.depends_context("company", "lang", "collections_reminders")
+    def _compute_collections_mail_table(self):
+        """The invoice table of a reminder, for every customer being rendered at once: the ledger rows of
+        all of them are read in the same few queries (collections.ledger._reminder_rows_many).
+
+        A mail template reads the table as a field of the customer, so what each reminder is about reaches
+        it in the rendering context: ``collections_reminders``, ((partner id, Reminder), ...), set by the
+        sending service around the template only. A customer without one (a template previewed in the
+        editor) gets the table of everything open."""
+        today = fields.Date.context_today(self)
+        company = self.env.company
+        reminders = dict(self.env.context.get("collections_reminders") or ())
+        Ledger = self.env["collections.ledger"]
+        levels = self.env["collections.level"].browse({r.level_id for r in reminders.values()}).exists()
+        which = {}
+        for partner in self:
+            reminder = reminders.get(partner.id)
+            if reminder:
+                level = levels.filtered(lambda lvl, r=reminder: lvl.id == r.level_id)
+                which[partner.commercial_partner_id.id] = {
+                    "move_ids": reminder.move_ids, **Ledger._lines_filter(level, reminder.listed_items)}
+        rows = Ledger._reminder_rows_many(self, company, which)
+        for partner in self:
+            reminder = reminders.get(partner.id) or Reminder(False, None)
+            level = levels.filtered(lambda lvl, r=reminder: lvl.id == r.level_id)
+            lines = rows[partner.commercial_partner_id.id]
+            partner.collections_mail_table = partner._collections_render_table(level, lines, reminder.fees, today)
+
+    def _collections_render_table(self, level, lines, fees, today: date):
+        self.ensure_one()
+        policy = level.policy_id or self._collections_policy(self.env.company)
+        days = policy.account_link_days
+        return self.env["ir.qweb"]._render("collections_followup.mail_invoice_table", {
+            "partner": self,
+            "lines": lines,
+            "totals": self.env["collections.ledger"]._totals(lines),
+            "fees": fees or (),
+            "company_currency": self.env.company.currency_id,
+            # The account link (res_partner_link): the customer's account without a login.
+            "account_link": self._collections_account_link(days, today),
+            "account_link_expiry": today + relativedelta(days=days),
+            # Whom the reminders are written to (the run's own recipients), so the customer can correct it.
+            "recipients": self._collections_recipients().mapped("email"),
+        })
