@@ -128,6 +128,8 @@ class CollectionsRun(models.AbstractModel):
                     self._execute_safely(partner, policy, decision, "scheduler", today, now=now,
                                          sending=prepared.get(partner.id))
                     sent += 1
+                # The levels the batch's reminders reached, in one statement, committed with their log entries.
+                self.env["collections.send"]._advance_batch(prepared.values())
                 if in_cron and not self.env["ir.cron"]._commit_progress(len(batch)):
                     stopped = True
                     break
@@ -260,6 +262,8 @@ class CollectionsRun(models.AbstractModel):
                 return self.env["collections.send"]._execute(partner, policy, level, decision, origin, today, now=now,
                                                              sending=sending)
         except psycopg2.errors.UniqueViolation as error:
+            if sending and sending.levels:
+                sending.levels.clear()  # rolled back with the rest of the customer's follow-up
             if error.diag.constraint_name != ONCE_A_DAY_INDEX:
                 raise
             # Last line of defence: another worker handled the customer in the meantime;
@@ -267,6 +271,8 @@ class CollectionsRun(models.AbstractModel):
             _logger.warning("Follow-up of partner %s already done today by another worker", partner.id)
             return self.env["collections.action"]
         except Exception as error:
+            if sending and sending.levels:
+                sending.levels.clear()  # rolled back with the rest of the customer's follow-up
             if isinstance(error, UserError):
                 # A configuration the users can fix; the log entry says what to do.
                 _logger.warning("Follow-up of partner %s not sent: %s", partner.id, error)

@@ -26,6 +26,9 @@ class Sending:
     fees: list = field(default_factory=list)
     email: dict | None = None
     collector: object = None  # res.users: who the email comes from (read for the whole batch)
+    # The levels the reminded items reach ({line id: (level id, date)}), kept for the batch to write them all at
+    # once after its customers (collections.run), None: written at once (a customer executed alone).
+    levels: dict | None = None
 
     def fee_lines(self):
         """The fees as the reminder and the letter announce them: ((invoice, amount, days late), ...)."""
@@ -102,6 +105,7 @@ class CollectionsSend(models.AbstractModel):
             try:  # reads only: a failure (a fee without a rate in force) leaves the batch as it was
                 prepared[partner.id] = self._prepare(
                     partner, policy, level, decision, origin, today, now=now, shared=shared)
+                prepared[partner.id].levels = {}
                 found = collectors.get(partner.commercial_partner_id.id)
                 prepared[partner.id].collector = Users.browse(found.user_id if found and found.user_id else [])
             except Exception:
@@ -187,7 +191,7 @@ class CollectionsSend(models.AbstractModel):
         if not channels & REMINDER_CHANNELS and not set(blocked) & REMINDER_CHANNELS:
             reached = True
         if reached:
-            self._advance(decision, level, today, origin)
+            self._advance(decision, level, today, origin, sending)
         elif channels & REMINDER_CHANNELS:
             failed = actions.filtered(lambda a: a.state == "failed")
             # The first broken channel, in the order the level uses them, says what to fix.
@@ -216,8 +220,9 @@ class CollectionsSend(models.AbstractModel):
 
     # --- levels reached, log entries, who follows up -----------------------
 
-    def _advance(self, decision, level, today, origin):
-        """Record on the reminded items (each invoice, or each instalment) the level they reached."""
+    def _advance(self, decision, level, today, origin, sending=None):
+        """Record on the reminded items (each invoice, or each instalment) the level they reached; in
+        ``sending``'s levels when its batch writes them (_advance_batch)."""
         if origin == "scheduler":
             levels = {item.line_id: (item.target_level_id, today) for item in decision.items if item.target_level_id}
         else:
@@ -240,6 +245,16 @@ class CollectionsSend(models.AbstractModel):
                     current = line.collections_level_id
                     keep = current and current.delay >= level.delay
                     levels[line.id] = (current.id if keep else level.id, today)
+        if sending is not None and sending.levels is not None:
+            sending.levels.update(levels)
+            return
+        self.env["collections.ledger"]._set_levels(levels, reminder_count=1)
+
+    def _advance_batch(self, sendings):
+        """Write the levels reached by a batch's customers (those their execution kept), in one statement."""
+        levels = {}
+        for sending in sendings:
+            levels.update(sending.levels or {})
         self.env["collections.ledger"]._set_levels(levels, reminder_count=1)
 
     def _log(self, partner, policy, level, channel, origin, today, move_ids=(), decision=None, **values):
