@@ -20,7 +20,7 @@ from .common import TODAY, CollectionsCommon, pdf_pages
 GOLDEN = Path(__file__).parent / "data" / "run_golden.json"
 # Queries of one customer's execution once its batch is prepared (its email posted with its invoices, its log
 # entry; the levels the batch reached written once), as measured: 14.6 (16.6 with a level update per customer).
-# The target is 5 for the whole run: Odoo's message_post alone takes about 10 (see the notes).
+# The target is 5 for the whole run; most of these are Odoo's message_post (see the notes).
 PER_CUSTOMER_QUERIES = 15
 # What differs between two runs of the same book: tokens in links, database ids in URLs.
 VOLATILE = [
