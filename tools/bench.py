@@ -13,7 +13,8 @@ must agree with (`check_book`); then, each in its own `odoo-bin shell` process:
 - the run preview for tomorrow and for 14 days ahead, and 12 months of the ledger replayed with
   the default policy (read, then replay);
 - the whole run (decide, render, queue the emails, create the call tasks, log) for 1,000 due
-  customers of a copy of the book, with the process's peak memory;
+  customers of a copy of the book, with the process's peak memory; then for 200 of them with every
+  invoice's PDF attached, half of the PDFs stored beforehand;
 - OCA's account_credit_control (19.0, from PyPI) generating its credit lines on another copy.
 
 Prints a table and writes it to bench/results.md with the machine it ran on. No test depends
@@ -114,14 +115,18 @@ def bench_size(odoo, customers, invoices, workdir, oca, run_customers=1000, keep
     log("run preview (tomorrow, in 14 days) and 12 months replayed")
     result.update(odoo.shell(book, "bench_odoo.measure_foresight(env)"))
     # Each sending measure on a copy of the book of its own (what one sends, the other must not find sent).
-    for name, what in (("run", f"whole run for {run_customers:,} due customers"),
-                       ("composer", f"Odoo's mass-mail composer, the same template for the same {run_customers:,} "
-                                    "customers")):
+    pdf_customers = max(run_customers // 5, 1)
+    for name, what, count in (
+            ("run", f"whole run for {run_customers:,} due customers", run_customers),
+            ("composer", f"Odoo's mass-mail composer, the same template for the same {run_customers:,} customers",
+             run_customers),
+            ("run_pdf", f"whole run for {pdf_customers:,} due customers with their invoices' PDFs (half stored)",
+             pdf_customers)):
         log(what)
         copy = f"{book}_{name}"
         createdb(copy, book)
         try:
-            result.update(odoo.shell(copy, f"bench_odoo.measure_{name}(env, {run_customers})"))
+            result.update(odoo.shell(copy, f"bench_odoo.measure_{name}(env, {count})"))
         finally:
             dropdb(copy)
     if oca[0]:
@@ -193,6 +198,10 @@ def table(results, oca_note):
     row("whole run / composer", lambda r: f"{r['run']['per_1000_s'] / r['composer']['per_1000_s']:.1f}x")
     row("whole run, customers a second", lambda r: f"{1000 / r['run']['per_1000_s']:.1f}")
     row("whole run queries per customer", lambda r: f"{r['run']['queries_per_customer']:.1f}")
+    row("with the invoices' PDFs (half stored before): customers / invoices / per 1,000 customers, s",
+        lambda r: "{:,} / {:,} / {:.0f}".format(
+            r["run_pdf"]["customers"], r["run_pdf"]["invoices"], r["run_pdf"]["per_1000_s"]))
+    row("storing the other half's PDFs beforehand, s", lambda r: f"{r['run_pdf']['stored_before_s']:.0f}")
     row("emails queued / tasks / log entries", lambda r: "{} / {} / {}".format(
         r["run"]["mails"], r["run"]["activities"], r["run"]["log_entries"]))
     row("run process memory: before / peak, MB", lambda r: "{:.0f} / {:.0f}".format(

@@ -383,6 +383,39 @@ def measure_run(env, customers):
                          "something else than sending (contact rules, failures); see the log entries")
 
 
+def measure_run_pdf(env, customers):
+    """The whole run for ``customers`` due customers with every level attaching the invoices' PDFs, half of those
+    invoices with a PDF stored beforehand (made by Odoo's invoice sending, as when an invoice was sent), the other
+    half made by the run (one report call per batch) and kept: wkhtmltopdf's share of sending."""
+    company = env.company
+    due, today = _sample(env, customers)
+    now = _sending_hour(env, env["res.partner"].browse(due[:1]), today)
+    env["collections.level"].search([]).attach_invoices = True
+    Run = env["collections.run"].with_company(company)
+    decisions = Run._decide_all(company, today, now=now, partner_ids=due)
+    listed = sorted({move_id for _policy, decision in decisions.values() for move_id in decision.listed_move_ids})
+    stored = listed[::2]
+    started = time.perf_counter()
+    env["collections.send"]._invoice_documents(stored)
+    env.cr.commit()
+    stored_s = time.perf_counter() - started
+    env.invalidate_all()
+    before = _queries(env)
+    started = time.perf_counter()
+    handled = Run._run_company(company, today, now=now, partner_ids=due)
+    env.cr.commit()
+    seconds = time.perf_counter() - started
+    queries = _queries(env) - before
+    (mails,), = env.execute_query(SQL("SELECT count(*) FROM mail_mail WHERE state = 'outgoing'"))
+    (kept,), = env.execute_query(SQL(
+        "SELECT count(*) FROM account_move WHERE id = ANY(%s) AND invoice_pdf_report_id IS NOT NULL", listed))
+    emit("run_pdf", customers=len(due), handled=handled, seconds=seconds, per_1000_s=seconds * 1000 / max(len(due), 1),
+         queries_per_customer=queries / max(len(due), 1), mails=mails, invoices=len(listed), stored_before=len(stored),
+         stored_before_s=stored_s, pdfs_kept=kept)
+    if mails < len(due):
+        raise SystemExit(f"the PDF sample queued {mails} emails for {len(due)} customers")
+
+
 def measure_composer(env, customers):
     """Odoo's own mass-mail composer (mail.compose.message, mass_mail) rendering the first reminder's template
     for the same customers and queueing the emails: the anchor the whole run is compared with."""

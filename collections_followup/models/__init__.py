@@ -34,4 +34,5 @@ from . import (
     res_partner_credit,
     res_partner_link,
     res_partner_mail,
+    res_partner_documents,
 )
