@@ -13,7 +13,7 @@ must agree with (`check_book`); then, each in its own `odoo-bin shell` process:
 - the run preview for tomorrow and for 14 days ahead, and 12 months of the ledger replayed with
   the default policy (read, then replay);
 - the whole run (decide, render, queue the emails, create the call tasks, log) for 1,000 due
-  customers of a copy of the book, with the process's peak memory; then for 200 of them with every
+  customers of a copy of the book, with the process's peak memory; then for 100 of them with every
   invoice's PDF attached, half of the PDFs stored beforehand;
 - OCA's account_credit_control (19.0, from PyPI) generating its credit lines on another copy.
 
@@ -115,7 +115,7 @@ def bench_size(odoo, customers, invoices, workdir, oca, run_customers=1000, keep
     log("run preview (tomorrow, in 14 days) and 12 months replayed")
     result.update(odoo.shell(book, "bench_odoo.measure_foresight(env)"))
     # Each sending measure on a copy of the book of its own (what one sends, the other must not find sent).
-    pdf_customers = max(run_customers // 5, 1)
+    pdf_customers = max(run_customers // 10, 1)
     for name, what, count in (
             ("run", f"whole run for {run_customers:,} due customers", run_customers),
             ("composer", f"Odoo's mass-mail composer, the same template for the same {run_customers:,} customers",

@@ -3,6 +3,9 @@ from dataclasses import dataclass, field
 from itertools import groupby
 
 from odoo import fields, models
+from odoo.tools import split_every
+
+from odoo.addons.base.models.ir_actions_report import _wkhtml
 
 from .collections_contact_rules import TIMED_CHANNELS
 from .res_partner_mail import Reminder
@@ -331,13 +334,18 @@ class CollectionsSend(models.AbstractModel):
         missing = moves.filtered(lambda move: not move.invoice_pdf_report_id)
         if not missing:
             return moves
-        # sudo: the invoices' documents, made as Odoo's Send & Print makes them (account.move.send).
+        # sudo: the invoices' documents, made as Odoo's Send & Print makes them (account.move.send), as many per
+        # wkhtmltopdf call as it makes (account.pdf_generation_batch). Only Odoo's patched wkhtmltopdf renders several
+        # documents in one call; with another build (Debian's), each invoice is rendered on its own.
         Send = self.env["account.move.send"].sudo()
+        size = int(self.env["ir.config_parameter"].sudo().get_param("account.pdf_generation_batch", "80") or 80)
+        if "(with patched qt)" not in (_wkhtml().version or ""):
+            size = 1
         for company in missing.company_id:
-            documents = {move: {"pdf_report": Send._get_default_pdf_report_id(move)}
-                         for move in missing.filtered(lambda m, c=company: m.company_id == c)}
-            Send.with_company(company)._prepare_invoice_pdf_report(documents)
-            Send._link_invoice_documents(documents)
+            for group in split_every(size, missing.filtered(lambda m, c=company: m.company_id == c)):
+                documents = {move: {"pdf_report": Send._get_default_pdf_report_id(move)} for move in group}
+                Send.with_company(company)._prepare_invoice_pdf_report(documents)
+                Send._link_invoice_documents(documents)
         return moves
 
     def _invoice_attachments(self, move_ids):

@@ -41,7 +41,7 @@ class ResPartner(models.Model):
         editor) gets the table of everything open."""
         today = fields.Date.context_today(self)
         company = self.env.company
-        reminders = dict(self.env.context.get("collections_reminders") or ())
+        reminders = self._collections_reminders()
         Ledger = self.env["collections.ledger"]
         levels = self.env["collections.level"].browse({r.level_id for r in reminders.values()}).exists()
         which = {}
@@ -57,6 +57,15 @@ class ResPartner(models.Model):
             level = levels.filtered(lambda lvl, r=reminder: lvl.id == r.level_id)
             lines = rows[partner.commercial_partner_id.id]
             partner.collections_mail_table = partner._collections_render_table(level, lines, reminder.fees, today)
+
+    def _collections_reminders(self):
+        """{partner id: Reminder} being rendered (collections.send._render_emails). Anything else under the key (a
+        context sent over RPC holds plain lists, never a Reminder) is ignored: the table then lists what is open."""
+        value = self.env.context.get("collections_reminders") or ()
+        try:
+            return {partner_id: reminder for partner_id, reminder in value if isinstance(reminder, Reminder)}
+        except (TypeError, ValueError):
+            return {}
 
     def _collections_render_table(self, level, lines, fees, today: date):
         self.ensure_one()

@@ -3,6 +3,7 @@ from datetime import timedelta
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import freeze_time, tagged
 
+from ..models.res_partner_mail import Reminder
 from .common import TODAY, CollectionsCommon
 
 
@@ -203,7 +204,8 @@ class TestEarlyPaymentDiscount(CollectionsCommon):
         [line] = self.env["collections.ledger"].with_user(self.collector)._reminder_rows(partner, self.company,
                                                                                           move_ids=move.ids)
         self.assertEqual(line["discount"], {"amount": 980.0, "date": TODAY + timedelta(days=7)})
-        table = partner.with_context(collections_move_ids=move.ids).collections_mail_table
+        reminder = Reminder(level_id=False, move_ids=tuple(move.ids))  # the reminder of this invoice
+        table = partner.with_context(collections_reminders=((partner.id, reminder),)).collections_mail_table
         self.assertIn("if paid by", table)
         with freeze_time(TODAY + timedelta(days=8)):
             [line] = self.env["collections.ledger"].with_user(self.collector)._reminder_rows(partner, self.company,

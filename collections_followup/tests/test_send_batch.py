@@ -213,6 +213,16 @@ class TestSendBatch(CollectionsCommon):
         for name in sorted(set(golden) | set(sent)):
             self.assertEqual(sent.get(name), golden.get(name), f"what {name} received changed")
 
+    def test_a_forged_reminder_in_the_context_is_ignored(self):
+        """The templates' input is a Reminder the sending service puts in the rendering context; an accountant who
+        reads the table with a context of their own gets the customer's open items, not an invented fee."""
+        acme = self.customers["Acme Corp"].with_user(self.billing)
+        forged = ((acme.id, (self.level_first.id, (-1,), None, (("INV/FORGED", 999999.0, 9),))),)
+        table = acme.with_context(collections_reminders=forged).collections_mail_table
+        self.assertNotIn("INV/FORGED", table)
+        self.assertEqual(table, acme.collections_mail_table, "as without the forged key: everything open")
+        self.assertIn(acme.invoice_ids.sorted("invoice_date_due")[0].name, table)
+
     def test_one_customer_at_a_time_sends_the_same(self):
         """Batches of one customer and of the whole book send the same, on the same book."""
         self.env.flush_all()
