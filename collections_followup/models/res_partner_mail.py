@@ -43,7 +43,7 @@ class ResPartner(models.Model):
         company = self.env.company
         reminders = self._collections_reminders()
         Ledger = self.env["collections.ledger"]
-        levels = self.env["collections.level"].browse({r.level_id for r in reminders.values()}).exists()
+        levels = self.env["collections.level"].browse({r.level_id for r in reminders.values() if r.level_id}).exists()
         which = {}
         for partner in self:
             reminder = reminders.get(partner.id)
