@@ -407,8 +407,10 @@ def measure_run_pdf(env, customers):
     seconds = time.perf_counter() - started
     queries = _queries(env) - before
     (mails,), = env.execute_query(SQL("SELECT count(*) FROM mail_mail WHERE state = 'outgoing'"))
+    # Each invoice's PDF as Odoo keeps it (account.move.invoice_pdf_report_id reads these attachments).
     (kept,), = env.execute_query(SQL(
-        "SELECT count(*) FROM account_move WHERE id = ANY(%s) AND invoice_pdf_report_id IS NOT NULL", listed))
+        "SELECT count(DISTINCT res_id) FROM ir_attachment WHERE res_model = 'account.move'"
+        " AND res_field = 'invoice_pdf_report_file' AND res_id = ANY(%s)", listed))
     emit("run_pdf", customers=len(due), handled=handled, seconds=seconds, per_1000_s=seconds * 1000 / max(len(due), 1),
          queries_per_customer=queries / max(len(due), 1), mails=mails, invoices=len(listed), stored_before=len(stored),
          stored_before_s=stored_s, pdfs_kept=kept)
