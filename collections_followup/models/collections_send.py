@@ -1,9 +1,8 @@
 import logging
 from dataclasses import dataclass, field
-from itertools import groupby
 
 from odoo import fields, models
-from odoo.tools import split_every
+from odoo.tools import groupby, split_every
 
 from odoo.addons.base.models.ir_actions_report import _wkhtml
 
@@ -115,7 +114,6 @@ class CollectionsSend(models.AbstractModel):
                 _logger.debug("Follow-up of partner %s prepared on its own", partner.id, exc_info=True)
         emails = [(partner, level, decision, prepared[partner.id]) for partner, _policy, level, decision in jobs
                   if partner.id in prepared and self._will_email(partner, level, prepared[partner.id])]
-        emails.sort(key=lambda job: job[1].mail_template_id.id)
         for template, group in groupby(emails, key=lambda job: job[1].mail_template_id):
             reminders = {partner: Reminder(level.id, tuple(decision.listed_move_ids),
                                            tuple(decision.listed_items) or None, sending.fee_lines())
