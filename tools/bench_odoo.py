@@ -356,23 +356,28 @@ def _sending_hour(env, partner, today):
     return datetime.combine(today, day_time(12, 0), tzinfo=tz).astimezone(timezone.utc).replace(tzinfo=None)
 
 
-def measure_run(env, customers):
-    """The whole daily run (decide, render, queue emails, create tasks) for ``customers`` due customers, at noon
-    in the customers' time zone; fails when fewer emails are queued than customers sampled."""
+def _timed_run(env, due, today, now):
+    """The daily run for the customers ``due``, committed: (handled, seconds, queries, emails queued)."""
     company = env.company
-    due, today = _sample(env, customers)
-    now = _sending_hour(env, env["res.partner"].browse(due[:1]), today)
-    Run = env["collections.run"].with_company(company)
-    env.invalidate_all()
-    env.cr.commit()
-    base_rss = rss_mb()
     before = _queries(env)
     started = time.perf_counter()
-    handled = Run._run_company(company, today, now=now, partner_ids=due)
+    handled = env["collections.run"].with_company(company)._run_company(company, today, now=now, partner_ids=due)
     env.cr.commit()
     seconds = time.perf_counter() - started
     queries = _queries(env) - before
     (mails,), = env.execute_query(SQL("SELECT count(*) FROM mail_mail WHERE state = 'outgoing'"))
+    return handled, seconds, queries, mails
+
+
+def measure_run(env, customers):
+    """The whole daily run (decide, render, queue emails, create tasks) for ``customers`` due customers, at noon
+    in the customers' time zone; fails when fewer emails are queued than customers sampled."""
+    due, today = _sample(env, customers)
+    now = _sending_hour(env, env["res.partner"].browse(due[:1]), today)
+    env.invalidate_all()
+    env.cr.commit()
+    base_rss = rss_mb()
+    handled, seconds, queries, mails = _timed_run(env, due, today, now)
     (activities,), = env.execute_query(SQL("SELECT count(*) FROM mail_activity"))
     (actions,), = env.execute_query(SQL("SELECT count(*) FROM collections_action WHERE origin = 'scheduler'"))
     emit("run", customers=len(due), handled=handled, seconds=seconds, per_1000_s=seconds * 1000 / max(len(due), 1),
@@ -386,13 +391,12 @@ def measure_run(env, customers):
 def measure_run_pdf(env, customers):
     """The whole run for ``customers`` due customers with every level attaching the invoices' PDFs, half of those
     invoices with a PDF stored beforehand (made by Odoo's invoice sending, as when an invoice was sent), the other
-    half made by the run (one report call per batch) and kept: wkhtmltopdf's share of sending."""
+    half made by the run (80 per wkhtmltopdf call with Odoo's patched build, one otherwise) and kept."""
     company = env.company
     due, today = _sample(env, customers)
     now = _sending_hour(env, env["res.partner"].browse(due[:1]), today)
     env["collections.level"].search([]).attach_invoices = True
-    Run = env["collections.run"].with_company(company)
-    decisions = Run._decide_all(company, today, now=now, partner_ids=due)
+    decisions = env["collections.run"].with_company(company)._decide_all(company, today, now=now, partner_ids=due)
     listed = sorted({move_id for _policy, decision in decisions.values() for move_id in decision.listed_move_ids})
     stored = listed[::2]
     started = time.perf_counter()
@@ -400,13 +404,7 @@ def measure_run_pdf(env, customers):
     env.cr.commit()
     stored_s = time.perf_counter() - started
     env.invalidate_all()
-    before = _queries(env)
-    started = time.perf_counter()
-    handled = Run._run_company(company, today, now=now, partner_ids=due)
-    env.cr.commit()
-    seconds = time.perf_counter() - started
-    queries = _queries(env) - before
-    (mails,), = env.execute_query(SQL("SELECT count(*) FROM mail_mail WHERE state = 'outgoing'"))
+    handled, seconds, queries, mails = _timed_run(env, due, today, now)
     # Each invoice's PDF as Odoo keeps it (account.move.invoice_pdf_report_id reads these attachments).
     (kept,), = env.execute_query(SQL(
         "SELECT count(DISTINCT res_id) FROM ir_attachment WHERE res_model = 'account.move'"
