@@ -70,14 +70,18 @@ class CollectionsContactRules(models.AbstractModel):
         histories = None
         rules = [rule for rule in (policy._contact_policy() for policy in policies) if rule]
         if rules and customers:
-            lookback = max(max(timedelta(days=rule.window_days), timedelta(hours=rule.min_gap_hours))
-                           for rule in rules)
-            histories = self._contact_histories(customers.ids, moment - lookback - timedelta(days=1))
+            histories = self._contact_histories(customers.ids, min(self._history_since(rule, moment) for rule in rules))
         numbers = {number for number, _error in (self._sms_number(customer) for customer in customers) if number}
         # sudo: which of these numbers opted out.
         blacklist = set(self.env["phone.blacklist"].sudo().search([("number", "in", list(numbers))]).mapped(
             "number")) if numbers else set()
         return {"histories": histories, "blacklist": blacklist}
+
+    def _history_since(self, rules, moment):
+        """From when a customer's contact history matters to ``rules`` at ``moment`` (naive UTC): the caps'
+        window or the minimum gap, whichever is longer, and a day more."""
+        lookback = max(timedelta(days=rules.window_days), timedelta(hours=rules.min_gap_hours))
+        return (moment - lookback - timedelta(days=1)).replace(tzinfo=None)
 
     def _rules_wait(self, partner, policy, channels, now=None, history=None):
         """None when the policy's contact rules allow ``channels`` at ``now``, else
@@ -90,8 +94,7 @@ class CollectionsContactRules(models.AbstractModel):
         moment = (now or fields.Datetime.now()).replace(tzinfo=timezone.utc)
         tz = self._customer_tz(partner)
         # History long enough for both the caps' window and the minimum gap.
-        lookback = max(timedelta(days=rules.window_days), timedelta(hours=rules.min_gap_hours))
-        since = (moment - lookback - timedelta(days=1)).replace(tzinfo=None)
+        since = self._history_since(rules, moment)
         try:
             if history is None:
                 history = self._contact_history(partner, since)

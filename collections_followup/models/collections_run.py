@@ -259,11 +259,14 @@ class CollectionsRun(models.AbstractModel):
         level = self.env["collections.level"].browse(decision.level_id)
         try:
             with self.env.cr.savepoint():
-                return self.env["collections.send"]._execute(partner, policy, level, decision, origin, today, now=now,
-                                                             sending=sending)
+                try:
+                    return self.env["collections.send"]._execute(partner, policy, level, decision, origin, today,
+                                                                 now=now, sending=sending)
+                except Exception:
+                    if sending and sending.levels:
+                        sending.levels.clear()  # the levels it reached go with the savepoint
+                    raise
         except psycopg2.errors.UniqueViolation as error:
-            if sending and sending.levels:
-                sending.levels.clear()  # rolled back with the rest of the customer's follow-up
             if error.diag.constraint_name != ONCE_A_DAY_INDEX:
                 raise
             # Last line of defence: another worker handled the customer in the meantime;
@@ -271,8 +274,6 @@ class CollectionsRun(models.AbstractModel):
             _logger.warning("Follow-up of partner %s already done today by another worker", partner.id)
             return self.env["collections.action"]
         except Exception as error:
-            if sending and sending.levels:
-                sending.levels.clear()  # rolled back with the rest of the customer's follow-up
             if isinstance(error, UserError):
                 # A configuration the users can fix; the log entry says what to do.
                 _logger.warning("Follow-up of partner %s not sent: %s", partner.id, error)

@@ -27,7 +27,7 @@ class Sending:
     wait: tuple | None = None
     fees: list = field(default_factory=list)
     email: dict | None = None
-    collector: object = None  # res.users: who the email comes from (read for the whole batch)
+    collector: object = None  # res.users: who the email comes from (collections.send._collector, read for the batch)
     # The levels the reminded items reach ({line id: (level id, date)}), kept for the batch to write them all at
     # once after its customers (collections.run), None: written at once (a customer executed alone).
     levels: dict | None = None
@@ -109,7 +109,8 @@ class CollectionsSend(models.AbstractModel):
                     partner, policy, level, decision, origin, today, now=now, shared=shared)
                 prepared[partner.id].levels = {}
                 found = collectors.get(partner.commercial_partner_id.id)
-                prepared[partner.id].collector = Users.browse(found.user_id if found and found.user_id else [])
+                prepared[partner.id].collector = (Users.browse(found.user_id if found and found.user_id else [])
+                                                  or self.env.user)
             except Exception:
                 _logger.debug("Follow-up of partner %s prepared on its own", partner.id, exc_info=True)
         emails = [(partner, level, decision, prepared[partner.id]) for partner, _policy, level, decision in jobs
@@ -326,8 +327,8 @@ class CollectionsSend(models.AbstractModel):
 
     def _invoice_documents(self, move_ids):
         """Make the PDF of the invoices among ``move_ids`` that have none yet (made by import or API) as
-        Odoo's invoice sending makes it, all of them in one report call, and keep it as the invoice's
-        PDF: an invoice is rendered once in its life, not again at the next level."""
+        Odoo's invoice sending makes it, and keep it as the invoice's PDF: an invoice is rendered once in
+        its life, not again at the next level. Returns the invoices among ``move_ids``."""
         moves = self.env["account.move"].sudo().browse(sorted(move_ids)).filtered(lambda m: m.is_invoice())
         missing = moves.filtered(lambda move: not move.invoice_pdf_report_id)
         if not missing:

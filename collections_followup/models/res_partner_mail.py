@@ -43,18 +43,20 @@ class ResPartner(models.Model):
         company = self.env.company
         reminders = self._collections_reminders()
         Ledger = self.env["collections.ledger"]
-        levels = self.env["collections.level"].browse({r.level_id for r in reminders.values() if r.level_id}).exists()
+        Level = self.env["collections.level"]
+        used = Level.browse({reminder.level_id for reminder in reminders.values() if reminder.level_id}).exists()
+        levels = {level.id: level for level in used}
         which = {}
         for partner in self:
             reminder = reminders.get(partner.id)
             if reminder:
-                level = levels.filtered(lambda lvl, r=reminder: lvl.id == r.level_id)
+                level = levels.get(reminder.level_id, Level)
                 which[partner.commercial_partner_id.id] = {
                     "move_ids": reminder.move_ids, **Ledger._lines_filter(level, reminder.listed_items)}
         rows = Ledger._reminder_rows_many(self, company, which)
         for partner in self:
             reminder = reminders.get(partner.id) or Reminder(False, None)
-            level = levels.filtered(lambda lvl, r=reminder: lvl.id == r.level_id)
+            level = levels.get(reminder.level_id, Level)
             lines = rows[partner.commercial_partner_id.id]
             partner.collections_mail_table = partner._collections_render_table(level, lines, reminder.fees, today)
 
