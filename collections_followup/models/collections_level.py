@@ -154,6 +154,14 @@ class CollectionsLevel(models.Model):
                     "of policy '%(policy)s' first.", level=level.name, policy=level.policy_id.name,
                 ))
 
+    def _channels(self):
+        """The channels this level uses, in the order the run uses them: email, sms, letter, call."""
+        self.ensure_one()
+        return tuple(name for name, flag in (
+            ("email", self.send_email), ("sms", self.send_sms), ("letter", self.print_letter),
+            ("call", self.create_activity),
+        ) if flag)
+
     def _charges_fees(self):
         self.ensure_one()
         return self.fee_type != "none" or bool(self.fee_compensation)

@@ -57,19 +57,13 @@ class CollectionsSend(models.AbstractModel):
     _name = "collections.send"
     _description = "Follow-up Sending"
 
-    def _level_channels(self, level):
-        return {name for name, flag in (
-            ("email", level.send_email), ("sms", level.send_sms), ("letter", level.print_letter),
-            ("call", level.create_activity),
-        ) if flag}
-
     def _prepare(self, partner, policy, level, decision, origin, today, channels=None, now=None, shared=None):
         """The Sending of ``level`` for ``partner`` (nothing written). ``shared``: the contact rules'
         reads of the batch (collections.contact.rules._batch_reads), when the caller made them."""
         partner = partner.sudo()
         level = level.sudo()
         if channels is None:
-            channels = self._level_channels(level)
+            channels = set(level._channels())
         if origin == "scheduler" and level.manual_review:
             return Sending(channels=set(), review=True)
         Rules = self.env["collections.contact.rules"]

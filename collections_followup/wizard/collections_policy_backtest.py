@@ -145,9 +145,7 @@ class CollectionsPolicyBacktest(models.TransientModel):
     def _rules(self, levels):
         return {
             level.id: LevelRules(
-                channels=tuple(name for name, flag in (
-                    ("email", level.send_email), ("sms", level.send_sms), ("letter", level.print_letter),
-                    ("call", level.create_activity)) if flag),
+                channels=level._channels(),
                 credit_hold=level.credit_hold,
                 fee_type=level.fee_type or "none",
                 fee_fixed=Decimal(str(level.fee_fixed or 0)),

@@ -188,10 +188,7 @@ class CollectionsRunPreview(models.TransientModel):
         Rules, Fees = Run.env["collections.contact.rules"], Run.env["collections.fee"]
         level = self.env["collections.level"].sudo().browse(decision.level_id)
         review = level.manual_review  # the run asks the collector to review, and does nothing else
-        channels = [] if review else [name for name, flag in (
-            ("email", level.send_email), ("sms", level.send_sms), ("letter", level.print_letter),
-            ("call", level.create_activity),
-        ) if flag]
+        channels = [] if review else list(level._channels())
         blocked = Rules._blocked_channels(partner, set(channels), phone_blacklist=shared["blacklist"])
         channels = [name for name in channels if name not in blocked]
         labels = shared["labels"]
