@@ -2,7 +2,7 @@ from odoo import fields, models
 from odoo.tools import SQL
 
 from .collections_ledger import OPEN_LINE
-from .res_partner import collector_sql
+from .res_partner_contacts import collector_sql
 
 # Kanban columns, in the order a collector works them.
 STAGES = [

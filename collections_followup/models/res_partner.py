@@ -1,13 +1,10 @@
 from collections import defaultdict
-from typing import NamedTuple
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
 from ..engine import Ladder, Reason, decide_partner
 from ..engine.plans import kept_rate
-from .collections_why import to_json
 
 STATUSES = [
     ("action", "Action Due"),
@@ -15,49 +12,6 @@ STATUSES = [
     ("none", "Nothing Due"),
     ("excluded", "Excluded"),
 ]
-
-# Fields of this addon a collector may change on a customer; everybody else
-# (salespeople included) only reads them.
-COLLECTOR_FIELDS = {
-    "collections_user_id",
-    "collections_policy_id",
-    "collections_excluded",
-    "collections_postponed_until",
-    "collections_postpone_reason",
-}
-
-
-def _writable(partner):
-    """Whether Odoo writes to this partner's email: active, a valid address, no opt-out, no bounce."""
-    return partner.active and partner.email_normalized and not partner.is_blacklisted and not partner.message_bounce
-
-
-class Collector(NamedTuple):
-    """Who collects a customer's debt in a company, and where that comes from."""
-
-    user_id: int | None
-    source: str  # "customer" (set on it), "policy" (its policy's collector), "none"
-
-
-def collector_sql(partner, company_key, company_id):
-    """SQL of a customer's collector (a res_users id or NULL), the one rule for every screen:
-    the collector set on the customer, else its policy's (chosen by hand, else its segment's,
-    else the company's default policy). ``partner``: alias of the commercial partner's row;
-    ``company_key``: the company id as text (key of the company-dependent columns);
-    ``company_id``: the company id as an integer SQL expression."""
-    return SQL(
-        """COALESCE(
-            (%(p)s.collections_user_id ->> %(key)s)::int,
-            (SELECT user_id FROM collections_policy WHERE id = (%(p)s.collections_policy_id ->> %(key)s)::int),
-            (SELECT policy.user_id FROM collections_segment segment
-               JOIN collections_policy policy ON policy.id = (segment.policy_id ->> %(key)s)::int
-              WHERE segment.id = (%(p)s.collections_segment_id ->> %(key)s)::int
-                AND policy.company_id = %(company)s),
-            (SELECT user_id FROM collections_policy
-              WHERE company_id = %(company)s AND is_default AND active ORDER BY id LIMIT 1)
-        )""",
-        p=partner, key=company_key, company=company_id,
-    )
 
 
 class LazyTrace:
@@ -377,48 +331,6 @@ class ResPartner(models.Model):
             partner.collections_total_credits = float(decision.total_credits)
             partner.collections_oldest_days_late = decision.oldest_days_late
 
-    def _collections_why_data(self, company=None, today=None, with_contact_rules=False):
-        """{commercial partner id: JSON-ready reasons} of these partners' decisions today
-        (collections.why._data), with the scheduler's contact-rules wait when asked."""
-        company = company or self.env.company
-        commercial = self.commercial_partner_id.filtered("id")
-        decisions = commercial._collections_decide(company, today, explain=True)
-        Why = self.env["collections.why"]
-        Rules = self.env["collections.contact.rules"].with_company(company)
-        result = {}
-        for partner in commercial.with_company(company):
-            policy, decision = decisions[partner.id]
-            wait = None
-            if with_contact_rules and decision.status == "action":
-                level = self.env["collections.level"].sudo().browse(decision.level_id)
-                wait = Rules._why_contact_wait(partner, policy, level)
-            result[partner.id] = Why._data(partner, company, decision, contact_wait=wait)
-        return result
-
-    @api.depends_context("company", "uid", "lang")
-    @api.depends("commercial_partner_id")
-    def _compute_collections_why(self):
-        company = self.env.company
-        data = self._collections_why_data(company, with_contact_rules=True)
-        Why = self.env["collections.why"]
-        for partner in self:
-            reasons = data.get(partner.commercial_partner_id.id)
-            partner.collections_why = Why._render(Why._sentences(reasons, company.currency_id)) if reasons else False
-
-    @api.depends_context("company", "uid", "lang")
-    @api.depends("commercial_partner_id")
-    def _compute_collections_why_short(self):
-        company = self.env.company
-        decisions = self.commercial_partner_id.filtered("id")._collections_decide(company, explain=True)
-        Why = self.env["collections.why"]
-        for partner in self:
-            _policy, decision = decisions.get(partner.commercial_partner_id.id, (None, None))
-            head = decision.trace[0] if decision and decision.trace else None
-            partner.collections_why_short = Why._short_sentence(
-                {"code": head.code, **{key: to_json(value) for key, value in head.values.items()}},
-                company.currency_id,
-            ) if head else False
-
     @api.model
     def _collections_reached_levels(self, company, partners):
         """{commercial_partner_id: highest level reached by an open invoice}."""
@@ -484,133 +396,6 @@ class ResPartner(models.Model):
         for partner in self:
             partner.collections_action_count = counts.get(partner.commercial_partner_id, 0)
 
-    # ------------------------------------------------------------------
-    # Protection and actions
-    # ------------------------------------------------------------------
-
-    def write(self, vals):
-        if COLLECTOR_FIELDS.intersection(vals) and not self.env.su \
-                and not self.env.user.has_group("collections_followup.group_collections_user"):
-            raise AccessError(self.env._(
-                "Only collectors can change a customer's follow-up settings (collector, policy, "
-                "exclusion, postponement). Ask a Collections user to do it."
-            ))
-        return super().write(vals)
-
-    def _collections_collectors(self, company):
-        """{commercial partner id: Collector} of these customers in ``company`` (one query)."""
-        commercial = self.commercial_partner_id.filtered("id")
-        if not commercial:
-            return {}
-        self.env["res.partner"].flush_model(["collections_user_id", "collections_policy_id", "collections_segment_id"])
-        self.env["collections.policy"].flush_model(["user_id", "company_id", "is_default", "active"])
-        self.env["collections.segment"].flush_model(["policy_id"])
-        key = SQL("%s", str(company.id))
-        rows = self.env.execute_query(SQL(
-            "SELECT p.id, (p.collections_user_id ->> %s)::int, %s FROM res_partner p WHERE p.id = ANY(%s)",
-            str(company.id), collector_sql(SQL("p"), key, SQL("%s", company.id)), commercial.ids,
-        ))
-        return {
-            partner_id: Collector(own or user_id, "customer" if own else "policy" if user_id else "none")
-            for partner_id, own, user_id in rows
-        }
-
-    def _collections_collector(self, company):
-        """The customer's collector in ``company`` (res.users, empty when nobody collects it)."""
-        self.ensure_one()
-        found = self._collections_collectors(company).get(self.commercial_partner_id.id)
-        # sudo: the user record of the collector, whose name every internal screen shows.
-        return self.env["res.users"].sudo().browse(found.user_id if found and found.user_id else [])
-
-    def _collections_recipients(self):
-        """Who receives the customer's follow-up emails: its contacts marked *Follow-up Recipient*, else
-        its invoice contacts, else the customer itself; then the contacts marked *Follow-up Copy*. Only
-        addresses Odoo writes to (active, valid, not opted out, not bounced); nobody when none of the
-        main recipients is one (the copies alone are not the customer: the failure says why)."""
-        self.ensure_one()
-        commercial = self.commercial_partner_id
-        # Odoo does not notify archived contacts: they are no recipients (child_ids holds active ones).
-        contacts = commercial.child_ids.filtered("email")
-        main = (contacts.filtered(lambda c: c.collections_followup_role == "to")
-                or contacts.filtered(lambda c: c.type == "invoice") or commercial).filtered(_writable)
-        if not main:
-            return main
-        return main | (contacts.filtered(lambda c: c.collections_followup_role == "cc") - main).filtered(_writable)
-
     @api.depends_context("company")
     def _compute_collections_company_id(self):
         self.collections_company_id = self.env.company
-
-    def action_collections_open_actions(self):
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("collections_followup.action_collections_action")
-        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
-        action["context"] = {"default_partner_id": self.commercial_partner_id.id}
-        return action
-
-    def _collections_open_arrangements(self, xmlid):
-        self.ensure_one()
-        commercial = self.commercial_partner_id
-        action = self.env["ir.actions.act_window"]._for_xml_id(xmlid)
-        action["domain"] = [("partner_id", "=", commercial.id)]
-        action["context"] = {"default_partner_id": commercial.id}
-        return action
-
-    def action_collections_open_plans(self):
-        return self._collections_open_arrangements(
-            "collections_followup.action_collections_payment_plan")
-
-    def action_collections_open_promises(self):
-        return self._collections_open_arrangements(
-            "collections_followup.action_collections_promise")
-
-    def action_collections_new_promise(self):
-        commercial = self.commercial_partner_id
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Promise to Pay"),
-            "res_model": "collections.promise",
-            "view_mode": "form",
-            "target": "new",
-            "context": {"default_partner_id": commercial.id},
-        }
-
-    def action_collections_new_plan(self):
-        commercial = self.commercial_partner_id
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Payment Plan"),
-            "res_model": "collections.payment.plan",
-            "view_mode": "form",
-            "context": {"default_partner_id": commercial.id},
-        }
-
-    def action_collections_send(self):
-        action = self.env["ir.actions.act_window"]._for_xml_id("collections_followup.action_collections_send_wizard")
-        action["context"] = {"active_model": "res.partner", "active_ids": self.commercial_partner_id.ids}
-        return action
-
-    def action_collections_log_call(self):
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("collections_followup.action_collections_call_wizard")
-        action["context"] = {"default_partner_id": self.commercial_partner_id.id}
-        return action
-
-    def action_collections_postpone(self):
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "collections_followup.action_collections_postpone_wizard"
-        )
-        action["context"] = {"active_model": "res.partner", "active_ids": self.commercial_partner_id.ids}
-        return action
-
-    def action_collections_open_invoices(self):
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("account.action_move_out_invoice_type")
-        action["domain"] = [
-            ("commercial_partner_id", "=", self.commercial_partner_id.id),
-            ("move_type", "in", ("out_invoice", "out_refund")),
-            ("state", "=", "posted"),
-            ("payment_state", "in", ("not_paid", "partial")),
-        ]
-        action["context"] = {"create": False}
-        return action

@@ -3,7 +3,7 @@ from odoo.tools import SQL
 
 from ..engine.aging import AGING_BUCKETS
 from ..models.collections_ledger import OPEN_LINE
-from ..models.res_partner import collector_sql
+from ..models.res_partner_contacts import collector_sql
 
 # The report's bucket values sort in age order ("0" not due ... "5" over 120),
 # so pivots and graphs show the columns youngest first.

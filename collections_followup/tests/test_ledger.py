@@ -11,7 +11,7 @@ import openpyxl
 from odoo.exceptions import AccessError
 from odoo.tests import freeze_time, tagged
 
-from ..models.res_partner import Collector
+from ..models.res_partner_contacts import Collector
 from .common import TODAY, CollectionsCommon
 
 
