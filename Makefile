@@ -43,7 +43,8 @@ help:
 	@echo "make doctor      what is missing (Odoo 19, PostgreSQL, wkhtmltopdf, Chromium) and what each disables"
 	@echo "make deps        the Python packages of requirements.txt and requirements-dev.txt"
 	@echo "make pot         export i18n/*.pot from the demo database (after changing a translatable text)"
-	@echo "make bench       the daily run at 10k/100k and 20k/200k customers/invoices (SIZE=customers:invoices for one)"
+	@echo "make bench       the daily run at 10k/100k and 20k/200k customers/invoices (SIZE=customers:invoices for one,"
+	@echo "                 PDF=n customers in the sample with invoice PDFs, default 100)"
 	@echo "make dist        build the addons' wheels (odoo-addon-*) into dist/"
 	@echo "make reset       drop the demo database ($(DB)) so that 'make run' recreates it"
 	@echo "make stop        stop the private PostgreSQL of .local/ (when make started one)"
@@ -103,7 +104,7 @@ pot: doctor
 
 SIZE ?=
 bench: deps doctor
-	@$(ODOO_PYTHON) tools/bench.py $(if $(SIZE),--size $(SIZE))
+	@$(ODOO_PYTHON) tools/bench.py $(if $(SIZE),--size $(SIZE)) $(if $(PDF),--pdf-customers $(PDF))
 
 dist:
 	@$(ODOO_PYTHON) tools/dist.py build --out dist

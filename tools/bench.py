@@ -13,9 +13,12 @@ must agree with (`check_book`); then, each in its own `odoo-bin shell` process:
 - the run preview for tomorrow and for 14 days ahead, and 12 months of the ledger replayed with
   the default policy (read, then replay);
 - the whole run (decide, render, queue the emails, create the call tasks, log) for 1,000 due
-  customers of a copy of the book, with the process's peak memory; then for 100 of them with every
-  invoice's PDF attached, half of the PDFs stored beforehand;
-- OCA's account_credit_control (19.0, from PyPI) generating its credit lines on another copy.
+  customers of a copy of the book, with the process's peak memory; the same customers with the run's two
+  workers in two processes at once; then for 100 of them (PDF=n) with every invoice's PDF attached, half of
+  the PDFs stored beforehand;
+- OCA's account_credit_control (19.0, from PyPI) generating its credit lines on another copy, then
+  sending by email (its communications, its template without the PDF summary it attaches as shipped) to the
+  same 1,000 customers as the whole run.
 
 Prints a table and writes it to bench/results.md with the machine it ran on. No test depends
 on these timings (make test asserts query counts, never times).
@@ -56,15 +59,31 @@ class Odoo:
 
     def shell(self, db, code, addons_path=None):
         """Run ``code`` in `odoo-bin shell` (env ready); returns the BENCH records it printed."""
-        script = f"import sys\nsys.path.insert(0, {str(ROOT / 'tools')!r})\nimport bench_odoo\n{code}\n"
+        return self.shells(db, [code], addons_path)
+
+    def shells(self, db, codes, addons_path=None):
+        """Run each of ``codes`` in an `odoo-bin shell` of its own, all at the same time; returns the BENCH records
+        they printed."""
         cmd = odoo_bin(self.odoo_src, addons_path or self.addons_path, "-d", db, "--log-level=warn", "--no-http",
                        "--max-cron-threads=0", command="shell")
-        proc = subprocess.run(cmd, input=script, capture_output=True, text=True, check=False)
-        records = [json.loads(line[6:]) for line in proc.stdout.splitlines() if line.startswith("BENCH ")]
-        if "Traceback" in proc.stderr or "Traceback" in proc.stdout:
-            sys.exit(f"odoo-bin shell on {db} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
-        if not records:
-            sys.exit(f"odoo-bin shell on {db} printed no result:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
+        with tempfile.TemporaryDirectory(prefix="collections_bench_shell_") as tmp:
+            running = []
+            for index, code in enumerate(codes):
+                files = [Path(tmp) / f"{index}.{name}" for name in ("in", "out", "err")]
+                files[0].write_text(f"import sys\nsys.path.insert(0, {str(ROOT / 'tools')!r})\nimport bench_odoo\n"
+                                    f"{code}\n")
+                with files[0].open() as stdin, files[1].open("w") as stdout, files[2].open("w") as stderr:
+                    running.append((subprocess.Popen(cmd, stdin=stdin, stdout=stdout, stderr=stderr), files))
+            records = []
+            for proc, (_script, out_file, err_file) in running:
+                proc.wait()
+                out, err = out_file.read_text(), err_file.read_text()
+                found = [json.loads(line[6:]) for line in out.splitlines() if line.startswith("BENCH ")]
+                if "Traceback" in err or "Traceback" in out:
+                    sys.exit(f"odoo-bin shell on {db} failed:\n{out[-2000:]}\n{err[-4000:]}")
+                if not found:
+                    sys.exit(f"odoo-bin shell on {db} printed no result:\n{out[-2000:]}\n{err[-4000:]}")
+                records += found
         return {record.pop("step"): record for record in records}
 
 
@@ -102,7 +121,7 @@ def oca_addons(workdir):
     return str(target / "unpacked" / "odoo" / "addons"), wheels[-1].name
 
 
-def bench_size(odoo, customers, invoices, workdir, oca, run_customers=1000, keep=False):
+def bench_size(odoo, customers, invoices, workdir, oca, run_customers=1000, keep=False, pdf_customers=None):
     book = f"collections_bench_{customers}_{invoices}"
     result = {"customers": customers, "invoices": invoices}
     log(f"{customers} customers / {invoices} invoices: building {book}")
@@ -115,7 +134,7 @@ def bench_size(odoo, customers, invoices, workdir, oca, run_customers=1000, keep
     log("run preview (tomorrow, in 14 days) and 12 months replayed")
     result.update(odoo.shell(book, "bench_odoo.measure_foresight(env)"))
     # Each sending measure on a copy of the book of its own (what one sends, the other must not find sent).
-    pdf_customers = max(run_customers // 10, 1)
+    pdf_customers = pdf_customers or max(run_customers // 10, 1)
     for name, what, count in (
             ("run", f"whole run for {run_customers:,} due customers", run_customers),
             ("composer", f"Odoo's mass-mail composer, the same template for the same {run_customers:,} customers",
@@ -129,6 +148,8 @@ def bench_size(odoo, customers, invoices, workdir, oca, run_customers=1000, keep
             result.update(odoo.shell(copy, f"bench_odoo.measure_{name}(env, {count})"))
         finally:
             dropdb(copy)
+    log(f"whole run for the same {run_customers:,} customers with two workers at once")
+    result["run_workers"] = run_two_workers(odoo, book, run_customers)
     if oca[0]:
         log("OCA account_credit_control on the same book")
         copy = f"{book}_oca"
@@ -136,12 +157,37 @@ def bench_size(odoo, customers, invoices, workdir, oca, run_customers=1000, keep
         try:
             path = f"{odoo.addons_path},{oca[0]}"
             odoo.cli(copy, "-i", "account_credit_control", addons_path=path)
-            result.update(odoo.shell(copy, "bench_odoo.oca_configure_and_run(env)", addons_path=path))
+            log(f"OCA's credit lines, then its sending by email for the same {run_customers:,} customers")
+            result.update(odoo.shell(
+                copy, f"run = bench_odoo.oca_configure_and_run(env)\nbench_odoo.oca_send(env, run, {run_customers})",
+                addons_path=path))
         finally:
             dropdb(copy)
     if not keep:
         dropdb(book)
     return result
+
+
+def run_two_workers(odoo, book, customers):
+    """The whole-run sample with the daily run's two workers (starting at 0 and at half of the list), in two
+    processes on a copy of the book: their wall clock, and the emails they queued together."""
+    copy = f"{book}_workers"
+    createdb(copy, book)
+    try:
+        at = time.time() + 30  # both processes loaded and their sample decided before either starts
+        workers = odoo.shells(copy, [f"bench_odoo.measure_run_worker(env, {customers}, {start}, {at})"
+                                     for start in (0.0, 0.5)])
+        mails = int(subprocess.run(["psql", "-Atc", "SELECT count(*) FROM mail_mail WHERE state = 'outgoing'", copy],
+                                   capture_output=True, text=True, check=True).stdout.strip())
+    finally:
+        dropdb(copy)
+    seconds = max(w["ended"] for w in workers.values()) - min(w["began"] for w in workers.values())
+    handled = [w["handled"] for w in workers.values()]
+    sampled = next(iter(workers.values()))["customers"]
+    if mails < sampled or sum(handled) != sampled:
+        sys.exit(f"two workers handled {handled} customers and queued {mails} emails for {sampled} sampled")
+    return {"workers": len(workers), "seconds": seconds, "per_1000_s": seconds * 1000 / max(sampled, 1),
+            "handled": handled, "mails": mails, "late_start_s": max(w["began"] for w in workers.values()) - at}
 
 
 def machine():
@@ -198,6 +244,9 @@ def table(results, oca_note):
     row("whole run / composer", lambda r: f"{r['run']['per_1000_s'] / r['composer']['per_1000_s']:.1f}x")
     row("whole run, customers a second", lambda r: f"{1000 / r['run']['per_1000_s']:.1f}")
     row("whole run queries per customer", lambda r: f"{r['run']['queries_per_customer']:.1f}")
+    row("whole run with two workers at once: per 1,000 customers, s / customers a second / each handled",
+        lambda r: "{:.0f} / {:.1f} / {}".format(r["run_workers"]["per_1000_s"], 1000 / r["run_workers"]["per_1000_s"],
+                                                " + ".join(str(n) for n in r["run_workers"]["handled"])))
     row("with the invoices' PDFs (half stored before): customers / invoices / per 1,000 customers, s",
         lambda r: "{:,} / {:,} / {:.0f}".format(
             r["run_pdf"]["customers"], r["run_pdf"]["invoices"], r["run_pdf"]["per_1000_s"]))
@@ -212,6 +261,12 @@ def table(results, oca_note):
         row("OCA credit control run, s", lambda r: f"{r['oca']['seconds']:.1f}")
         row("OCA credit lines created", lambda r: f"{r['oca']['credit_lines']:,}")
         row("OCA run / our decision phase", lambda r: f"{r['oca']['seconds'] / r['decision']['decision_s']:.0f}x")
+        row("OCA sending by email: customers / emails queued / per 1,000 customers, s",
+            lambda r: "{:,} / {:,} / {:.0f}".format(
+                r["oca_send"]["customers"], r["oca_send"]["mails"], r["oca_send"]["per_1000_s"]))
+        row("OCA sending queries per customer", lambda r: f"{r['oca_send']['queries_per_customer']:.1f}")
+        row("our whole run / OCA sending, per customer", lambda r: "{:.1f}x".format(
+            r["run"]["per_1000_s"] / r["oca_send"]["per_1000_s"]))
     else:
         rows.append(f"\nOCA account_credit_control not measured: {oca_note}")
     return "\n".join(rows)
@@ -223,6 +278,8 @@ def main():
     parser.add_argument("--no-oca", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the book's database (to profile it)")
     parser.add_argument("--run-customers", type=int, default=1000, help="due customers of the whole-run sample")
+    parser.add_argument("--pdf-customers", type=int, default=None,
+                        help="due customers of the sample with invoice PDFs (default: a tenth of --run-customers)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results.md"))
     args = parser.parse_args()
     odoo_src, addons_path = os.environ.get("ODOO_SRC"), os.environ.get("ADDONS_PATH")
@@ -234,8 +291,8 @@ def main():
     with tempfile.TemporaryDirectory(prefix="collections_bench_") as workdir:
         oca = (None, "skipped (--no-oca)") if args.no_oca else oca_addons(workdir)
         base_database(odoo)
-        results = [bench_size(odoo, customers, invoices, workdir, oca, args.run_customers, args.keep)
-                   for customers, invoices in sizes]
+        results = [bench_size(odoo, customers, invoices, workdir, oca, args.run_customers, args.keep,
+                              args.pdf_customers) for customers, invoices in sizes]
     text = table(results, oca[1])
     header = (f"# Benchmark results\n\n`make bench` on {time.strftime('%Y-%m-%d')}: {machine()}.\n"
               f"OCA: {oca[1] if oca[0] else 'not measured'}. Total time {time.time() - started:.0f} s.\n\n")

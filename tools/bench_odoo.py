@@ -356,12 +356,20 @@ def _sending_hour(env, partner, today):
     return datetime.combine(today, day_time(12, 0), tzinfo=tz).astimezone(timezone.utc).replace(tzinfo=None)
 
 
+def _scheduled_run(env):
+    """collections.run as its scheduled action runs it: in the cron's context, so that each batch is committed as
+    it is done (ir.cron._commit_progress outside a cron's progress record only commits), not the whole sample in
+    one transaction."""
+    cron = env.ref("collections_followup.ir_cron_collections_run")
+    return env["collections.run"].with_company(env.company).with_context(cron_id=cron.id)
+
+
 def _timed_run(env, due, today, now):
     """The daily run for the customers ``due``, committed: (handled, seconds, queries, emails queued)."""
     company = env.company
     before = _queries(env)
     started = time.perf_counter()
-    handled = env["collections.run"].with_company(company)._run_company(company, today, now=now, partner_ids=due)
+    handled = _scheduled_run(env)._run_company(company, today, now=now, partner_ids=due)
     env.cr.commit()
     seconds = time.perf_counter() - started
     queries = _queries(env) - before
@@ -386,6 +394,23 @@ def measure_run(env, customers):
     if mails < len(due):
         raise SystemExit(f"the whole-run sample queued {mails} emails for {len(due)} customers: it measured "
                          "something else than sending (contact rules, failures); see the log entries")
+
+
+def measure_run_worker(env, customers, start, at):
+    """One of two workers of the daily run (``start``: where in the list of customers it begins, as the scheduled
+    action's second worker does) over the ``customers`` due customers of the whole-run sample, both starting at the
+    epoch ``at``: the first worker's start to the last one's end is the run's time with two workers."""
+    company = env.company
+    due, today = _sample(env, customers)
+    now = _sending_hour(env, env["res.partner"].browse(due[:1]), today)
+    env.invalidate_all()
+    env.cr.commit()
+    time.sleep(max(at - time.time(), 0))
+    began = time.time()
+    handled = _scheduled_run(env)._run_company(company, today, now=now, partner_ids=due, start=start)
+    env.cr.commit()
+    emit(f"worker_{start}", start=start, began=began, ended=time.time(), handled=handled, customers=len(due),
+         rss_peak_mb=rss_mb())
 
 
 def measure_run_pdf(env, customers):
@@ -438,7 +463,7 @@ def measure_composer(env, customers):
 
 
 def oca_configure_and_run(env):
-    """OCA account_credit_control's daily decision (credit lines of a run) on the same book."""
+    """OCA account_credit_control's daily decision (credit lines of a run) on the same book; returns the run."""
     company = env.company
     receivable = env["account.account"].search([
         ("account_type", "=", "asset_receivable"), ("company_ids", "in", company.id)])
@@ -458,3 +483,36 @@ def oca_configure_and_run(env):
     lines = env["credit.control.line"].search_count([("run_id", "=", run.id)])
     env.cr.commit()
     emit("oca", seconds=seconds, queries=queries, credit_lines=lines, rss_mb=rss_mb())
+    return run
+
+
+def oca_send(env, run, customers):
+    """OCA account_credit_control's own sending by email (its "Send by email" step: one communication per customer,
+    level and currency, its template posted on it, the email queued, without the PDF summary its template attaches
+    as shipped) for the email lines of the same ``customers`` due customers our whole-run sample sends to."""
+    due, _today = _sample(env, customers)
+    lines = env["credit.control.line"].search([
+        ("run_id", "=", run.id), ("partner_id", "in", due), ("channel", "=", "email")])
+    lines.write({"state": "to_be_sent"})
+    # As shipped, its template attaches a PDF summary to each email; our whole-run sample attaches none, so the
+    # summary is left out here too (the PDFs are the run_pdf sample's subject).
+    lines.policy_level_id.email_template_id.report_template_ids = [(5, 0, 0)]
+    env.cr.commit()
+    env.invalidate_all()
+    before_mails = env["mail.mail"].search_count([])
+    before = _queries(env)
+    base_rss = rss_mb()
+    started = time.perf_counter()
+    comms = env["credit.control.communication"]._generate_comm_from_credit_lines(lines)
+    comms._generate_emails()
+    env.flush_all()
+    env.cr.commit()
+    seconds = time.perf_counter() - started
+    queries = _queries(env) - before
+    mails = env["mail.mail"].search_count([]) - before_mails
+    partners = len(set(comms.mapped("partner_id").ids))
+    emit("oca_send", customers=partners, lines=len(lines), communications=len(comms), mails=mails,
+         seconds=seconds, per_1000_s=seconds * 1000 / max(partners, 1), queries_per_customer=queries / max(partners, 1),
+         rss_before_mb=base_rss, rss_peak_mb=rss_mb())
+    if mails < len(comms):
+        raise SystemExit(f"OCA's sending queued {mails} emails for {len(comms)} communications")
