@@ -26,6 +26,7 @@ from . import (
     collections_segment,
     collections_send,
     collections_send_channels,
+    collections_send_email,
     collections_self_check,
     collections_settlement,
     collections_why,

@@ -2,9 +2,7 @@ import logging
 from dataclasses import dataclass, field
 
 from odoo import fields, models
-from odoo.tools import groupby, split_every
-
-from odoo.addons.base.models.ir_actions_report import _wkhtml
+from odoo.tools import groupby
 
 from .collections_contact_rules import TIMED_CHANNELS
 from .res_partner_mail import Reminder
@@ -28,6 +26,9 @@ class Sending:
     fees: list = field(default_factory=list)
     email: dict | None = None
     collector: object = None  # res.users: who the email comes from (collections.send._collector, read for the batch)
+    # What message_post would look up for the email one customer at a time (its alias domain, company and
+    # Reply-To), worked out for the whole batch (collections.send._post_values).
+    post: dict = field(default_factory=dict)
     # The levels the reminded items reach ({line id: (level id, date)}), kept for the batch to write them all at
     # once after its customers (collections.run), None: written at once (a customer executed alone).
     levels: dict | None = None
@@ -48,6 +49,8 @@ class CollectionsSend(models.AbstractModel):
     rendered once for all the batch's customers, their invoice tables read together) and the invoice PDFs
     not made yet (one report call). Then each customer is executed on its own (the run gives each one a
     savepoint): what it writes and sends is the same as when it is executed alone.
+
+    Its emails are in collections_send_email.py, its other channels in collections_send_channels.py.
 
     Why its sudo() calls are safe: every method here is private (not callable over RPC) and its callers
     already decided who may act (the scheduled actions, the collectors-only wizards, the managers' "Run
@@ -121,6 +124,7 @@ class CollectionsSend(models.AbstractModel):
             for partner in reminders:
                 subject, body = rendered[partner.id]
                 prepared[partner.id].email = {"subject": subject, "body": body}
+        self._post_values({partner: sending for partner, _level, _decision, sending in emails if sending.email})
         attach = [decision.listed_move_ids for partner, level, decision, sending in emails
                   if level.attach_invoices and sending.email]
         self._invoice_documents(set().union(*attach))
@@ -163,7 +167,8 @@ class CollectionsSend(models.AbstractModel):
         fees = sending.fees
         if "email" in channels:
             action = self._send_email(partner, policy, level, decision, origin, today, email or sending.email,
-                                      sending.fee_lines(), author=sending.collector)
+                                      sending.fee_lines(), author=sending.collector,
+                                      post={} if email else sending.post)
             actions |= action
             reached |= action.state == "done"
         if "sms" in channels:
@@ -296,114 +301,6 @@ class CollectionsSend(models.AbstractModel):
         """Who gets the customer's tasks: its collector (res.partner._collections_collectors,
         the one rule of every screen), else the acting user. ``policy`` is the customer's own."""
         return partner._collections_collector(self.env.company) or self.env.user
-
-    # --- email -------------------------------------------------------------
-
-    def _render_email(self, partner, level, move_ids, listed_items=None, fees=()):
-        """(subject, body) of the level's template for this customer, in its language.
-
-        ``listed_items``: the decision's (move id, days late) of each listed item (instalments of
-        an invoice one by one); without it, the table lists what is due by the level's window.
-        ``fees``: the late fees the reminder announces ((invoice, amount, days late), ...)."""
-        reminder = Reminder(level.id, tuple(move_ids), tuple(listed_items) if listed_items else None, tuple(fees))
-        return self._render_emails(level.mail_template_id, {partner: reminder})[partner.id]
-
-    def _render_emails(self, template, reminders):
-        """{partner id: (subject, body)} of ``template`` for many customers at once, each in its language:
-        ``reminders`` {partner: Reminder}. The template is rendered once per language for all of them, and
-        their invoice tables (res.partner.collections_mail_table) are read together."""
-        ids = [partner.id for partner in reminders]
-        template = template.sudo().with_context(
-            collections_reminders=tuple((partner.id, reminder) for partner, reminder in reminders.items()))
-        subjects = template._render_field("subject", ids, compute_lang=True)
-        bodies = template._render_field("body_html", ids, compute_lang=True)
-        return {partner_id: (subjects[partner_id], bodies[partner_id]) for partner_id in ids}
-
-    def _invoice_documents(self, move_ids):
-        """Make the PDF of the invoices among ``move_ids`` that have none yet (made by import or API) as
-        Odoo's invoice sending makes it, and keep it as the invoice's PDF: an invoice is rendered once in
-        its life, not again at the next level. Returns the invoices among ``move_ids``."""
-        moves = self.env["account.move"].sudo().browse(sorted(move_ids)).filtered(lambda m: m.is_invoice())
-        missing = moves.filtered(lambda move: not move.invoice_pdf_report_id)
-        if not missing:
-            return moves
-        # sudo: the invoices' documents, made as Odoo's Send & Print makes them (account.move.send), as many per
-        # wkhtmltopdf call as it makes (account.pdf_generation_batch). Only Odoo's patched wkhtmltopdf renders several
-        # documents in one call; with another build (Debian's), each invoice is rendered on its own.
-        Send = self.env["account.move.send"].sudo()
-        size = int(self.env["ir.config_parameter"].sudo().get_param("account.pdf_generation_batch", "80") or 80)
-        if "(with patched qt)" not in (_wkhtml().version or ""):
-            size = 1
-        for company in missing.company_id:
-            for group in split_every(size, missing.filtered(lambda m, c=company: m.company_id == c)):
-                documents = {move: {"pdf_report": Send._get_default_pdf_report_id(move)} for move in group}
-                Send.with_company(company)._prepare_invoice_pdf_report(documents)
-                Send._link_invoice_documents(documents)
-        return moves
-
-    def _invoice_attachments(self, move_ids):
-        """[(file name, PDF bytes)] of the invoices: each invoice's own PDF as Odoo keeps it (made now when
-        it has none yet, see _invoice_documents)."""
-        return [(move.invoice_pdf_report_id.name, move.invoice_pdf_report_id.raw)
-                for move in self._invoice_documents(move_ids) if move.invoice_pdf_report_id]
-
-    def _send_email(self, partner, policy, level, decision, origin, today, email=None, fees=(), author=None):
-        """The reminder email: ``email`` as rendered for the batch or edited by a collector, else rendered now
-        (announcing ``fees``); from ``author`` (res.users, the customer's collector) when the batch read it."""
-        move_ids = decision.listed_move_ids
-        fail = self._failure_logger(partner, policy, level, "email", origin, today, decision)
-        if not level.mail_template_id:
-            return fail(self.env._("Level '%s' has no email template.", level.name))
-        recipients = partner._collections_recipients()
-        if not recipients:
-            return fail(self._no_recipient_reason(partner))
-        if email:
-            subject, body = email["subject"], email["body"]
-        else:
-            subject, body = self._render_email(partner, level, move_ids, decision.listed_items, fees)
-        attachments = self._invoice_attachments(move_ids) if level.attach_invoices else []
-        if level.attach_statement:
-            attachments.append(partner._collections_statement_pdf())
-        author = (author or self._collector(partner, policy)).partner_id
-        # The layout's header reads "Your <model description>": "Your account", not "Your Contact".
-        message = self._post_email(partner, subject, body, recipients, author, attachments,
-                                   model_description=self.env._("account"))
-        return self._log(
-            partner, policy, level, "email", origin, today, move_ids, decision,
-            message_id=message.id,
-            recipients=", ".join(recipients.mapped("email_formatted")),
-        )
-
-    def _post_email(self, record, subject, body, recipients, author, attachments=(), **options):
-        """Post an email to the customer's ``recipients`` on ``record``'s chatter (the customer, a plan): queued
-        (Odoo's mail queue sends it), in the light layout, from ``author`` (the collector), with ``attachments``
-        [(name, bytes)]. Every email of the follow-ups goes out this way."""
-        return record.with_context(mail_notify_force_send=False, mail_post_autofollow=False).message_post(
-            body=body,
-            subject=subject,
-            partner_ids=recipients.ids,
-            author_id=author.id,
-            email_from=author.email_formatted or self.env.company.email_formatted,
-            message_type="comment",
-            subtype_xmlid="mail.mt_note",
-            attachments=list(attachments),
-            email_layout_xmlid="mail.mail_notification_light",
-            **options,
-        )
-
-    def _no_recipient_reason(self, partner):
-        commercial = partner.commercial_partner_id
-        if not commercial.active:
-            return self.env._(
-                "The customer is archived: Odoo sends nothing to archived contacts. Restore it (its debt "
-                "is still followed up) or exclude it from follow-up."
-            )
-        if not commercial.email and not commercial.child_ids.filtered(
-                lambda c: c.email and (c.type == "invoice" or c.collections_followup_role == "to")):
-            return self.env._("The customer has no email address.")
-        return self.env._(
-            "The customer's email address bounced or opted out of emails: check it with the customer."
-        )
 
     def _failure_logger(self, partner, policy, level, channel, origin, today, decision):
         def fail(reason):

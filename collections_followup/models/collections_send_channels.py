@@ -1,7 +1,7 @@
 from datetime import timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from odoo import api, fields, models
+from odoo import fields, models
 
 from ..engine.contact import next_contact
 from ..engine.errors import RuleError
@@ -39,7 +39,6 @@ class CollectionsSend(models.AbstractModel):
             message_id=message.id, recipients=number,
         )
 
-    @api.model
     # --- letter ------------------------------------------------------------
 
     def _no_postal_address(self, partner):

@@ -1,9 +1,13 @@
 from datetime import date
 from typing import NamedTuple
 
+import babel.dates
 from dateutil.relativedelta import relativedelta
+from markupsafe import Markup, escape
 
 from odoo import api, fields, models
+from odoo.tools import float_is_zero, float_round
+from odoo.tools.misc import babel_locale_parse, format_date, get_lang, posix_to_ldml
 
 
 class Reminder(NamedTuple):
@@ -18,6 +22,45 @@ class Reminder(NamedTuple):
     move_ids: tuple
     listed_items: tuple | None = None
     fees: tuple = ()
+
+
+class TableFormat:
+    """Amounts and dates of a reminder's table, written exactly as Odoo's QWeb ``monetary`` and ``date`` widgets
+    write them (ir.qweb.field.monetary / ir.qweb.field.date), with the language and each currency read once per
+    table instead of once per cell: a table holds dozens of them, and the widgets' lookups were a tenth of a
+    run's time."""
+
+    def __init__(self, env):
+        self.env = env
+        lang = get_lang(env)
+        self.lang = env["res.lang"].browse(lang.id)
+        self.locale = babel_locale_parse(lang.code)
+        self.date_pattern = posix_to_ldml(lang.date_format, locale=self.locale)
+        self.currencies = {}
+
+    def date(self, value):
+        if not value:
+            return ""
+        if type(value) is not date:  # a datetime or a string: converted as the widget converts them
+            return format_date(self.env, value)
+        return babel.dates.format_date(value, format=self.date_pattern, locale=self.locale)
+
+    def money(self, value, currency):
+        if not isinstance(value, (int, float)):
+            raise ValueError(f"An amount of a reminder's table is not a number: {value!r}")
+        known = self.currencies.get(currency.id)
+        if known is None:
+            symbol = currency.symbol or ""
+            before = currency.position == "before"
+            known = self.currencies[currency.id] = (
+                currency.decimal_places, currency.rounding,
+                f"{symbol}\N{NO-BREAK SPACE}" if before else "", "" if before else f"\N{NO-BREAK SPACE}{symbol}")
+        places, rounding, pre, post = known
+        if float_is_zero(value, precision_digits=places):
+            value = 0.0
+        amount = self.lang.format(f"%.{places}f", float_round(value, precision_rounding=rounding), grouping=True)
+        amount = amount.replace(" ", "\N{NO-BREAK SPACE}").replace("-", "-\N{ZERO WIDTH NO-BREAK SPACE}")
+        return Markup(f'{escape(pre)}<span class="oe_currency_value">{escape(amount)}</span>{escape(post)}')
 
 
 class ResPartner(models.Model):
@@ -79,6 +122,7 @@ class ResPartner(models.Model):
             "totals": self.env["collections.ledger"]._totals(lines),
             "fees": fees or (),
             "company_currency": self.env.company.currency_id,
+            "fmt": TableFormat(self.env),
             # The account link (res_partner_link): the customer's account without a login.
             "account_link": self._collections_account_link(days, today),
             "account_link_expiry": today + relativedelta(days=days),

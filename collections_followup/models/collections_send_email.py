@@ -1,0 +1,144 @@
+from odoo import models
+from odoo.tools import split_every
+
+from odoo.addons.base.models.ir_actions_report import _wkhtml
+
+from .res_partner_mail import Reminder
+
+
+class CollectionsSend(models.AbstractModel):
+    """The sending service's emails (collections.send): rendered for a batch of customers, addressed, with
+    the invoices' PDFs, posted on the customer's chatter and queued."""
+
+    _inherit = "collections.send"
+
+    def _render_email(self, partner, level, move_ids, listed_items=None, fees=()):
+        """(subject, body) of the level's template for this customer, in its language.
+
+        ``listed_items``: the decision's (move id, days late) of each listed item (instalments of
+        an invoice one by one); without it, the table lists what is due by the level's window.
+        ``fees``: the late fees the reminder announces ((invoice, amount, days late), ...)."""
+        reminder = Reminder(level.id, tuple(move_ids), tuple(listed_items) if listed_items else None, tuple(fees))
+        return self._render_emails(level.mail_template_id, {partner: reminder})[partner.id]
+
+    def _render_emails(self, template, reminders):
+        """{partner id: (subject, body)} of ``template`` for many customers at once, each in its language:
+        ``reminders`` {partner: Reminder}. The template is rendered once per language for all of them, and
+        their invoice tables (res.partner.collections_mail_table) are read together."""
+        ids = [partner.id for partner in reminders]
+        template = template.sudo().with_context(
+            collections_reminders=tuple((partner.id, reminder) for partner, reminder in reminders.items()))
+        subjects = template._render_field("subject", ids, compute_lang=True)
+        bodies = template._render_field("body_html", ids, compute_lang=True)
+        return {partner_id: (subjects[partner_id], bodies[partner_id]) for partner_id in ids}
+
+    def _invoice_documents(self, move_ids):
+        """Make the PDF of the invoices among ``move_ids`` that have none yet (made by import or API) as
+        Odoo's invoice sending makes it, and keep it as the invoice's PDF: an invoice is rendered once in
+        its life, not again at the next level. Returns the invoices among ``move_ids``."""
+        moves = self.env["account.move"].sudo().browse(sorted(move_ids)).filtered(lambda m: m.is_invoice())
+        missing = moves.filtered(lambda move: not move.invoice_pdf_report_id)
+        if not missing:
+            return moves
+        # sudo: the invoices' documents, made as Odoo's Send & Print makes them (account.move.send), as many per
+        # wkhtmltopdf call as it makes (account.pdf_generation_batch). Only Odoo's patched wkhtmltopdf renders several
+        # documents in one call; with another build (Debian's), each invoice is rendered on its own.
+        Send = self.env["account.move.send"].sudo()
+        size = int(self.env["ir.config_parameter"].sudo().get_param("account.pdf_generation_batch", "80") or 80)
+        if "(with patched qt)" not in (_wkhtml().version or ""):
+            size = 1
+        for company in missing.company_id:
+            for group in split_every(size, missing.filtered(lambda m, c=company: m.company_id == c)):
+                documents = {move: {"pdf_report": Send._get_default_pdf_report_id(move)} for move in group}
+                Send.with_company(company)._prepare_invoice_pdf_report(documents)
+                Send._link_invoice_documents(documents)
+        return moves
+
+    def _invoice_attachments(self, move_ids):
+        """[(file name, PDF bytes)] of the invoices: each invoice's own PDF as Odoo keeps it (made now when
+        it has none yet, see _invoice_documents)."""
+        return [(move.invoice_pdf_report_id.name, move.invoice_pdf_report_id.raw)
+                for move in self._invoice_documents(move_ids) if move.invoice_pdf_report_id]
+
+    def _send_email(self, partner, policy, level, decision, origin, today, email=None, fees=(), author=None,
+                    post=None):
+        """The reminder email: ``email`` as rendered for the batch or edited by a collector, else rendered now
+        (announcing ``fees``); from ``author`` (res.users, the customer's collector) and with the ``post`` values
+        (_post_values) when the batch read them."""
+        move_ids = decision.listed_move_ids
+        fail = self._failure_logger(partner, policy, level, "email", origin, today, decision)
+        if not level.mail_template_id:
+            return fail(self.env._("Level '%s' has no email template.", level.name))
+        recipients = partner._collections_recipients()
+        if not recipients:
+            return fail(self._no_recipient_reason(partner))
+        if email:
+            subject, body = email["subject"], email["body"]
+        else:
+            subject, body = self._render_email(partner, level, move_ids, decision.listed_items, fees)
+        attachments = self._invoice_attachments(move_ids) if level.attach_invoices else []
+        if level.attach_statement:
+            attachments.append(partner._collections_statement_pdf())
+        author = (author or self._collector(partner, policy)).partner_id
+        # The layout's header reads "Your <model description>": "Your account", not "Your Contact".
+        message = self._post_email(partner, subject, body, recipients, author, attachments,
+                                   model_description=self.env._("account"), **(post or {}))
+        return self._log(
+            partner, policy, level, "email", origin, today, move_ids, decision,
+            message_id=message.id,
+            recipients=", ".join(recipients.mapped("email_formatted")),
+        )
+
+    def _post_email(self, record, subject, body, recipients, author, attachments=(), **options):
+        """Post an email to the customer's ``recipients`` on ``record``'s chatter (the customer, a plan): queued
+        (Odoo's mail queue sends it), in the light layout, from ``author`` (the collector), with ``attachments``
+        [(name, bytes)]. Every email of the follow-ups goes out this way."""
+        return record.with_context(mail_notify_force_send=False, mail_post_autofollow=False).message_post(
+            body=body,
+            subject=subject,
+            partner_ids=recipients.ids,
+            author_id=author.id,
+            email_from=self._email_from(author),
+            message_type="comment",
+            subtype_xmlid="mail.mt_note",
+            attachments=list(attachments),
+            email_layout_xmlid="mail.mail_notification_light",
+            **options,
+        )
+
+    def _no_recipient_reason(self, partner):
+        commercial = partner.commercial_partner_id
+        if not commercial.active:
+            return self.env._(
+                "The customer is archived: Odoo sends nothing to archived contacts. Restore it (its debt "
+                "is still followed up) or exclude it from follow-up."
+            )
+        if not commercial.email and not commercial.child_ids.filtered(
+                lambda c: c.email and (c.type == "invoice" or c.collections_followup_role == "to")):
+            return self.env._("The customer has no email address.")
+        return self.env._(
+            "The customer's email address bounced or opted out of emails: check it with the customer."
+        )
+
+    def _post_values(self, sendings):
+        """Fill each Sending's ``post`` with the values message_post works out for an email on its own, one record
+        at a time (about 3 ms and 3 queries a customer): its alias domain, company and Reply-To, from Odoo's own
+        batch methods for all the batch's customers at once (what the mass-mail composer does). ``sendings``
+        {partner: Sending}, each with its collector."""
+        if not sendings:
+            return
+        partners = self.env["res.partner"].sudo().union(*sendings)
+        authors = {partner.id: sending.collector.partner_id for partner, sending in sendings.items()}
+        domains = partners._mail_get_alias_domains(default_company=self.env.company)
+        companies = partners._mail_get_companies(default=self.env.company)
+        reply_to = partners._notify_get_reply_to_batch(
+            defaults={partner_id: self._email_from(author) for partner_id, author in authors.items()},
+            author_ids={partner_id: author.id for partner_id, author in authors.items()},
+        )
+        for partner, sending in sendings.items():
+            sending.post = {"record_alias_domain_id": domains[partner.id].id,
+                            "record_company_id": companies[partner.id].id, "reply_to": reply_to[partner.id]}
+
+    def _email_from(self, author):
+        """The From of an email written by ``author`` (res.partner): its address, else the company's."""
+        return author.email_formatted or self.env.company.email_formatted
