@@ -77,8 +77,13 @@ test-host: deps doctor
 run:
 	@$(ODOO_PYTHON) tools/doctor.py run
 	@$(ODOO_PYTHON) -c "import phonenumbers, dateutil" 2>/dev/null || $(ODOO_PYTHON) -m pip install -q -r requirements.txt
-	@if $(ODOO_PYTHON) tools/setup_env.py db-exists "$(DB)"; then \
+	@state=0; $(ODOO_PYTHON) tools/setup_env.py db-exists "$(DB)" || state=$$?; \
+	if [ $$state = 0 ]; then \
 		echo "Database $(DB) exists: reusing it ('make reset' to recreate)."; \
+	elif [ $$state = 3 ]; then \
+		echo "Database $(DB) exists without collections_followup installed (a 'make run' stopped while it installed?)."; \
+		echo "'make reset' drops it (make run then creates it again), or choose another: make run DB=name."; \
+		exit 1; \
 	else \
 		echo "Creating database $(DB) with demo data, Invoicing, Sales and Odoo's demo payment provider (about 3 minutes)..."; \
 		$(ODOO) -d $(DB) -i collections_followup,sale,payment_demo --with-demo --stop-after-init --log-level=warn --http-interface=127.0.0.1 || exit 1; \

@@ -1,4 +1,5 @@
 """tools/setup_env.py: what it installs Odoo's requirements with, and how it refuses a wrong ODOO_PYTHON."""
+import os
 import sys
 from pathlib import Path
 
@@ -56,3 +57,30 @@ def test_without_pg_lsclusters_there_is_no_system_cluster_to_start(tmp_path, mon
     assert setup_env.clusters() == []
     # nor pg_createcluster to make one: nothing is started, and make says so (start_private_cluster, as root)
     assert setup_env.start_system_server(sys.executable) is None
+
+
+def test_make_run_tells_a_demo_database_without_the_addon_from_a_ready_one():
+    """db-exists on a real PostgreSQL: no database, one where the addon's install was stopped, one where it is
+    installed (make run serves only the last, and stops with what to do on the second)."""
+    import psycopg2  # noqa: PLC0415 (the Python that runs Odoo has it)
+    name = f"collections_dbstate_{os.getpid()}"
+    admin = psycopg2.connect(dbname="postgres")
+    admin.autocommit = True
+    try:
+        assert setup_env.db_exists(name) == setup_env.DB_ABSENT
+        with admin.cursor() as cr:
+            cr.execute(f'CREATE DATABASE "{name}"')
+        assert setup_env.db_exists(name) == setup_env.DB_WITHOUT_ADDON, "an empty database (no Odoo in it)"
+        with psycopg2.connect(dbname=name) as conn, conn.cursor() as cr:
+            cr.execute("CREATE TABLE ir_module_module (name varchar, state varchar)")
+            cr.execute("INSERT INTO ir_module_module VALUES ('base', 'installed'), ('collections_followup', 'to install')")
+        conn.close()
+        assert setup_env.db_exists(name) == setup_env.DB_WITHOUT_ADDON, "the install was stopped"
+        with psycopg2.connect(dbname=name) as conn, conn.cursor() as cr:
+            cr.execute("UPDATE ir_module_module SET state = 'installed'")
+        conn.close()
+        assert setup_env.db_exists(name) == setup_env.DB_READY
+    finally:
+        with admin.cursor() as cr:
+            cr.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.close()

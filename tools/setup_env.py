@@ -2,7 +2,9 @@
 
     python3 tools/setup_env.py env [--out .local/env.mk]   find or set up both, write the Make variables
     python3 tools/setup_env.py stop                         stop the private PostgreSQL (make stop)
-    python3 tools/setup_env.py db-exists NAME               exit 0 when the database exists
+    python3 tools/setup_env.py db-exists NAME               exit 0 when the database exists with the addon
+                                                            installed, 1 when there is none, 3 when it exists
+                                                            without the addon (a `make run` interrupted)
 
 Odoo: the Python in ODOO_PYTHON when it imports odoo; else `python3` when it does (Odoo installed in the
 base interpreter); else Odoo 19 is cloned (branch ODOO_BRANCH, shallow) from ODOO_REPO into .local/odoo
@@ -266,10 +268,28 @@ def env_command(out):
     say(f"Odoo: {python} ({src}); PostgreSQL: {where}")
 
 
+DB_READY, DB_ABSENT, DB_WITHOUT_ADDON = 0, 1, 3
+
+
 def db_exists(name):
-    code = ("import psycopg2, sys; c = psycopg2.connect(dbname='postgres'); k = c.cursor(); "
-            "k.execute('SELECT 1 FROM pg_database WHERE datname = %s', [sys.argv[1]]); "
-            "sys.exit(0 if k.fetchone() else 1)")
+    """DB_READY when database ``name`` exists with collections_followup installed, DB_ABSENT when there is no such
+    database, DB_WITHOUT_ADDON when it exists without the addon installed (a `make run` stopped while it installed,
+    or another database of that name): `make run` must not serve it as the demo."""
+    code = (
+        "import psycopg2, sys\n"
+        "with psycopg2.connect(dbname='postgres') as c, c.cursor() as k:\n"
+        "    k.execute('SELECT 1 FROM pg_database WHERE datname = %s', [sys.argv[1]])\n"
+        "    found = k.fetchone()\n"
+        "if not found:\n"
+        f"    sys.exit({DB_ABSENT})\n"
+        "try:\n"
+        "    with psycopg2.connect(dbname=sys.argv[1]) as c, c.cursor() as k:\n"
+        "        k.execute(\"SELECT state FROM ir_module_module WHERE name = 'collections_followup'\")\n"
+        "        row = k.fetchone()\n"
+        "except psycopg2.Error:\n"
+        "    row = None\n"
+        f"sys.exit({DB_READY} if row and row[0] == 'installed' else {DB_WITHOUT_ADDON})\n"
+    )
     return subprocess.run([sys.executable, "-c", code, name], check=False).returncode
 
 
