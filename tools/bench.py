@@ -190,6 +190,17 @@ def run_two_workers(odoo, book, customers):
             "handled": handled, "mails": mails, "late_start_s": max(w["began"] for w in workers.values()) - at}
 
 
+def _cpu_per_1000(sample):
+    """CPU seconds per 1,000 customers of a sample: its Odoo process + its database backend (when measured)."""
+    if sample.get("cpu_s") is None:
+        return "-"
+    scale = 1000 / max(sample["customers"], 1)
+    if sample.get("db_cpu_s") is None:
+        return f"{sample['cpu_s'] * scale:.0f}"
+    return f"{(sample['cpu_s'] + sample['db_cpu_s']) * scale:.0f} ({sample['cpu_s'] * scale:.0f} + " \
+           f"{sample['db_cpu_s'] * scale:.0f})"
+
+
 def machine():
     cpu = platform.processor() or platform.machine()
     try:
@@ -242,6 +253,8 @@ def table(results, oca_note):
     row("Odoo's mass-mail composer, same template and customers, per 1,000, s",
         lambda r: f"{r['composer']['per_1000_s']:.0f}")
     row("whole run / composer", lambda r: f"{r['run']['per_1000_s'] / r['composer']['per_1000_s']:.1f}x")
+    row("CPU per 1,000 customers, s: whole run / composer (Odoo process + its PostgreSQL backend)",
+        lambda r: " / ".join(_cpu_per_1000(r[name]) for name in ("run", "composer")))
     row("whole run, customers a second", lambda r: f"{1000 / r['run']['per_1000_s']:.1f}")
     row("whole run queries per customer", lambda r: f"{r['run']['queries_per_customer']:.1f}")
     row("whole run with two workers at once: per 1,000 customers, s / customers a second / each handled",

@@ -10,10 +10,12 @@ then asks Odoo's own views of the ledger (invoice analysis, the partners' receiv
 the move's computed amounts) whether they agree.
 """
 import json
+import os
 import resource
 import time
 from datetime import datetime, timedelta, timezone
 from datetime import time as day_time
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
@@ -242,6 +244,26 @@ def _queries(env):
     return env.cr.sql_log_count
 
 
+def _cpu(env):
+    """(CPU seconds of this Odoo process, of its PostgreSQL backend or None): what a sample costs whatever else the
+    machine does at the time, where wall-clock seconds on a shared machine vary by a fifth from one run to the next.
+    The backend's from /proc when the server is local and readable (as here), else None."""
+    (pid,), = env.execute_query(SQL("SELECT pg_backend_pid()"))
+    try:
+        fields_ = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        backend = (int(fields_[11]) + int(fields_[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+    except (OSError, ValueError, IndexError):
+        backend = None
+    return time.process_time(), backend
+
+
+def _cpu_spent(env, before):
+    """{'cpu_s', 'db_cpu_s'} spent since ``before`` (_cpu)."""
+    after = _cpu(env)
+    return {"cpu_s": after[0] - before[0],
+            "db_cpu_s": None if after[1] is None or before[1] is None else after[1] - before[1]}
+
+
 def measure_decision(env, repeat=5):
     """Decision phase of the daily run against one raw GROUP BY over the same open receivable lines."""
     company = env.company
@@ -365,16 +387,18 @@ def _scheduled_run(env):
 
 
 def _timed_run(env, due, today, now):
-    """The daily run for the customers ``due``, committed: (handled, seconds, queries, emails queued)."""
+    """The daily run for the customers ``due``, committed: (handled, seconds, queries, emails queued, CPU spent)."""
     company = env.company
     before = _queries(env)
+    cpu = _cpu(env)
     started = time.perf_counter()
     handled = _scheduled_run(env)._run_company(company, today, now=now, partner_ids=due)
     env.cr.commit()
     seconds = time.perf_counter() - started
+    spent = _cpu_spent(env, cpu)
     queries = _queries(env) - before
     (mails,), = env.execute_query(SQL("SELECT count(*) FROM mail_mail WHERE state = 'outgoing'"))
-    return handled, seconds, queries, mails
+    return handled, seconds, queries, mails, spent
 
 
 def measure_run(env, customers):
@@ -385,12 +409,12 @@ def measure_run(env, customers):
     env.invalidate_all()
     env.cr.commit()
     base_rss = rss_mb()
-    handled, seconds, queries, mails = _timed_run(env, due, today, now)
+    handled, seconds, queries, mails, spent = _timed_run(env, due, today, now)
     (activities,), = env.execute_query(SQL("SELECT count(*) FROM mail_activity"))
     (actions,), = env.execute_query(SQL("SELECT count(*) FROM collections_action WHERE origin = 'scheduler'"))
     emit("run", customers=len(due), handled=handled, seconds=seconds, per_1000_s=seconds * 1000 / max(len(due), 1),
          queries=queries, queries_per_customer=queries / max(len(due), 1), mails=mails, activities=activities,
-         log_entries=actions, rss_before_mb=base_rss, rss_peak_mb=rss_mb(), now=str(now))
+         log_entries=actions, rss_before_mb=base_rss, rss_peak_mb=rss_mb(), now=str(now), **spent)
     if mails < len(due):
         raise SystemExit(f"the whole-run sample queued {mails} emails for {len(due)} customers: it measured "
                          "something else than sending (contact rules, failures); see the log entries")
@@ -429,7 +453,7 @@ def measure_run_pdf(env, customers):
     env.cr.commit()
     stored_s = time.perf_counter() - started
     env.invalidate_all()
-    handled, seconds, queries, mails = _timed_run(env, due, today, now)
+    handled, seconds, queries, mails, _spent = _timed_run(env, due, today, now)
     # Each invoice's PDF as Odoo keeps it (account.move.invoice_pdf_report_id reads these attachments).
     (kept,), = env.execute_query(SQL(
         "SELECT count(DISTINCT res_id) FROM ir_attachment WHERE res_model = 'account.move'"
@@ -450,6 +474,7 @@ def measure_composer(env, customers):
     env.invalidate_all()
     env.cr.commit()
     before_mails = env["mail.mail"].search_count([])
+    cpu = _cpu(env)
     started = time.perf_counter()
     composer = env["mail.compose.message"].with_context(active_model="res.partner", active_ids=due).create({
         "composition_mode": "mass_mail", "model": "res.partner", "res_ids": due, "template_id": template.id,
@@ -458,8 +483,10 @@ def measure_composer(env, customers):
     env.flush_all()
     env.cr.commit()
     seconds = time.perf_counter() - started
+    spent = _cpu_spent(env, cpu)
     mails = env["mail.mail"].search_count([]) - before_mails
-    emit("composer", customers=len(due), seconds=seconds, per_1000_s=seconds * 1000 / max(len(due), 1), mails=mails)
+    emit("composer", customers=len(due), seconds=seconds, per_1000_s=seconds * 1000 / max(len(due), 1), mails=mails,
+         **spent)
 
 
 def oca_configure_and_run(env):

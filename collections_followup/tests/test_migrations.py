@@ -1,7 +1,8 @@
+import json
 from datetime import timedelta
 
 from odoo.modules.migration import load_script
-from odoo.tests import freeze_time, tagged
+from odoo.tests import TransactionCase, freeze_time, tagged
 
 from .common import TODAY
 from .test_ledger import InstalmentCommon
@@ -46,3 +47,48 @@ class TestMigrationLevelsPerItem(InstalmentCommon):
         self._migrate()  # run twice: the same
         self.assertEqual(first.collections_level_id, self.level_second)
         self.assertFalse(second.collections_level_id)
+
+
+
+@tagged("post_install", "-at_install")
+class TestMigrationReminderPlaceholders(TransactionCase):
+    """19.0.1.1.0: the shipped reminder templates' placeholders become ones Odoo renders without QWeb, in every
+    language; what a company changed by hand stays."""
+
+    def test_shipped_placeholders_are_replaced_and_changes_kept(self):
+        script = load_script("collections_followup/migrations/19.0.1.1.0/post-reminder_placeholders.py",
+                             "reminder_placeholders")
+        first = self.env.ref("collections_followup.mail_template_followup_first")
+        final = self.env.ref("collections_followup.mail_template_followup_final")
+        shipped = str(first.body_html)
+        for before, after in script.PLACEHOLDERS:
+            shipped = shipped.replace(before, after)
+        french = shipped.replace("Dear", "Bonjour").replace("Kind regards", "Cordialement")
+        old = {"en_US": shipped, "fr_FR": french}
+        for before, after in script.PLACEHOLDERS:  # as 19.0.1.0.0 shipped them
+            old = {lang: html.replace(after, before) for lang, html in old.items()}
+        self.assertIn("name or ''", old["fr_FR"])
+        custom = old["en_US"].replace("According to our records", "Our books show")
+        self.env.cr.execute("UPDATE mail_template SET body_html = %s, email_from = %s WHERE id = %s",
+                            [json.dumps(old), script.EMAIL_FROM[0], first.id])
+        self.env.cr.execute("UPDATE mail_template SET body_html = %s WHERE id = %s",
+                            [json.dumps({"en_US": custom}), final.id])
+        self.env.invalidate_all()
+        self.assertTrue(first._has_unsafe_expression(), "19.0.1.0.0's placeholders go through QWeb")
+        script.migrate(self.env.cr, None)  # a fresh install: nothing to do
+        self.env.invalidate_all()
+        self.assertTrue(first._has_unsafe_expression())
+        for _twice in range(2):
+            script.migrate(self.env.cr, "19.0.1.0.0")
+            self.env.invalidate_all()
+            self.assertEqual((self._raw(first, "en_US"), self._raw(first, "fr_FR")), (shipped, french))
+            self.assertEqual(first.email_from, script.EMAIL_FROM[1])
+            self.assertFalse(first._has_unsafe_expression())
+            custom_now = self._raw(final, "en_US")
+            self.assertIn("Our books show", custom_now, "a change made by hand is kept")
+            self.assertNotIn("or ''", custom_now)
+            self.assertFalse(final._has_unsafe_expression())
+
+    def _raw(self, template, lang):
+        self.env.cr.execute("SELECT body_html->>%s FROM mail_template WHERE id = %s", [lang, template.id])
+        return self.env.cr.fetchone()[0]

@@ -12,9 +12,11 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from odoo import Command
+from odoo.exceptions import AccessError
 from odoo.tests import freeze_time, tagged
 from odoo.tools import html2plaintext
 
+from ..models.res_partner_mail import Reminder
 from .common import TODAY, CollectionsCommon, pdf_pages
 
 GOLDEN = Path(__file__).parent / "data" / "run_golden.json"
@@ -320,3 +322,44 @@ class TestSendBatchQueries(CollectionsCommon):
                     for partner, policy, level, decision in jobs] + [Send._advance_batch(prepared.values())])
                 counts.append(count)
         self.assertLessEqual(counts[1] - counts[0], 5 * PER_CUSTOMER_QUERIES, f"5 more customers: {counts}")
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestReminderTemplatePlaceholders(CollectionsCommon):
+    """The reminder templates use only the placeholders Odoo lets anyone use (res.partner's
+    mail_allowed_qweb_expressions): Odoo renders them without its QWeb engine, and a collector who is not a template
+    editor may make a variant of one; any other expression stays the template editors'."""
+
+    def test_a_collector_makes_a_variant_of_a_reminder_and_it_reads_as_with_qweb(self):
+        # Odoo's default (Settings > Restrict Template Rendering): only template editors may use any expression.
+        self.env["ir.config_parameter"].sudo().set_param("mail.restrict.template.rendering", True)
+        self.assertFalse(self.collector.has_group("mail.group_mail_template_editor"))
+        templates = (self.policy.level_ids.mail_template_id
+                     | self.env.ref("collections_followup.mail_template_statement"))
+        self.assertEqual(len(templates), 5)
+        for template in templates:
+            self.assertFalse(template._has_unsafe_expression(), template.name)
+        self._invoice(self.customer, 700.0, 25)
+        template = self.level_first.mail_template_id
+        variant = template.with_user(self.collector).copy({"name": "First reminder, shorter"})
+        variant.body_html = template.body_html.replace("This may well be an oversight: ", "")
+        # The same text written with the expressions of Odoo's own templates goes through QWeb.
+        qweb = variant.sudo().copy()
+        qweb.body_html = str(variant.body_html).replace(
+            'object.commercial_partner_id.name"', "object.commercial_partner_id.name or ''\"")
+        self.assertTrue(qweb._has_unsafe_expression())
+        decision = self.env["collections.run"]._decide_all(self.company, TODAY, partner_ids=self.customer.ids)
+        reminder = Reminder(self.level_first.id, tuple(decision[self.customer.id][1].listed_move_ids))
+        Send = self.env["collections.send"].with_user(self.collector)
+        regex = Send._render_emails(variant, {self.customer: reminder})[self.customer.id][1]
+        with_qweb = Send._render_emails(qweb, {self.customer: reminder})[self.customer.id][1]
+        self.assertEqual(stable(html2plaintext(regex)), stable(html2plaintext(with_qweb)))
+        text = stable(html2plaintext(regex))
+        self.assertIn("Dear Acme Corp, According to our records", text)
+        self.assertNotIn("oversight", text)
+        self.assertIn(self.customer.invoice_ids.name, text)
+        self.assertIn(f"Kind regards, {self.company.name}", text)
+        # Any other expression stays the template editors'.
+        with self.assertRaises(AccessError):
+            variant.body_html = '<p><t t-out="object.collections_mail_table or None"/></p>'
