@@ -27,6 +27,7 @@ from . import (
     collections_send,
     collections_send_channels,
     collections_send_email,
+    collections_send_post,
     collections_self_check,
     collections_settlement,
     collections_why,

@@ -124,6 +124,7 @@ class CollectionsRun(models.AbstractModel):
                          decisions[partner.id][1]) for partner in Partner.browse(sorted(mine))]
                 # The batch's reads and renderings at once; then each customer on its own savepoint.
                 prepared = self._prepare_safely(jobs, today, now)
+                self._post_safely(jobs, prepared)
                 for partner, policy, _level, decision in jobs:
                     self._execute_safely(partner, policy, decision, "scheduler", today, now=now,
                                          sending=prepared.get(partner.id))
@@ -253,27 +254,46 @@ class CollectionsRun(models.AbstractModel):
             _logger.exception("Follow-up batch of %d customers prepared customer by customer", len(jobs))
             return {}
 
+    def _post_safely(self, jobs, prepared):
+        """Post the batch's prepared emails at once (collections.send._post_batch); when that fails, nothing of
+        it is kept and each customer's email is posted by its own execution, where a failure is logged."""
+        try:
+            with self.env.cr.savepoint():
+                self.env["collections.send"]._post_batch(jobs, prepared)
+        except Exception:
+            _logger.exception("Follow-up emails of a batch of %d customers posted customer by customer", len(jobs))
+            for sending in prepared.values():
+                sending.posted = None
+
     def _execute_safely(self, partner, policy, decision, origin, today, now=None, sending=None):
         """Execute one customer's follow-up; a failure is logged, never fatal to the run.
         ``sending``: what the batch prepared for it (collections.send._prepare_batch)."""
         level = self.env["collections.level"].browse(decision.level_id)
+        posted = sending.posted if sending else None
+        Send = self.env["collections.send"]
         try:
             with self.env.cr.savepoint():
                 try:
-                    return self.env["collections.send"]._execute(partner, policy, level, decision, origin, today,
-                                                                 now=now, sending=sending)
+                    actions = Send._execute(partner, policy, level, decision, origin, today, now=now, sending=sending)
                 except Exception:
                     if sending and sending.levels:
                         sending.levels.clear()  # the levels it reached go with the savepoint
                     raise
+            if posted and posted not in actions.message_id:
+                Send._withdraw(posted)  # prepared, then not sent (never expected): it does not leave
+            return actions
         except psycopg2.errors.UniqueViolation as error:
             if error.diag.constraint_name != ONCE_A_DAY_INDEX:
                 raise
             # Last line of defence: another worker handled the customer in the meantime;
-            # everything of ours for it was rolled back with the savepoint.
+            # everything of ours for it was rolled back with the savepoint, and its email is taken back.
             _logger.warning("Follow-up of partner %s already done today by another worker", partner.id)
+            if posted:
+                Send._withdraw(posted)
             return self.env["collections.action"]
         except Exception as error:
+            if posted:
+                Send._withdraw(posted)
             if isinstance(error, UserError):
                 # A configuration the users can fix; the log entry says what to do.
                 _logger.warning("Follow-up of partner %s not sent: %s", partner.id, error)

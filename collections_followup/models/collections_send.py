@@ -32,6 +32,9 @@ class Sending:
     # The levels the reminded items reach ({line id: (level id, date)}), kept for the batch to write them all at
     # once after its customers (collections.run), None: written at once (a customer executed alone).
     levels: dict | None = None
+    # The email the batch posted for the customer before executing it (collections.send._post_batch), logged by
+    # its execution, withdrawn when its execution is rolled back (collections.run._execute_safely).
+    posted: object = None
 
     def fee_lines(self):
         """The fees as the reminder and the letter announce them: ((invoice, amount, days late), ...)."""
@@ -47,10 +50,13 @@ class CollectionsSend(models.AbstractModel):
     A batch is worked out before anything is written, with a constant number of queries whatever its
     size: the contact histories and the phone blacklist, the late fees, the emails (each template
     rendered once for all the batch's customers, their invoice tables read together) and the invoice PDFs
-    not made yet (one report call). Then each customer is executed on its own (the run gives each one a
-    savepoint): what it writes and sends is the same as when it is executed alone.
+    not made yet (one report call). The emails are then posted together (_post_batch: messages, queued
+    emails and notifications each in one create). Then each customer is executed on its own (the run gives
+    each one a savepoint): what it writes and sends is the same as when it is executed alone; a customer
+    whose execution is rolled back has its email withdrawn.
 
-    Its emails are in collections_send_email.py, its other channels in collections_send_channels.py.
+    Its emails are in collections_send_email.py (posted together in collections_send_post.py), its other
+    channels in collections_send_channels.py.
 
     Why its sudo() calls are safe: every method here is private (not callable over RPC) and its callers
     already decided who may act (the scheduled actions, the collectors-only wizards, the managers' "Run
@@ -168,7 +174,7 @@ class CollectionsSend(models.AbstractModel):
         if "email" in channels:
             action = self._send_email(partner, policy, level, decision, origin, today, email or sending.email,
                                       sending.fee_lines(), author=sending.collector,
-                                      post={} if email else sending.post)
+                                      post={} if email else sending.post, posted=None if email else sending.posted)
             actions |= action
             reached |= action.state == "done"
         if "sms" in channels:

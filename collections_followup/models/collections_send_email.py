@@ -61,10 +61,11 @@ class CollectionsSend(models.AbstractModel):
                 for move in self._invoice_documents(move_ids) if move.invoice_pdf_report_id]
 
     def _send_email(self, partner, policy, level, decision, origin, today, email=None, fees=(), author=None,
-                    post=None):
+                    post=None, posted=None):
         """The reminder email: ``email`` as rendered for the batch or edited by a collector, else rendered now
         (announcing ``fees``); from ``author`` (res.users, the customer's collector) and with the ``post`` values
-        (_post_values) when the batch read them."""
+        (_post_values) when the batch read them. ``posted``: the message the batch already posted for it
+        (_post_batch): only logged."""
         move_ids = decision.listed_move_ids
         fail = self._failure_logger(partner, policy, level, "email", origin, today, decision)
         if not level.mail_template_id:
@@ -72,27 +73,52 @@ class CollectionsSend(models.AbstractModel):
         recipients = partner._collections_recipients()
         if not recipients:
             return fail(self._no_recipient_reason(partner))
-        if email:
-            subject, body = email["subject"], email["body"]
-        else:
-            subject, body = self._render_email(partner, level, move_ids, decision.listed_items, fees)
-        attachments = self._invoice_attachments(move_ids) if level.attach_invoices else []
-        if level.attach_statement:
-            attachments.append(partner._collections_statement_pdf())
-        author = (author or self._collector(partner, policy)).partner_id
-        # The layout's header reads "Your <model description>": "Your account", not "Your Contact".
-        message = self._post_email(partner, subject, body, recipients, author, attachments,
-                                   model_description=self.env._("account"), **(post or {}))
+        message = posted
+        if not message:
+            if email:
+                subject, body = email["subject"], email["body"]
+            else:
+                subject, body = self._render_email(partner, level, move_ids, decision.listed_items, fees)
+            args = self._email_args(partner, level, move_ids, subject, body,
+                                    author or self._collector(partner, policy), post)
+            options = args.pop("options")
+            message = self._post_email(**args, **options)
         return self._log(
             partner, policy, level, "email", origin, today, move_ids, decision,
             message_id=message.id,
             recipients=", ".join(recipients.mapped("email_formatted")),
         )
 
+    def _email_args(self, partner, level, move_ids, subject, body, author, post=None):
+        """The arguments of _post_email (and of _post_emails, one item) for a reminder of ``level`` listing
+        ``move_ids``, from ``author`` (res.users), with the ``post`` values the batch read (_post_values)."""
+        attachments = self._invoice_attachments(move_ids) if level.attach_invoices else []
+        if level.attach_statement:
+            attachments.append(partner._collections_statement_pdf())
+        # The layout's header reads "Your <model description>": "Your account", not "Your Contact".
+        return {"record": partner, "subject": subject, "body": body, "recipients": partner._collections_recipients(),
+                "author": author.partner_id, "attachments": attachments,
+                "options": {"model_description": self.env._("account"), **(post or {})}}
+
+    def _post_batch(self, jobs, prepared):
+        """Post at once the emails of a batch's customers prepared to get one (_prepare_batch): each Sending's
+        ``posted``, which its execution logs (_send_email) or withdraws (_withdraw)."""
+        posts = []
+        for partner, _policy, level, decision in jobs:
+            sending = prepared.get(partner.id)
+            if sending and sending.email and self._will_email(partner, level, sending):
+                posts.append((sending, self._email_args(
+                    partner.sudo(), level.sudo(), decision.listed_move_ids, sending.email["subject"],
+                    sending.email["body"], sending.collector, sending.post)))
+        messages = self._post_emails([args for _sending, args in posts])
+        for (sending, _args), message in zip(posts, messages):
+            sending.posted = message
+
     def _post_email(self, record, subject, body, recipients, author, attachments=(), **options):
         """Post an email to the customer's ``recipients`` on ``record``'s chatter (the customer, a plan): queued
         (Odoo's mail queue sends it), in the light layout, from ``author`` (the collector), with ``attachments``
-        [(name, bytes)]. Every email of the follow-ups goes out this way."""
+        [(name, bytes)]. Every email of the follow-ups goes out this way, but the run's: it posts a batch's emails
+        together (_post_batch), making the same messages and emails (collections_send_post.py)."""
         return record.with_context(mail_notify_force_send=False, mail_post_autofollow=False).message_post(
             body=body,
             subject=subject,

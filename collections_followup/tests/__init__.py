@@ -36,3 +36,4 @@ from . import test_run_preview
 from . import test_policy_backtest
 from . import test_account_payment
 from . import test_send_batch
+from . import test_send_post
