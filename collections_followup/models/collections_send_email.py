@@ -104,6 +104,10 @@ class CollectionsSend(models.AbstractModel):
         """Post at once the emails of a batch's customers prepared to get one (_prepare_batch): each Sending's
         ``posted``, which its execution logs (_send_email) or withdraws (_withdraw)."""
         posts = []
+        attach = [decision.listed_move_ids for partner, _policy, level, decision in jobs
+                  if partner.id in prepared and level.attach_invoices]
+        # The invoices and their PDFs read for all the batch's reminders at once, not for each
+        self._invoice_documents(set().union(*attach)).invoice_pdf_report_id.mapped("raw")
         for partner, _policy, level, decision in jobs:
             sending = prepared.get(partner.id)
             if sending and sending.email and self._will_email(partner, level, sending):
@@ -111,7 +115,7 @@ class CollectionsSend(models.AbstractModel):
                     partner.sudo(), level.sudo(), decision.listed_move_ids, sending.email["subject"],
                     sending.email["body"], sending.collector, sending.post)))
         messages = self._post_emails([args for _sending, args in posts])
-        for (sending, _args), message in zip(posts, messages):
+        for (sending, _args), message in zip(posts, messages, strict=True):
             sending.posted = message
 
     def _post_email(self, record, subject, body, recipients, author, attachments=(), **options):

@@ -1,3 +1,5 @@
+import base64
+
 from markupsafe import escape
 
 from odoo import models
@@ -58,13 +60,14 @@ class CollectionsSend(models.AbstractModel):
                 values["record_company_id"] = record._mail_get_companies(default=self.env.company)[record.id].id
             if "reply_to" not in values:
                 values["reply_to"] = record._notify_get_reply_to(default=email_from, author_id=author_id)[record.id]
-            values.update(record._process_attachments_for_post(list(email.get("attachments") or ()), [], values))
             records.append((record, notify))
             values_list.append(values)
+        self._attach(records, values_list, [list(email.get("attachments") or ()) for email in emails])
         # The records' own low-level create, as message_post makes it (in the records' environment).
         messages = records[0][0].browse()._message_create(values_list)
+        messages.sudo().mapped("tracking_value_ids")  # none yet: read for all at once, not by each layout
         mails = []
-        for (record, notify), message, values in zip(records, messages, values_list):
+        for (record, notify), message, values in zip(records, messages, values_list, strict=True):
             record._message_post_after_hook(message, values)
             recipients = record._notify_get_recipients(message, msg_vals=values)
             if any(data["notif"] != "email" for data in recipients):
@@ -78,10 +81,33 @@ class CollectionsSend(models.AbstractModel):
         Mail = self.env["mail.mail"].sudo().with_context(clean_context(self.env.context))
         created = Mail.create([values for values, _notifications in mails])
         notification_values = [dict(values, mail_mail_id=mail.id)
-                                for mail, (_values, of_mail) in zip(created, mails) for values in of_mail]
+                                for mail, (_values, of_mail) in zip(created, mails, strict=True) for values in of_mail]
         self.env["mail.notification"].sudo().with_context(clean_context(self.env.context)).create(
             notification_values)
         return messages
+
+    def _attach(self, records, values_list, attachments):
+        """Each message's ``attachments`` [(name, bytes)] made as message_post makes them
+        (_process_attachments_for_post), in one create for the batch: their ``attachment_ids`` in
+        ``values_list``. An email with other attachments (text, a content id) or whose body shows an image
+        by name goes through Odoo's own method."""
+        plain, extras, owners = [], [], []
+        for (record, _notify), values, files in zip(records, values_list, attachments, strict=True):
+            body = str(values["body"])
+            if any(len(item) != 2 or not isinstance(item[1], bytes) for item in files) \
+                    or "cid:" in body or "data-filename" in body:
+                values.update(record._process_attachments_for_post(files, [], values))
+                continue
+            values["attachment_ids"] = []
+            for name, content in files:
+                plain.append({"name": name, "datas": base64.b64encode(content), "type": "binary",
+                              "description": name, "res_model": values["model"], "res_id": values["res_id"]})
+                extras.append((False, name, False, {}))
+                owners.append(values)
+        if plain:
+            created = records[0][0]._create_attachments_for_post(plain, extras)
+            for values, attachment in zip(owners, created, strict=True):
+                values["attachment_ids"].append((4, attachment.id))
 
     def _notify_by_email(self, record, message, values, recipients, notify):
         """What Odoo's _notify_thread_by_email makes for ``message`` (its recipients all notified by email, not

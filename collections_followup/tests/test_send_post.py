@@ -81,7 +81,9 @@ class TestPostEmails(CollectionsCommon):
         notifications = self.env["mail.notification"].sudo().search([("mail_message_id", "=", message.id)])
         return {
             "message": {name: _value(message, name, own) for name in MESSAGE_FIELDS},
-            "attachments": sorted((a.name, a.raw, a.res_model, a.res_id, a.mimetype) for a in message.attachment_ids),
+            "attachments": sorted(
+                (a.name, a.raw, a.res_model, a.res_id, a.mimetype, a.description, a.type, a.access_token)
+                for a in message.attachment_ids),
             "mails": sorted(tuple((name, repr(_value(mail, name, own))) for name in MAIL_FIELDS) for mail in mails),
             "notifications": sorted(
                 (n.res_partner_id.id, n.mail_email_address or "", n.notification_type, n.notification_status,
@@ -134,8 +136,8 @@ class TestPostEmails(CollectionsCommon):
         self.assertEqual(failed.mapped("state"), ["failed"])
         self.assertIn("the disk is full", failed.failure_reason)
         self.assertFalse(failed.message_id)
-        self.assertFalse(self.env["mail.mail"].sudo().search([("model", "=", "res.partner"), ("res_id", "=", victim.id)]),
-                         "its queued email withdrawn")
+        queued = self.env["mail.mail"].sudo().search([("model", "=", "res.partner"), ("res_id", "=", victim.id)])
+        self.assertFalse(queued, "its queued email withdrawn")
         self.assertFalse(victim.message_ids.filtered(lambda m: m.message_type == "comment"),
                          "nothing of the reminder on the customer's chatter")
         self.assertFalse(invoices[victim].line_ids.collections_level_id, "no level reached")
