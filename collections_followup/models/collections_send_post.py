@@ -65,7 +65,6 @@ class CollectionsSend(models.AbstractModel):
         self._attach(records, values_list, [list(email.get("attachments") or ()) for email in emails])
         # The records' own low-level create, as message_post makes it (in the records' environment).
         messages = records[0][0].browse()._message_create(values_list)
-        messages.sudo().mapped("tracking_value_ids")  # none yet: read for all at once, not by each layout
         mails = []
         for (record, notify), message, values in zip(records, messages, values_list, strict=True):
             record._message_post_after_hook(message, values)
@@ -76,7 +75,9 @@ class CollectionsSend(models.AbstractModel):
                 continue
             record._notify_thread_with_out_of_office(message, recipients, msg_vals=values)
             if recipients:
-                mails += self._notify_by_email(record, message, values, recipients, notify)
+                # A new message has no tracking values: the layout need not search for them.
+                mails += self._notify_by_email(record, message, dict(values, tracking_value_ids=[]), recipients,
+                                               notify)
         # sudo: queued emails and their notifications, as Odoo's notification creates them
         Mail = self.env["mail.mail"].sudo().with_context(clean_context(self.env.context))
         created = Mail.create([values for values, _notifications in mails])
