@@ -125,10 +125,8 @@ class CollectionsRun(models.AbstractModel):
                 # The batch's reads and renderings at once; then each customer on its own savepoint.
                 prepared = self._prepare_safely(jobs, today, now)
                 self._post_safely(jobs, prepared)
-                for partner, policy, _level, decision in jobs:
-                    self._execute_safely(partner, policy, decision, "scheduler", today, now=now,
-                                         sending=prepared.get(partner.id))
-                    sent += 1
+                self._execute_batch(jobs, prepared, today, now)
+                sent += len(jobs)
                 # The levels the batch's reminders reached, in one statement, committed with their log entries.
                 self.env["collections.send"]._advance_batch(prepared.values())
                 if in_cron and not self.env["ir.cron"]._commit_progress(len(batch)):
@@ -264,6 +262,35 @@ class CollectionsRun(models.AbstractModel):
             _logger.exception("Follow-up emails of a batch of %d customers posted customer by customer", len(jobs))
             for sending in prepared.values():
                 sending.posted = None
+
+    def _execute_batch(self, jobs, prepared, today, now):
+        """Execute a batch's prepared customers together on one savepoint (not one each); when one of them fails,
+        that savepoint is rolled back (their emails, posted before it, stay) and each is executed again on a
+        savepoint of its own, where a failure is logged and undoes that customer only. A customer whose
+        preparation failed is executed on its own savepoint."""
+        Send = self.env["collections.send"]
+        together = [job for job in jobs if job[0].id in prepared]
+        try:
+            unsent = []
+            with self.env.cr.savepoint():
+                for partner, policy, level, decision in together:
+                    sending = prepared[partner.id]
+                    actions = Send._execute(partner, policy, level, decision, "scheduler", today, now=now,
+                                            sending=sending)
+                    if sending.posted and sending.posted not in actions.message_id:
+                        unsent.append(sending.posted)
+            for message in unsent:
+                Send._withdraw(message)  # prepared, then not sent (never expected): it does not leave
+            alone = [job for job in jobs if job[0].id not in prepared]
+        except Exception:
+            _logger.info("Follow-up batch of %d customers executed customer by customer", len(together), exc_info=True)
+            for sending in prepared.values():
+                if sending.levels:
+                    sending.levels.clear()  # the levels they reached went with the savepoint
+            alone = jobs
+        for partner, policy, _level, decision in alone:
+            self._execute_safely(partner, policy, decision, "scheduler", today, now=now,
+                                 sending=prepared.get(partner.id))
 
     def _execute_safely(self, partner, policy, decision, origin, today, now=None, sending=None):
         """Execute one customer's follow-up; a failure is logged, never fatal to the run.

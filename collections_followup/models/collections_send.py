@@ -51,9 +51,10 @@ class CollectionsSend(models.AbstractModel):
     size: the contact histories and the phone blacklist, the late fees, the emails (each template
     rendered once for all the batch's customers, their invoice tables read together) and the invoice PDFs
     not made yet (one report call). The emails are then posted together (_post_batch: messages, queued
-    emails and notifications each in one create). Then each customer is executed on its own (the run gives
-    each one a savepoint): what it writes and sends is the same as when it is executed alone; a customer
-    whose execution is rolled back has its email withdrawn.
+    emails and notifications each in one create). Then each customer is executed (the run executes the
+    batch on one savepoint, and each customer on its own savepoint when one of them fails): what it writes
+    and sends is the same as when it is executed alone; a customer whose execution is rolled back has its
+    email withdrawn.
 
     Its emails are in collections_send_email.py (posted together in collections_send_post.py), its other
     channels in collections_send_channels.py.
