@@ -2,13 +2,15 @@
 
 The test classes of sale and account that go through what the addons extend
 (confirming orders, credit limits, posting and editing invoices, registering
-payments, sending invoices) run on a baseline database (the modules the addons
-depend on, and sale; no demo data, Odoo's default and its CI's), then on a copy
-of it with both addons installed. A failure or error of the second run that the
-baseline does not have is the addons' doing: the tool fails on it, and when a
-run ran no test. Both databases are dropped at the end. Closing line:
-"odoo host tests: N passed, N failed" (tests run with the addons minus new
-failures, new failures).
+payments, sending invoices) run on a database with the addons installed: a copy
+of a baseline database (the modules the addons depend on, and sale; no demo
+data, Odoo's default and its CI's). Each test that fails, errs or logs an error
+there runs again on the baseline, without the addons (the whole selection when
+a failure cannot be tied to one test, e.g. a class set-up; nothing when every
+test passed). A failure or logged error the baseline does not have is the
+addons' doing: the tool fails on it, and when a run ran no test. Both databases
+are dropped at the end. Closing line: "odoo host tests: N passed, N failed"
+(tests run with the addons minus new failures, new failures).
 """
 import ast
 import os
@@ -31,6 +33,8 @@ TESTS = {
 DEADLINE = time.monotonic() + HOST_BUDGET  # every step together, so that make test never has to kill us
 FAILURE = re.compile(r"^\S+ \S+ \d+ ERROR \S+ odoo\.addons\.(\w+)\.\S+: (FAIL|ERROR): (.+)$")
 LOG_ERROR = re.compile(r"^\S+ \S+ \d+ (?:ERROR|CRITICAL) \S+ (\S+: .*)$")
+STARTING = re.compile(r"^\S+ \S+ \d+ INFO \S+ odoo\.addons\.(\w+)\.\S+: Starting (\w+\.\w+) \.\.\.")
+ONE_TEST = re.compile(r"^(FAIL|ERROR) (/\w+:\w+\.\w+)$")
 NEW_LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d ")
 
 
@@ -74,23 +78,35 @@ def installed(db):
 
 
 def parse(log_name):
-    """(tests run or None, {test: error text}, {error log line}) of an Odoo test log."""
+    """(tests run or None, {test: error text}, {error log line: test tag or None}) of an Odoo test log.
+
+    A logged error belongs to the test last started before it (None: before any test)."""
     text = (ROOT / log_name).read_text(encoding="utf-8", errors="replace")
     totals = re.findall(r"\d+ failed, \d+ error\(s\) of (\d+) tests when loading database", text)
-    failures, log_errors, current = {}, set(), None
+    failures, log_errors, current, running = {}, {}, None, None
     for line in text.splitlines():
         if NEW_LOG_LINE.match(line):
             current = None
-            match = FAILURE.match(line)
-            if match:
+            if match := STARTING.match(line):
+                running = "/{}:{}".format(*match.groups())
+            elif match := FAILURE.match(line):
                 module, flavour, test = match.groups()
                 current = f"{flavour} /{module}:{test}"
                 failures[current] = ""
             elif (match := LOG_ERROR.match(line)) and "when loading database" not in line:
-                log_errors.add(re.sub(r"\d+", "#", match.group(1))[:200])
+                log_errors.setdefault(re.sub(r"\d+", "#", match.group(1))[:200], running)
         elif current and line.strip():
             failures[current] = line.strip()  # the traceback's last line: the exception and its message
     return (int(totals[-1]) if totals else None), failures, log_errors
+
+
+def baseline_tags(failures, log_errors, tags):
+    """The test tags to run again without the addons: the failing tests, all of them when one is not a test."""
+    suspects = {match.group(2) if (match := ONE_TEST.match(test)) else None for test in failures}
+    suspects.update(log_errors.values())
+    if None in suspects:
+        return tags
+    return ",".join(sorted(suspects))
 
 
 def main():
@@ -124,12 +140,19 @@ def main():
         extra = installed(addons_db) - installed(base_db) - set(ADDONS)
         if extra:
             print(f"note: the addons also installed {sorted(extra)}, which the baseline does not have")
-        for label, db in (("baseline", base_db), ("addons", addons_db)):
-            code, times[f"tests {label}"] = odoo(["-d", db, "--test-enable", "--test-tags", tags, "--log-level=test"],
-                                                 logs[db], odoo_src, addons_path)
+        for label, db in (("addons", addons_db), ("baseline", base_db)):
+            run_tags = tags if label == "addons" else baseline_tags(runs["addons"][1], runs["addons"][2], tags)
+            if not run_tags:
+                print("baseline: not run, every test passed with the addons")
+                runs[label] = (None, {}, {})
+                continue
+            code, times[f"tests {label}"] = odoo(["-d", db, "--test-enable", "--test-tags", run_tags,
+                                                  "--log-level=test"], logs[db], odoo_src, addons_path)
             if isinstance(code, str):  # killed: its log is incomplete
                 raise RuntimeError(f"tests {label}: {code}")
             runs[label] = parse(logs[db])
+            if label == "baseline" and run_tags != tags:
+                print(f"baseline: run again without the addons: {run_tags}")
     except RuntimeError as error:
         problems.append(str(error))
     finally:
@@ -145,11 +168,13 @@ def main():
             print(f"{label}: {total} tests, {len(failures)} failed or in error")
             for test, error in sorted(failures.items()):
                 print(f"  {test}: {error[:300]}")
-            if not total:
-                problems.append(f"the {label} run ran no test")
-        (_total, base_failures, base_errors), (total, failures, errors) = runs["baseline"], runs["addons"]
+        (total, failures, errors), (base_total, base_failures, base_errors) = runs["addons"], runs["baseline"]
+        if not total:
+            problems.append("the addons run ran no test")
+        if (failures or errors) and not base_total:
+            problems.append("the baseline run ran no test")
         new = {test: error for test, error in failures.items() if test not in base_failures}
-        new.update({f"logged: {line}": "" for line in sorted(errors - base_errors)})
+        new.update({f"logged: {line}": "" for line in sorted(set(errors) - set(base_errors))})
         for test, error in sorted(new.items()):
             print(f"NEW with the addons: {test}\n    {error[:300]}")
         if shared := set(failures) & set(base_failures):
