@@ -264,10 +264,11 @@ class CollectionsRun(models.AbstractModel):
                 sending.posted = None
 
     def _execute_batch(self, jobs, prepared, today, now):
-        """Execute a batch's prepared customers together on one savepoint (not one each); when one of them fails,
-        that savepoint is rolled back (their emails, posted before it, stay) and each is executed again on a
-        savepoint of its own, where a failure is logged and undoes that customer only. A customer whose
-        preparation failed is executed on its own savepoint."""
+        """Execute a batch's prepared customers together on one savepoint (not one each), their emails' log entries
+        written in one create at the end (collections.send._log_batch); when one of them fails, that savepoint is
+        rolled back (their emails, posted before it, stay) and each is executed again on a savepoint of its own,
+        where a failure is logged and undoes that customer only. A customer whose preparation failed is executed
+        on its own savepoint."""
         Send = self.env["collections.send"]
         together = [job for job in jobs if job[0].id in prepared]
         try:
@@ -275,16 +276,20 @@ class CollectionsRun(models.AbstractModel):
             with self.env.cr.savepoint():
                 for partner, policy, level, decision in together:
                     sending = prepared[partner.id]
+                    sending.entries = []
                     actions = Send._execute(partner, policy, level, decision, "scheduler", today, now=now,
                                             sending=sending)
                     if sending.posted and sending.posted not in actions.message_id:
                         unsent.append(sending.posted)
+                # Another worker's entry of today for one of them (the once-a-day index) fails it here.
+                Send._log_batch(prepared.values())
             for message in unsent:
                 Send._withdraw(message)  # prepared, then not sent (never expected): it does not leave
             alone = [job for job in jobs if job[0].id not in prepared]
         except Exception:
             _logger.info("Follow-up batch of %d customers executed customer by customer", len(together), exc_info=True)
             for sending in prepared.values():
+                sending.entries = None  # each writes its own now, on its own savepoint
                 if sending.levels:
                     sending.levels.clear()  # the levels they reached went with the savepoint
             alone = jobs

@@ -35,6 +35,9 @@ class Sending:
     # The email the batch posted for the customer before executing it (collections.send._post_batch), logged by
     # its execution, withdrawn when its execution is rolled back (collections.run._execute_safely).
     posted: object = None
+    # The log entry of the email, kept for the batch to write its customers' entries in one create after executing
+    # them (collections.send._log_batch), when it is the customer's only entry (_execute); None: written at once.
+    entries: list | None = None
 
     def fee_lines(self):
         """The fees as the reminder and the letter announce them: ((invoice, amount, days late), ...)."""
@@ -173,9 +176,12 @@ class CollectionsSend(models.AbstractModel):
         reached = False
         fees = sending.fees
         if "email" in channels:
+            # Written with the batch's entries only when nothing else is logged after it: the log keeps its order.
+            alone = channels == {"email"} and not fees and not level.escalate and not level.credit_hold
             action = self._send_email(partner, policy, level, decision, origin, today, email or sending.email,
                                       sending.fee_lines(), author=sending.collector,
-                                      post={} if email else sending.post, posted=None if email else sending.posted)
+                                      post={} if email else sending.post, posted=None if email else sending.posted,
+                                      entries=sending.entries if alone else None)
             actions |= action
             reached |= action.state == "done"
         if "sms" in channels:
@@ -265,7 +271,10 @@ class CollectionsSend(models.AbstractModel):
             levels.update(sending.levels or {})
         self.env["collections.ledger"]._set_levels(levels, reminder_count=1)
 
-    def _log(self, partner, policy, level, channel, origin, today, move_ids=(), decision=None, **values):
+    def _log(self, partner, policy, level, channel, origin, today, move_ids=(), decision=None, entries=None,
+             **values):
+        """The log entry of what was done for ``partner``; with ``entries`` (a list), its values are added to it for
+        the batch to write (_log_batch) and the entry returned is not saved yet."""
         vals = {
             "partner_id": partner.id,
             "company_id": self.env.company.id,
@@ -288,7 +297,15 @@ class CollectionsSend(models.AbstractModel):
                     why.insert(0, {"code": "manual", "level": level.name if level else ""})
                 vals["why"] = why
         vals.update(values)
+        if entries is not None:
+            entries.append(vals)
+            return self.env["collections.action"].sudo().new(vals)
         return self.env["collections.action"]._collections_log(vals)
+
+    def _log_batch(self, sendings):
+        """Write the log entries a batch's executions kept (Sending.entries), in one create."""
+        entries = [vals for sending in sendings for vals in sending.entries or ()]
+        return self.env["collections.action"]._collections_log(entries) if entries else self.env["collections.action"]
 
     def _left_out_note(self, decision):
         """Say in the log which late invoices a reminder left out because they are disputed."""

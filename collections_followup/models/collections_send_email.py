@@ -61,11 +61,11 @@ class CollectionsSend(models.AbstractModel):
                 for move in self._invoice_documents(move_ids) if move.invoice_pdf_report_id]
 
     def _send_email(self, partner, policy, level, decision, origin, today, email=None, fees=(), author=None,
-                    post=None, posted=None):
+                    post=None, posted=None, entries=None):
         """The reminder email: ``email`` as rendered for the batch or edited by a collector, else rendered now
         (announcing ``fees``); from ``author`` (res.users, the customer's collector) and with the ``post`` values
         (_post_values) when the batch read them. ``posted``: the message the batch already posted for it
-        (_post_batch): only logged."""
+        (_post_batch): only logged. ``entries``: the batch's log entries to write, where its own is added (_log)."""
         move_ids = decision.listed_move_ids
         fail = self._failure_logger(partner, policy, level, "email", origin, today, decision)
         if not level.mail_template_id:
@@ -87,6 +87,7 @@ class CollectionsSend(models.AbstractModel):
             partner, policy, level, "email", origin, today, move_ids, decision,
             message_id=message.id,
             recipients=", ".join(recipients.mapped("email_formatted")),
+            entries=entries,
         )
 
     def _email_args(self, partner, level, move_ids, subject, body, author, post=None):

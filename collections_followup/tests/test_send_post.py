@@ -142,3 +142,38 @@ class TestPostEmails(CollectionsCommon):
                          "nothing of the reminder on the customer's chatter")
         self.assertFalse(invoices[victim].line_ids.collections_level_id, "no level reached")
         self.assertTrue(invoices[self.customer].line_ids.collections_level_id)
+
+    def test_a_customer_another_worker_reminded_meanwhile_is_left_to_it(self):
+        """The batch writes its customers' log entries together after executing them. When another worker logged
+        today's reminder of one of them after this one checked, the once-a-day index stops that write: the batch
+        is executed again customer by customer, that customer is left to the other worker (the email this one
+        posted for it withdrawn) and the others are reminded once."""
+        other = self.family
+        for partner in self.customer | other:
+            self._invoice(partner, 500.0, 20)
+        Run = self.registry["collections.run"]
+        handled = Run._handled_by_others
+        theirs = []
+
+        def meanwhile(run, company, today, partner_ids):
+            mine = handled(run, company, today, partner_ids)
+            theirs.append(run.env["collections.action"]._collections_log({
+                "partner_id": other.id, "company_id": company.id, "channel": "email", "origin": "scheduler",
+                "action_date": today, "state": "done", "note": "the other worker's reminder"}))
+            return mine
+
+        run_logger = "odoo.addons.collections_followup.models.collections_run"
+        with self.mock_mail_gateway(), patch.object(Run, "_handled_by_others", meanwhile), \
+                mute_logger("odoo.sql_db"), self.assertLogs(run_logger, "WARNING") as logs:
+            self._run()
+        self.assertEqual(len(theirs), 1, "one batch")
+        self.assertEqual(logs.output, [f"WARNING:{run_logger}:Follow-up of partner {other.id} already done today "
+                                       "by another worker"])
+        self.assertEqual(self._actions(other), theirs[0], "only the other worker's entry")
+        queued = self.env["mail.mail"].sudo().search([("model", "=", "res.partner"), ("res_id", "=", other.id)])
+        self.assertFalse(queued, "the email this worker posted for it withdrawn")
+        self.assertFalse(other.message_ids.filtered(lambda m: m.message_type == "comment"))
+        reminded = self._actions(self.customer)
+        self.assertEqual(reminded.mapped("channel"), ["email"])
+        self.assertEqual(reminded.state, "done")
+        self.assertEqual([mail.mail_message_id for mail in self._mails_to(self.customer)], [reminded.message_id])
