@@ -138,4 +138,9 @@ class ResPartner(models.Model):
             "account_link_expiry": today + relativedelta(days=days),
             # Whom the reminders are written to (the run's own recipients), so the customer can correct it.
             "recipients": self._collections_recipients().mapped("email"),
+            # What the reminder's level attaches (collections.send._email_args), said only then: the invoices'
+            # PDFs (none for a debt that is not an invoice, e.g. an opening balance), the statement.
+            "attached": {(True, True): "both", (True, False): "invoices", (False, True): "statement"}.get(
+                (bool(level.attach_invoices and any(row["move"].is_invoice() and not row["credit"] for row in lines)),
+                 bool(level.attach_statement)), False),
         })

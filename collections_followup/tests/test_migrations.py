@@ -89,6 +89,34 @@ class TestMigrationReminderPlaceholders(TransactionCase):
             self.assertNotIn("or ''", custom_now)
             self.assertFalse(final._has_unsafe_expression())
 
+    def test_the_reminders_no_longer_say_the_invoices_are_attached(self):
+        """The sentence leaves the first, second and final reminders' text, in English and French, in a text
+        changed by hand too: the invoice table says what the level attaches."""
+        script = load_script("collections_followup/migrations/19.0.1.1.0/post-reminder_placeholders.py",
+                             "reminder_placeholders")
+        first = self.env.ref("collections_followup.mail_template_followup_first")
+        second = self.env.ref("collections_followup.mail_template_followup_second")
+        shipped = {template: self._raw(template, "en_US") for template in first | second}
+        self.assertNotIn("attached", "".join(shipped.values()))
+        call = "if we do not hear from you."
+        self.assertIn(call, shipped[second])
+        (rewrite, _), (sentence, _), (french_rewrite, french_new), (french_sentence, _) = script.SENTENCES
+        as_shipped = shipped[first].replace(script.SENTENCES[0][1], rewrite)
+        french = f"<div><p>{french_rewrite}</p><p>Un membre de notre équipe vous appellera.{french_sentence}</p></div>"
+        by_hand = shipped[second].replace(call, "if we do not hear from you by Friday." + sentence)
+        self.env.cr.execute("UPDATE mail_template SET body_html = %s WHERE id = %s",
+                            [json.dumps({"en_US": as_shipped, "fr_FR": french}), first.id])
+        self.env.cr.execute("UPDATE mail_template SET body_html = %s WHERE id = %s",
+                            [json.dumps({"en_US": by_hand}), second.id])
+        for _twice in range(2):
+            script.migrate(self.env.cr, "19.0.1.0.0")
+            self.env.invalidate_all()
+            self.assertEqual(self._raw(first, "en_US"), shipped[first])
+            self.assertEqual(self._raw(first, "fr_FR"),
+                             f"<div><p>{french_new}</p><p>Un membre de notre équipe vous appellera.</p></div>")
+            self.assertEqual(self._raw(second, "en_US"),
+                             shipped[second].replace(call, "if we do not hear from you by Friday."))
+
     def _raw(self, template, lang):
         self.env.cr.execute("SELECT body_html->>%s FROM mail_template WHERE id = %s", [lang, template.id])
         return self.env.cr.fetchone()[0]

@@ -1,12 +1,18 @@
-"""19.0.1.1.0: the reminder templates' placeholders become those Odoo renders without its QWeb engine.
+"""19.0.1.1.0: the reminder templates' placeholders become those Odoo renders without its QWeb engine, and the
+reminders no longer say the invoices are attached when the level attaches none.
 
 19.0.1.0.0 shipped the reminder and statement templates with ``object.commercial_partner_id.name or ''`` and
 ``object.collections_company_id.name or ''`` in their bodies and ``... or user.email_formatted`` as their sender:
 expressions Odoo compiles with QWeb for each customer, and which only template editors may use. The shipped
 placeholders are replaced, in every language, by the plain field expressions res.partner allows
-(``mail_allowed_qweb_expressions``): the same text, rendered without QWeb. The templates are ``noupdate``:
-anything else changed by hand is kept, and a template without the shipped placeholders is left alone.
-Idempotent."""
+(``mail_allowed_qweb_expressions``): the same text, rendered without QWeb.
+
+Its first, second and final reminders also said "The invoices are attached to this email" in their own text,
+even on a level whose *Attach Invoices* is off. The invoice table says now what the level attaches; the sentence
+is taken out of the templates' text (English and French), wherever it is still found.
+
+The templates are ``noupdate``: anything else changed by hand is kept, and a template without the shipped text
+is left alone. Idempotent."""
 
 TEMPLATES = [
     "mail_template_followup_courtesy", "mail_template_followup_first", "mail_template_followup_second",
@@ -17,6 +23,16 @@ PLACEHOLDERS = [
      """<t t-out="object.commercial_partner_id.name"/>"""),
     ("""<t t-out="object.collections_company_id.name or ''">YourCompany</t>""",
      """<t t-out="object.collections_company_id.name"/>"""),
+]
+
+# The sentence, as shipped in English and French: (before, after), in this order.
+SENTENCES = [
+    ("The invoices are attached to this email, and you can view and pay each of them online with the links above.",
+     "You can view and pay each invoice online with the links above."),
+    (" The invoices are attached to this email.", ""),
+    ("Les factures sont jointes à cet e-mail, et vous pouvez consulter et payer chacune d'elles en ligne grâce aux "
+     "liens ci-dessus.", "Vous pouvez consulter et payer chaque facture en ligne grâce aux liens ci-dessus."),
+    (" Les factures sont jointes à cet e-mail.", ""),
 ]
 
 EMAIL_FROM = ("{{ object.collections_company_id.email_formatted or user.email_formatted }}",
@@ -37,7 +53,7 @@ def migrate(cr, version):
         """,
         {"old": EMAIL_FROM[0], "new": EMAIL_FROM[1], "names": TEMPLATES},
     )
-    for old, new in PLACEHOLDERS:
+    for old, new in PLACEHOLDERS + SENTENCES:
         cr.execute(
             """
             UPDATE mail_template template
