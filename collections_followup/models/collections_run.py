@@ -199,8 +199,12 @@ class CollectionsRun(models.AbstractModel):
 
     @api.model
     def _action_run_now(self):
-        """Start the daily run in the background now (managers' menu)."""
+        """Start the daily run in the background now (managers' menu): its workers, each the next time a cron
+        thread is free (Odoo skips an inactive one)."""
         self.env.ref("collections_followup.ir_cron_collections_run")._trigger()
+        second = self.env.ref("collections_followup.ir_cron_collections_run_second_worker", raise_if_not_found=False)
+        if second:
+            second._trigger()
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",

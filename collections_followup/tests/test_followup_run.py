@@ -364,8 +364,8 @@ class TestFollowupRun(CollectionsCommon):
             self.assertEqual(len(self._mails_to(customer)), 1, customer.name)
 
     def test_second_worker_starts_halfway_and_shares_the_customers(self):
-        """The optional second scheduled action goes round the same customers from halfway; run
-        after (or beside) the first, nobody gets a second reminder."""
+        """The second scheduled action goes round the same customers from halfway; run after (with one cron
+        thread) or beside the first, nobody gets a second reminder."""
         customers = self.env["res.partner"]
         for index in range(5):
             customers |= self._customer(f"Shared {index}", f"shared{index}@example.com")
@@ -388,7 +388,20 @@ class TestFollowupRun(CollectionsCommon):
             with self.assertRaises(UserError):
                 Run._cron_run_followups(start=wrong)
         worker = self.env.ref("collections_followup.ir_cron_collections_run_second_worker")
-        self.assertFalse(worker.active, "off until a large book needs it")
+        self.assertTrue(worker.active, "on: with two cron threads the run uses both")
+
+    def test_run_now_starts_both_workers(self):
+        """A manager's Run Follow-ups Now triggers the daily run's workers (both when both are on), as the
+        scheduled actions would run them."""
+        first = self.env.ref("collections_followup.ir_cron_collections_run")
+        second = self.env.ref("collections_followup.ir_cron_collections_run_second_worker")
+        Trigger = self.env["ir.cron.trigger"]
+        for active, expected in ((True, first | second), (False, first)):
+            second.active = active
+            Trigger.search([("cron_id", "in", (first | second).ids)]).unlink()
+            action = self.env["collections.run"].with_user(self.manager)._action_run_now()
+            self.assertEqual(action["params"]["title"], "Follow-up run started")
+            self.assertEqual(Trigger.search([("cron_id", "in", (first | second).ids)]).cron_id, expected)
 
     def test_customers_the_run_considers(self):
         """The run lists its customers from Odoo's index of unreconciled receivable items (a

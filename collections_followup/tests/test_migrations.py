@@ -1,8 +1,10 @@
 import json
 from datetime import timedelta
 
+from odoo import fields
 from odoo.modules.migration import load_script
 from odoo.tests import TransactionCase, freeze_time, tagged
+from odoo.tools.convert import convert_file
 
 from .common import TODAY
 from .test_ledger import InstalmentCommon
@@ -120,3 +122,39 @@ class TestMigrationReminderPlaceholders(TransactionCase):
     def _raw(self, template, lang):
         self.env.cr.execute("SELECT body_html->>%s FROM mail_template WHERE id = %s", [lang, template.id])
         return self.env.cr.fetchone()[0]
+
+
+@tagged("post_install", "-at_install")
+class TestMigrationRunWorkers(TransactionCase):
+    """19.0.1.1.0: the daily run's second worker is on, and the addon's scheduled actions keep what an
+    administrator set on them when the addon is updated."""
+
+    WORKERS = ("collections_followup.ir_cron_collections_run",
+               "collections_followup.ir_cron_collections_run_second_worker")
+
+    def test_the_second_worker_is_turned_on_and_the_actions_kept_on_update(self):
+        script = load_script("collections_followup/migrations/19.0.1.1.0/post-run_workers.py", "run_workers")
+        first, second = (self.env.ref(xmlid) for xmlid in self.WORKERS)
+        crons = self.env["ir.model.data"].search([("model", "=", "ir.cron"), ("module", "=", "collections_followup")])
+        self.assertGreaterEqual(len(crons), 7)
+        self.assertTrue(all(crons.mapped("noupdate")), "installed from data that an update does not write")
+        self.assertTrue(second.active)
+        # As 19.0.1.0.0 left a database: the second worker off, the actions' data updated by every update.
+        second.active = False
+        crons.noupdate = False
+        script.migrate(self.env.cr, "")
+        self.env.invalidate_all()
+        self.assertFalse(second.active, "a new database is not migrated")
+        for _twice in range(2):
+            script.migrate(self.env.cr, "19.0.1.0.0")
+            self.env.invalidate_all()
+            self.assertTrue(second.active)
+            self.assertTrue(all(crons.mapped("noupdate")))
+        # An update of the addon loads its data again: what the administrator set stays.
+        later = fields.Datetime.now().replace(hour=3, minute=30, second=0, microsecond=0) + timedelta(days=1)
+        first.nextcall = later
+        second.active = False
+        convert_file(self.env, "collections_followup", "data/ir_cron_data.xml", {}, mode="update")
+        self.env.invalidate_all()
+        self.assertEqual(first.nextcall, later)
+        self.assertFalse(second.active, "turned off by the administrator, off after the update")
