@@ -30,6 +30,8 @@ import hashlib
 import json
 import os
 import platform
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -212,6 +214,95 @@ def run_two_workers(odoo, book, customers):
         sys.exit(f"two workers handled {handled} customers and queued {mails} emails for {sampled} sampled")
     return {"workers": len(workers), "seconds": seconds, "per_1000_s": seconds * 1000 / max(sampled, 1),
             "handled": handled, "mails": mails, "late_start_s": max(w["began"] for w in workers.values()) - at}
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run_scheduled(odoo, book, timeout=1800):
+    """The daily run as Odoo's scheduler runs it, for every customer of the book due today: an Odoo server with
+    ``--workers=2`` and Odoo's default two cron threads (two cron processes), its two scheduled actions (the run
+    and its second worker, both on as shipped) triggered at once, on a copy of the book whose policies may
+    contact customers at any hour. Timed from the trigger to the moment both workers logged their end, which
+    includes each cron process loading Odoo's registry, as a server does."""
+    copy = f"{book}_scheduled"
+    createdb(copy, book)
+    server = None
+    try:
+        ready = odoo.shell(copy, "bench_odoo.prepare_scheduled(env)")["scheduled_ready"]
+        with tempfile.TemporaryDirectory(prefix="collections_bench_server_") as tmp:
+            logfile = Path(tmp) / "odoo.log"
+            cmd = odoo_bin(odoo.odoo_src, odoo.addons_path, "-d", copy, f"--db-filter=^{copy}$", "--workers=2",
+                           "--max-cron-threads=2", "--http-interface=127.0.0.1", f"--http-port={_free_port()}",
+                           f"--gevent-port={_free_port()}", "--log-level=info", f"--logfile={logfile}")
+            server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                      start_new_session=True)
+            _wait_for(logfile, "HTTP service (werkzeug) running", 1, server, 120)
+            # Odoo's longpolling process receives the bus notifications of the messages posted; when it cannot
+            # start, the server starts it again and again, which took a CPU (seen with zope.interface 8 beside
+            # setuptools < 70, whose pkg_resources does not find it: gevent's plugins fail to load).
+            _wait_for(logfile, "Evented Service (longpolling) running", 1, server, 60)
+            time.sleep(5)  # the cron processes are forked after the HTTP service: let them listen
+            ids = ",".join(str(cron_id) for cron_id in ready["crons"])
+            due_now = f"UPDATE ir_cron SET nextcall = now() AT TIME ZONE 'UTC' WHERE id IN ({ids})"
+            subprocess.run(["psql", "-qAtc", due_now, copy], check=True)
+            started = time.time()
+            subprocess.run(["psql", "-qAtc", f"SELECT pg_notify('cron_trigger', '{copy}')", "postgres"],
+                           check=True, capture_output=True)
+            timeline = _wait_handled(copy, ready, server, started, timeout)
+            seconds = time.time() - started
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(60)
+        server = None
+        done = odoo.shell(copy, f"bench_odoo.measure_scheduled_done(env, {ready['today']!r})")["scheduled_done"]
+    finally:
+        if server is not None:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        dropdb(copy)
+    if done["handled"] < ready["due"] or done["mails"] < ready["due"]:
+        sys.exit(f"the scheduled run handled {done['handled']} customers and queued {done['mails']} emails for "
+                 f"{ready['due']} due")
+    return {"customers": ready["due"], "seconds": seconds, "per_1000_s": seconds * 1000 / max(ready["due"], 1),
+            "timeline": timeline, **done}
+
+
+def _wait_handled(db, ready, server, started, timeout):
+    """Until every customer due has a scheduler entry of the day; [(seconds, customers handled)] every 10 s."""
+    query = ("SELECT count(DISTINCT partner_id) FROM collections_action WHERE origin = 'scheduler'"
+             f" AND action_date = '{ready['today']}'")
+    timeline, last = [], 0.0
+    while time.time() < started + timeout:
+        if server.poll() is not None:
+            sys.exit(f"the Odoo server stopped (exit {server.returncode})")
+        handled = int(subprocess.run(["psql", "-Atc", query, db], capture_output=True, text=True,
+                                     check=True).stdout.strip())
+        now = time.time() - started
+        if handled >= ready["due"]:
+            timeline.append((round(now, 1), handled))
+            return timeline
+        if now - last >= 10:
+            timeline.append((round(now, 1), handled))
+            log(f"scheduled run: {handled:,} of {ready['due']:,} customers after {now:.0f} s")
+            last = now
+        time.sleep(0.5)
+    sys.exit(f"the scheduled run had not handled the {ready['due']:,} customers due after {timeout} s: {timeline}")
+
+
+def _wait_for(logfile, text, count, server, timeout):
+    """Until the server's log holds ``count`` lines with ``text``; fails if the server stops or time runs out."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if server.poll() is not None:
+            sys.exit(f"the Odoo server stopped (exit {server.returncode}): see its log above")
+        lines = logfile.read_text(errors="replace").splitlines() if logfile.exists() else []
+        if sum(text in line for line in lines) >= count:
+            return lines
+        time.sleep(0.2)
+    sys.exit(f"{text!r} did not appear {count} times in the Odoo server's log in {timeout} s")
 
 
 def _cpu_per_1000(sample):

@@ -437,6 +437,35 @@ def measure_run_worker(env, customers, start, at):
          rss_peak_mb=rss_mb())
 
 
+WORKER_CRONS = ("collections_followup.ir_cron_collections_run",
+                "collections_followup.ir_cron_collections_run_second_worker")
+
+
+def prepare_scheduled(env):
+    """A copy of the book made ready for the daily run as Odoo's scheduler runs it (tools/bench.py
+    run_scheduled): every policy may contact customers at any hour of any day (so that the run sends whenever
+    the bench runs, not waits for the contact hours), the run's two workers are active but not due, and every
+    other scheduled action is off (Odoo's mail queue would try to deliver the queued emails meanwhile)."""
+    from odoo.addons.collections_followup.models.collections_policy import WEEKDAY_FIELDS
+    env["collections.policy"].search([]).write(
+        {"contact_hour_from": 0.0, "contact_hour_to": 24.0, **dict.fromkeys(WEEKDAY_FIELDS, True)})
+    workers = env["ir.cron"].browse([env.ref(xmlid).id for xmlid in WORKER_CRONS])
+    env["ir.cron"].search([("id", "not in", workers.ids)]).active = False
+    workers.write({"active": True, "nextcall": fields.Datetime.now() + timedelta(days=1)})
+    due, today = _sample(env, 10 ** 9)
+    env.cr.commit()
+    emit("scheduled_ready", due=len(due), crons=workers.ids, today=str(today))
+
+
+def measure_scheduled_done(env, today):
+    """What the scheduled run did on the copy: customers with a scheduler entry of ``today``, emails queued."""
+    (handled,), = env.execute_query(SQL(
+        "SELECT count(DISTINCT partner_id) FROM collections_action WHERE origin = 'scheduler' AND action_date = %s",
+        today))
+    (mails,), = env.execute_query(SQL("SELECT count(*) FROM mail_mail WHERE state = 'outgoing'"))
+    emit("scheduled_done", handled=handled, mails=mails)
+
+
 def measure_run_pdf(env, customers):
     """The whole run for ``customers`` due customers with every level attaching the invoices' PDFs, half of those
     invoices with a PDF stored beforehand (made by Odoo's invoice sending, as when an invoice was sent), the other

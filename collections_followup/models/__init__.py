@@ -23,6 +23,7 @@ from . import (
     collections_promise,
     collections_reply,
     collections_run,
+    collections_run_position,
     collections_segment,
     collections_send,
     collections_send_channels,

@@ -105,6 +105,15 @@ class CollectionsRun(models.AbstractModel):
         Partner = self.env["res.partner"].with_company(company)
         Level = self.env["collections.level"]
         in_cron = bool(self.env.context.get("cron_id"))
+        if in_cron and not self.env["ir.cron"]._commit_progress():
+            # Odoo calls a scheduled action again when a call returns before the end of its slice of time, and
+            # again when the slice is over: deciding customers for one batch would cost more than sending it.
+            # What is left goes to the next slice, at once (_continue_soon).
+            self.env["ir.cron"]._commit_progress(remaining=1)
+            self._continue_soon()
+            return 0
+        # A scheduled daily run goes in slices of Odoo's cron and resumes where its last slice stopped.
+        position = self._position(company, today, start) if in_cron and partner_ids is None else None
         sent = due_count = 0
         # Customers per committed batch (a system parameter lets big books tune it).
         size = int(self.env["ir.config_parameter"].sudo().get_param(
@@ -112,7 +121,7 @@ class CollectionsRun(models.AbstractModel):
         stopped = False
         # Decided a chunk of customers at a time, and sent before the next chunk is decided:
         # the run's memory does not grow with the book.
-        for decisions in self._decision_chunks(company, today, now, partner_ids, start=start):
+        for decisions in self._decision_chunks(company, today, now, partner_ids, start=start, position=position):
             due = [pid for pid, (_policy, decision) in decisions.items() if decision.status == "action"]
             due_count += len(due)
             if in_cron:
@@ -129,35 +138,72 @@ class CollectionsRun(models.AbstractModel):
                 sent += len(jobs)
                 # The levels the batch's reminders reached, in one statement, committed with their log entries.
                 self.env["collections.send"]._advance_batch(prepared.values())
+                if position:
+                    position._reached(batch)  # committed with the batch
                 if in_cron and not self.env["ir.cron"]._commit_progress(len(batch)):
                     stopped = True
                     break
             if stopped:
                 break
+            if position:
+                position._reached(list(decisions))  # the chunk's customers not due too
             # What this chunk loaded is not needed by the next one.
             self.env.invalidate_all(flush=True)
-        if partner_ids is None and not start:
-            # The daily run reviews every hold (its first worker: once); the hourly run of the
-            # waits only sends.
-            self.env["res.partner"]._collections_refresh_holds(company, today)
-        _logger.info("Follow-up run for %s: %d customers due, %d handled", company.name, due_count, sent)
+        if stopped:
+            self._continue_soon()
+        else:
+            if position:
+                position.unlink()  # the pass is over: a later run today goes round again
+            if partner_ids is None and not start:
+                # The daily run reviews every hold (its first worker: once, at the end of its pass); the
+                # hourly run of the waits only sends.
+                self.env["res.partner"]._collections_refresh_holds(company, today)
+        _logger.info("Follow-up run for %s: %d customers due, %d handled%s", company.name, due_count, sent,
+                     " (to be continued)" if stopped else "")
         return sent
 
-    def _decision_chunks(self, company, today, now=None, partner_ids=None, start=0.0):
+    def _continue_soon(self):
+        """The scheduled action's slice of time is over with work left (ir.cron._commit_progress): Odoo then
+        reschedules it for the next time a cron thread wakes up, up to a minute later, during which the run sent
+        nothing. Its trigger wakes the cron threads as soon as this slice is committed."""
+        self.env["ir.cron"].browse(self.env.context["cron_id"])._trigger()
+
+    def _position(self, company, today, start):
+        """The worker's position in today's pass (collections.run.position), a new pass when it has none."""
+        # sudo: the run's own bookkeeping (the scheduled action runs as the superuser; Run Follow-ups Now
+        # triggers it)
+        Position = self.env["collections.run.position"].sudo()
+        position = Position.search([("company_id", "=", company.id), ("start", "=", start)])
+        if position.day == today:
+            return position
+        values = {"day": today, "pivot_partner_id": 0, "last_partner_id": 0}
+        if position:
+            position.write(values)  # yesterday's pass, never finished
+            return position
+        return Position.create({**values, "company_id": company.id, "start": start})
+
+    def _decision_chunks(self, company, today, now=None, partner_ids=None, start=0.0, position=None):
         """The decision phase of the run, a chunk of customers at a time: yields
         {partner id: (policy, PartnerDecision)} for the customers with open receivables,
         less those handled today and those waiting for the contact rules. Per chunk: one
         query for the open items, one for the delays of the levels they reached (when any)
         and one for the customers' settings; the candidates, the pauses, today's entries and
         the waits are read once for the whole run. ``start``: the
-        fraction of the (sorted) customers to begin at, going round to those before it."""
+        fraction of the (sorted) customers to begin at, going round to those before it. ``position``: the
+        worker's collections.run.position, whose pass goes on after the customers it has reached."""
         Partner = self.env["res.partner"].with_company(company)
         candidates = self._open_partner_ids(company, partner_ids)
         candidates -= self._handled_today(company, today) | self._waiting(company, now or fields.Datetime.now())
         pauses = self.env["collections.ledger"]._pauses(company)
         ordered = sorted(candidates)
         first = int(len(ordered) * start)
-        for chunk in split_every(self._decision_chunk_size, ordered[first:] + ordered[:first]):
+        if position is not None:
+            if not position.pivot_partner_id and ordered:
+                position.pivot_partner_id = ordered[first]
+            ordered = position._remaining(ordered)
+        else:
+            ordered = ordered[first:] + ordered[:first]
+        for chunk in split_every(self._decision_chunk_size, ordered):
             items = self.env["collections.ledger"]._open_items(company, chunk, pauses=pauses)
             # The reasons of the customers acted on are stored with their log entries.
             yield Partner.browse(chunk)._collections_decide(company, today, items=items, explain="action")

@@ -1,3 +1,4 @@
+import time
 from datetime import timedelta
 from unittest.mock import patch
 
@@ -389,6 +390,75 @@ class TestFollowupRun(CollectionsCommon):
                 Run._cron_run_followups(start=wrong)
         worker = self.env.ref("collections_followup.ir_cron_collections_run_second_worker")
         self.assertTrue(worker.active, "on: with two cron threads the run uses both")
+
+    def test_a_scheduled_run_in_slices_resumes_where_it_stopped(self):
+        """Odoo gives each call of a scheduled action a slice of time (ir.cron._commit_progress). The run stops after
+        the batch in which its slice ran out, triggers its scheduled action so that the next slice does not wait for
+        a cron thread to wake up, and the next call goes on after the customers the pass has reached without
+        deciding them again; a call whose slice is over from the start decides nothing. Once the pass is over its
+        position is gone, the holds are reviewed (once) and a later run goes round again."""
+        customers = self.env["res.partner"]
+        for index in range(7):
+            customers |= self._customer(f"Sliced {index}", f"sliced{index}@example.com")
+            # Customers 1, 3 and 5 have an invoice due in two months: decided, nothing to send.
+            self._invoice(customers[-1], 100.0 + index, -60 if index % 2 else 10)
+        due = customers.filtered(lambda c: c.name[-1] in "0246")
+        later = customers - due
+        self.env["ir.config_parameter"].sudo().set_param("collections_followup.run_batch_size", 2)
+        cron = self.env.ref("collections_followup.ir_cron_collections_run")
+        Partner, Send = type(self.env["res.partner"]), type(self.env["collections.send"])
+        decided, reviews, clock = [], [], {"offset": 0.0}
+        decide, review, advance = Partner._collections_decide, Partner._collections_refresh_holds, Send._advance_batch
+        monotonic = time.monotonic
+
+        def spy_decide(partners, *args, **kwargs):
+            decided[-1] |= set(partners.ids) & set(customers.ids)
+            return decide(partners, *args, **kwargs)
+
+        def spy_review(partners, *args, **kwargs):
+            reviews.append(len(decided))
+            return review(partners, *args, **kwargs)
+
+        def batch_then_time_up(send, *args, **kwargs):
+            clock["offset"] += 3600  # the slice runs out during the batch
+            return advance(send, *args, **kwargs)
+
+        self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]).unlink()
+        with self.enter_registry_test_mode(), self.registry.cursor() as cr, self.mock_mail_gateway(), \
+                patch.object(Partner, "_collections_decide", spy_decide), \
+                patch.object(Partner, "_collections_refresh_holds", spy_review), \
+                patch.object(Send, "_advance_batch", batch_then_time_up), \
+                patch.object(time, "monotonic", lambda: monotonic() + clock["offset"]):
+            env = self.env(cr=cr)
+            Position = env["collections.run.position"]
+            handled, progresses = [], []
+            for slice_left in (60, 60, 0, 60, 60):
+                job, progress = env["ir.cron"].browse(cron.id).with_context(cron_id=cron.id)._add_progress()
+                clock["offset"] = 0.0
+                run = env["collections.run"].with_company(self.company).with_context(
+                    job.env.context, cron_end_time=time.monotonic() + slice_left)
+                decided.append(set())
+                handled.append(run._run_company(self.company, TODAY))
+                progresses.append((progress.done, progress.remaining))
+                if Position.search([]):
+                    self.assertEqual(Position.search([]).last_partner_id, max(
+                        pid for pid in due.ids if env["collections.action"].search_count([("partner_id", "=", pid)])))
+            self.assertEqual(handled, [2, 2, 0, 0, 0])
+            ids = customers.ids
+            self.assertEqual(decided[0], set(ids), "the first call decides everyone")
+            self.assertEqual(decided[1], set(ids[3:]), "the second goes on after the second customer due")
+            self.assertEqual(decided[2], set(), "the third's slice is over: it leaves the rest to the next one")
+            self.assertEqual(progresses[2], (0, 1), "nothing done, something left: Odoo reschedules the action")
+            self.assertEqual(decided[3], set(), "the fourth finds the pass over")
+            self.assertEqual(decided[4], set(later.ids), "a later run goes round again: only the customers not due")
+            self.assertEqual(reviews, [4, 5], "the holds are reviewed at the end of each pass, not of each slice")
+            self.assertFalse(Position.search([]))
+            self.assertEqual(len(env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])), 3,
+                             "each call stopped by its slice's end asked for the next slice at once")
+            for customer in due:
+                self.assertEqual(env["collections.action"].search_count(
+                    [("partner_id", "=", customer.id), ("channel", "=", "email")]), 1, customer.name)
+            self.assertFalse(env["collections.action"].search_count([("partner_id", "in", later.ids)]))
 
     def test_run_now_starts_both_workers(self):
         """A manager's Run Follow-ups Now triggers the daily run's workers (both when both are on), as the
