@@ -14,7 +14,9 @@ must agree with (`check_book`); then, each in its own `odoo-bin shell` process:
   the default policy (read, then replay);
 - the whole run (decide, render, queue the emails, create the call tasks, log) for 1,000 due
   customers of a copy of the book, with the process's peak memory; the same customers with the run's two
-  workers in two processes at once; then for 5 of them (PDF=n) with every invoice's PDF attached, half of
+  workers in two processes at once; every customer due today, sent by the daily run's two scheduled actions in
+  an Odoo server with ``--workers=2`` and two cron threads (Odoo's slices of a scheduled action, its cron
+  processes and its longpolling process included); then for 5 of them (PDF=n) with every invoice's PDF attached, half of
   the PDFs stored beforehand (with Debian's wkhtmltopdf, one PDF a call, about a second each: 5 customers of
   the 10,000 book list about 460 invoices);
 - OCA's account_credit_control (19.0, from PyPI) generating its credit lines on another copy, then
@@ -176,6 +178,8 @@ def bench_size(odoo, customers, invoices, workdir, oca, run_customers=1000, keep
             dropdb(copy)
     log(f"whole run for the same {run_customers:,} customers with two workers at once")
     result["run_workers"] = run_two_workers(odoo, book, run_customers)
+    log("the daily run as Odoo's scheduler runs it: every customer due, an Odoo server with two cron workers")
+    result["run_scheduled"] = run_scheduled(odoo, book)
     if oca[0]:
         log("OCA account_credit_control on the same book")
         copy = f"{book}_oca"
@@ -375,6 +379,10 @@ def table(results, oca_note):
     row("whole run with two workers at once: per 1,000 customers, s / customers a second / each handled",
         lambda r: "{:.0f} / {:.1f} / {}".format(r["run_workers"]["per_1000_s"], 1000 / r["run_workers"]["per_1000_s"],
                                                 " + ".join(str(n) for n in r["run_workers"]["handled"])))
+    row("the daily run as Odoo's scheduler runs it (--workers=2, two cron threads), every customer due: "
+        "customers / s / customers a second",
+        lambda r: "{:,} / {:.0f} / {:.1f}".format(r["run_scheduled"]["customers"], r["run_scheduled"]["seconds"],
+                                                   r["run_scheduled"]["customers"] / r["run_scheduled"]["seconds"]))
     row("with the invoices' PDFs (half stored before): customers / invoices / per 1,000 customers, s",
         lambda r: "{:,} / {:,} / {:.0f}".format(
             r["run_pdf"]["customers"], r["run_pdf"]["invoices"], r["run_pdf"]["per_1000_s"]))
