@@ -248,7 +248,9 @@ def run_scheduled(odoo, book, timeout=1800):
             # Odoo's longpolling process receives the bus notifications of the messages posted; when it cannot
             # start, the server starts it again and again, which took a CPU (seen with zope.interface 8 beside
             # setuptools < 70, whose pkg_resources does not find it: gevent's plugins fail to load).
-            _wait_for(logfile, "Evented Service (longpolling) running", 1, server, 60)
+            _wait_for(logfile, "Evented Service (longpolling) running", 1, server, 60,
+                      hint="start `odoo-bin gevent` by hand to see why; here `pip install 'zope.interface<7'` "
+                           "mended it (8.7 was installed)")
             time.sleep(5)  # the cron processes are forked after the HTTP service: let them listen
             ids = ",".join(str(cron_id) for cron_id in ready["crons"])
             due_now = f"UPDATE ir_cron SET nextcall = now() AT TIME ZONE 'UTC' WHERE id IN ({ids})"
@@ -296,7 +298,7 @@ def _wait_handled(db, ready, server, started, timeout):
     sys.exit(f"the scheduled run had not handled the {ready['due']:,} customers due after {timeout} s: {timeline}")
 
 
-def _wait_for(logfile, text, count, server, timeout):
+def _wait_for(logfile, text, count, server, timeout, hint=""):
     """Until the server's log holds ``count`` lines with ``text``; fails if the server stops or time runs out."""
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -306,7 +308,8 @@ def _wait_for(logfile, text, count, server, timeout):
         if sum(text in line for line in lines) >= count:
             return lines
         time.sleep(0.2)
-    sys.exit(f"{text!r} did not appear {count} times in the Odoo server's log in {timeout} s")
+    sys.exit(f"{text!r} did not appear {count} times in the Odoo server's log in {timeout} s"
+             + (f": {hint}" if hint else ""))
 
 
 def _cpu_per_1000(sample):

@@ -460,6 +460,27 @@ class TestFollowupRun(CollectionsCommon):
                     [("partner_id", "=", customer.id), ("channel", "=", "email")]), 1, customer.name)
             self.assertFalse(env["collections.action"].search_count([("partner_id", "in", later.ids)]))
 
+    def test_a_pass_left_unfinished_yesterday_starts_again(self):
+        """A worker's position of an earlier day (its pass never finished: the server stopped) does not hold
+        today's pass back: today's goes round every customer, from the worker's start."""
+        customers = self.env["res.partner"]
+        for index in range(3):
+            customers |= self._customer(f"Yesterday {index}", f"yesterday{index}@example.com")
+            self._invoice(customers[-1], 100.0 + index, 10)
+        cron = self.env.ref("collections_followup.ir_cron_collections_run")
+        Position = self.env["collections.run.position"].sudo()
+        Position.create({"company_id": self.company.id, "start": 0.0, "day": TODAY - timedelta(days=1),
+                         "pivot_partner_id": customers[0].id, "last_partner_id": customers[-1].id})
+        with self.enter_registry_test_mode(), self.registry.cursor() as cr, self.mock_mail_gateway():
+            env = self.env(cr=cr)
+            job, _progress = env["ir.cron"].browse(cron.id).with_context(cron_id=cron.id)._add_progress()
+            run = env["collections.run"].with_company(self.company).with_context(**job.env.context)
+            run._run_company(self.company, TODAY)
+            for customer in customers:
+                self.assertEqual(env["collections.action"].search_count(
+                    [("partner_id", "=", customer.id), ("channel", "=", "email")]), 1, customer.name)
+            self.assertFalse(env["collections.run.position"].search([]), "today's pass is over")
+
     def test_run_now_starts_both_workers(self):
         """A manager's Run Follow-ups Now triggers the daily run's workers (both when both are on), as the
         scheduled actions would run them."""
