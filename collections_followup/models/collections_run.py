@@ -106,9 +106,9 @@ class CollectionsRun(models.AbstractModel):
         Level = self.env["collections.level"]
         in_cron = bool(self.env.context.get("cron_id"))
         if in_cron and not self.env["ir.cron"]._commit_progress():
-            # Odoo calls a scheduled action again when a call returns before the end of its slice of time, and
-            # again when the slice is over: deciding customers for one batch would cost more than sending it.
-            # What is left goes to the next slice, at once (_continue_soon).
+            # Odoo calls a scheduled action again and again in its slice of time, ten calls at least, so also
+            # once the slice is over: deciding customers for one batch then costs more than sending it. What is
+            # left goes to the next slice, at once (_continue_soon).
             self.env["ir.cron"]._commit_progress(remaining=1)
             self._continue_soon()
             return 0
