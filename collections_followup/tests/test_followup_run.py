@@ -2,7 +2,7 @@ import time
 from datetime import timedelta
 from unittest.mock import patch
 
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import freeze_time, tagged
 
 from .common import TODAY, CollectionsCommon
@@ -469,8 +469,15 @@ class TestFollowupRun(CollectionsCommon):
             self._invoice(customers[-1], 100.0 + index, 10)
         cron = self.env.ref("collections_followup.ir_cron_collections_run")
         Position = self.env["collections.run.position"].sudo()
-        Position.create({"company_id": self.company.id, "start": 0.0, "day": TODAY - timedelta(days=1),
-                         "pivot_partner_id": customers[0].id, "last_partner_id": customers[-1].id})
+        values = {"company_id": self.company.id, "start": 0.0, "day": TODAY - timedelta(days=1),
+                  "pivot_partner_id": customers[0].id, "last_partner_id": customers[-1].id}
+        position = Position.create(values)
+        # Only the run writes positions: a manager cannot make it skip customers, nor read where it is.
+        for operation in (lambda: Position.with_user(self.manager).create(dict(values, start=0.5)),
+                          lambda: position.with_user(self.manager).write({"last_partner_id": 0}),
+                          lambda: position.with_user(self.manager).read(["last_partner_id"])):
+            with self.assertRaises(AccessError):
+                operation()
         with self.enter_registry_test_mode(), self.registry.cursor() as cr, self.mock_mail_gateway():
             env = self.env(cr=cr)
             job, _progress = env["ir.cron"].browse(cron.id).with_context(cron_id=cron.id)._add_progress()
