@@ -36,8 +36,9 @@ class CollectionsPortal(PortalAccount):
     def _collections_overview_values(self, customer=None, token=None, message=None, error=None):
         """What the account page shows. ``customer``: the account link's (no login), read as superuser
         with every search bound to it; else the logged-in user's company, through its own access rules
-        (Odoo's portal rules), bound to it as well. Routes pass the query's message and error only: no
-        request parameter reaches ``customer``."""
+        (Odoo's portal rules), bound to it as well. Routes pass the query's message code only (the
+        template knows its sentences): no request parameter reaches ``customer``, and ``error`` is
+        the server's own sentence."""
         env = request.env(su=True) if customer else request.env
         partner = customer or request.env.user.partner_id.commercial_partner_id
         own = [("partner_id.commercial_partner_id", "=", partner.id)]
@@ -107,8 +108,10 @@ class CollectionsPortal(PortalAccount):
         return values
 
     @http.route("/my/collections", type="http", auth="user", website=True)
-    def portal_my_collections(self, message=None, error=None, **kwargs):
-        return self._collections_render(self._collections_overview_values(message=message, error=error))
+    def portal_my_collections(self, message=None, **kwargs):
+        # Only the message code comes from the query (the template shows its own sentence for each
+        # known code); an error shown is one the server set, never the query's text.
+        return self._collections_render(self._collections_overview_values(message=message))
 
     def _collections_render(self, values):
         if values.get("link_expiry"):
@@ -155,8 +158,8 @@ class CollectionsPortal(PortalAccount):
         return values
 
     @http.route("/collections/account/<string:token>", type="http", auth="public", website=True, sitemap=False)
-    def collections_account_link(self, token, message=None, error=None, **kwargs):
-        return self._collections_render(self._collections_link_values(token, message=message, error=error))
+    def collections_account_link(self, token, message=None, **kwargs):
+        return self._collections_render(self._collections_link_values(token, message=message))
 
     @http.route("/collections/account/<string:token>/promise", type="http", auth="public", methods=["POST"],
                 website=True, sitemap=False)
@@ -293,7 +296,7 @@ class CollectionsPortal(PortalAccount):
             return {"error": request.env._("This payment plan cannot be found.")}
         try:
             with request.env.cr.savepoint():
-                plan._accept_portal(name, signature, request.httprequest.remote_addr)
+                plan._accept_portal(name, signature, request.httprequest.remote_addr, request.env.user)
         except (UserError, ValidationError) as error:
             return {"error": str(error)}
         except (TypeError, binascii.Error):

@@ -4,6 +4,7 @@ from . import (
     account_move,
     account_move_line,
     collections_action,
+    collections_evidence,
     collections_arrangement_mixin,
     collections_case,
     collections_contact_rules,

@@ -201,6 +201,12 @@ class AccountMove(models.Model):
             partner = move.commercial_partner_id.sudo().with_company(move.company_id)
             move.collections_credit_hold = bool(partner.collections_credit_hold)
 
+    @api.model
+    def _collections_protected_fields(self):
+        """Fields only Collections sets (collections_guard): these, and the override's."""
+        others = getattr(super(), "_collections_protected_fields", None)
+        return PROTECTED_FIELDS | (others() if others else frozenset())
+
     @api.model_create_multi
     def create(self, vals_list):
         check_protected(self, vals_list, PROTECTED_FIELDS, create=True)

@@ -16,6 +16,11 @@ class AccountMoveLine(models.Model):
     )
     collections_last_reminder_date = fields.Date(string="Last Reminder", readonly=True, copy=False)
 
+    @api.model
+    def _collections_protected_fields(self):
+        """Fields only Collections sets (collections_guard)."""
+        return PROTECTED_LINE_FIELDS
+
     @api.model_create_multi
     def create(self, vals_list):
         check_protected(self, vals_list, PROTECTED_LINE_FIELDS, create=True)

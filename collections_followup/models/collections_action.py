@@ -152,6 +152,7 @@ class CollectionsAction(models.Model):
             vals_list = [vals_list]
         now = fields.Datetime.now()
         entries = [{**vals, "user_id": self.env.uid, "date": now} for vals in vals_list]
+        self._collections_seal(entries)  # collections_evidence: what the entry points to, sealed
         # sudo: nobody has the create right on the log (it is append-only evidence); the
         # values come from the server code that called this private method.
         return server(self.sudo()).create(entries)

@@ -44,15 +44,59 @@ def is_scheduler(env):
     return env.context.get(_SCHEDULER_KEY) is _SCHEDULER
 
 
+def code_defaults(records, names):
+    """{field name: the value the model's own code gives it by default} (False without a default).
+
+    Odoo fills a field left out of create() values from the ``default_*`` context keys and the
+    user's and company's ``ir.default`` before the field's own default: roads any user opens
+    (ir.default.set is callable over RPC). A protected field takes no value from them."""
+    values = {}
+    for name in names:
+        field = records._fields[name]
+        value = field.default(records) if field.default else False
+        values[name] = field.convert_to_write(field.convert_to_record(
+            field.convert_to_cache(value, records), records), records)
+    return values
+
+
+def protected_fields(model):
+    """The fields of ``model`` only the addon's server code sets, whichever model declares them."""
+    return model._collections_protected_fields() if hasattr(model, "_collections_protected_fields") else frozenset()
+
+
+def fill_protected(records, vals_list, protected):
+    """Give each protected field missing from ``vals_list`` its code default, in place, where a default
+    road (``default_*`` context, user or company ir.default) would give it another value: the stored
+    record then holds what the values (checked) or the code say, never what a default road says.
+    Server code too: a user's ir.default must not reach what the server writes for that user."""
+    missing = {name for vals in vals_list for name in protected if name not in vals}
+    if not missing:
+        return
+    # What Odoo would fill them with (default_get: context, ir.default, then the field's own default).
+    roads = records.default_get(sorted(missing))
+    if not roads:
+        return
+    code = code_defaults(records, roads)
+    forced = {name: code[name] for name, value in roads.items() if value != code[name]}
+    for vals in vals_list:
+        vals.update({name: value for name, value in forced.items() if name not in vals})
+
+
 def check_protected(records, vals_list, protected, create=False):
-    """Refuse ``vals_list`` (and on create, ``default_*`` context keys) that set a protected field."""
-    if not protected or is_server(records.env):
+    """Refuse ``vals_list`` (and on create, ``default_*`` context keys) that set a protected field.
+    On create, the protected fields left out get their code default (fill_protected)."""
+    if not protected:
+        return
+    if is_server(records.env):
+        if create:
+            fill_protected(records, vals_list, protected)
         return
     touched = set()
     for vals in vals_list:
         touched.update(protected.intersection(vals))
     if create:
         touched.update(name for name in protected if f"default_{name}" in records.env.context)
+        fill_protected(records, vals_list, protected)
     if touched:
         labels = sorted(records._fields[name]._description_string(records.env) for name in touched)
         raise AccessError(records.env._(

@@ -42,6 +42,11 @@ class CollectionsOverrideMixin(models.AbstractModel):
         help="The document's total when the override was approved; a higher total voids it.",
     )
 
+    @api.model
+    def _collections_protected_fields(self):
+        others = getattr(super(), "_collections_protected_fields", None)
+        return OVERRIDE_FIELDS | (others() if others else frozenset())
+
     @api.model_create_multi
     def create(self, vals_list):
         check_protected(self, vals_list, OVERRIDE_FIELDS, create=True)

@@ -34,7 +34,8 @@ class CollectionsPaymentPlan(models.Model):
     _sequence_code = "collections.payment.plan"
 
     name = fields.Char(string="Reference", required=True, readonly=True, copy=False, default="/")
-    state = fields.Selection(PLAN_STATES, default="draft", required=True, tracking=True, copy=False)
+    # Set only by the plan's own steps (propose, the customer's acceptance, the daily check): server code.
+    state = fields.Selection(PLAN_STATES, default="draft", required=True, readonly=True, tracking=True, copy=False)
     move_ids = fields.Many2many(
         "account.move", "collections_payment_plan_account_move_rel", "plan_id", "move_id",
         string="Covered Invoices", check_company=True,
@@ -273,9 +274,16 @@ class CollectionsPaymentPlan(models.Model):
         self._activate()
         return True
 
-    def _accept_portal(self, name, signature, ip):
-        """The customer accepted on the portal (sudo record from the controller)."""
+    def _accept_portal(self, name, signature, ip, signer):
+        """The customer accepted on the portal (sudo record from the controller); ``signer``: the
+        request's user (a portal user, or the public user of a link with the plan's token)."""
         self.ensure_one()
+        if not signer.share:
+            # An employee's session on the customer's page is not the customer's signature.
+            raise UserError(self.env._(
+                "You are signed in as an employee: only the customer accepts a plan here. Send it the plan, "
+                "or record the agreement it signed on paper (Accept on Paper)."
+            ))
         if self.state != "proposed":
             raise UserError(self.env._("This plan is not waiting for your acceptance."))
         if not (name or "").strip():
@@ -290,6 +298,17 @@ class CollectionsPaymentPlan(models.Model):
             "signature": signature,
         })
         self._activate()
+
+    @api.constrains("state", "accepted_channel", "accepted_by", "accepted_date")
+    def _check_acceptance(self):
+        # A plan in force (or past it) always rests on a recorded acceptance, whatever wrote its state.
+        for plan in self:
+            if plan.state in ("active", "completed", "broken") and not (
+                    plan.accepted_channel and plan.accepted_by and plan.accepted_date):
+                raise ValidationError(self.env._(
+                    "Plan %s cannot be in force: the customer has not accepted it (portal signature or the "
+                    "agreement signed on paper).", plan.name,
+                ))
 
     def _activate(self):
         for plan in self:

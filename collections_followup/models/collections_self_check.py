@@ -27,6 +27,12 @@ class CollectionsSelfCheck(models.AbstractModel):
         # sudo: the scheduled job reads every company's figures and writes tasks for its managers.
         # The companies that use Collections: those with a default policy (as the weekly digest).
         for company in self.env["collections.policy"].sudo().search([("is_default", "=", True)]).company_id:
+            broken = self.env["collections.action"].sudo()._collections_check_seals(company)
+            if broken:
+                _logger.warning("Collections self-check for %s: %s log entries no longer match what was sent: %s",
+                                company.name, len(broken), broken.ids)
+                if self.env["collections.job.period"]._claim("self_check_seals", company, today):
+                    self.sudo()._ask_managers_seals(company, broken)
             figures = self.sudo()._figures(company)
             if not self._disagree(company, figures):
                 continue
@@ -56,12 +62,33 @@ class CollectionsSelfCheck(models.AbstractModel):
                    for amount in figures.values())
 
     @api.model
-    def _ask_managers(self, company, figures):
+    def _managers(self, company):
         group = self.env.ref("collections_followup.group_collections_manager")
-        managers = self.env["res.users"].search([
+        return self.env["res.users"].search([
             ("all_group_ids", "in", group.id), ("company_ids", "in", company.id), ("share", "=", False),
             ("id", "!=", self.env.ref("base.user_root").id),
         ])
+
+    @api.model
+    def _ask_managers_seals(self, company, broken):
+        """A task for each manager: these log entries' messages or documents changed since they were sent."""
+        rows = Markup("").join(
+            Markup("<li>%s, %s (#%s)</li>") % (entry.display_name, entry.date, entry.id) for entry in broken[:50]
+        )
+        note = Markup("<p>%s</p><ul>%s</ul>") % (
+            self.env._("%s log entries no longer match what was sent (their message or document was changed or "
+                       "deleted outside Collections). The log is evidence: find out who changed them.", len(broken)),
+            rows,
+        )
+        for manager in self._managers(company):
+            company.partner_id.activity_schedule(
+                "mail.mail_activity_data_todo", user_id=manager.id,
+                summary=self.env._("Collections log: what was sent has been changed"), note=note,
+            )
+
+    @api.model
+    def _ask_managers(self, company, figures):
+        managers = self._managers(company)
         currency = company.currency_id
         labels = {
             "ledger": self.env._("Ledger: open receivable (Odoo's journal items)"),

@@ -160,9 +160,32 @@ class CollectionsSettlement(models.Model):
                 ), "settlement")
                 settlement._notify_collector(self.env._("Settlement %s expired unpaid", settlement.name))
 
+    @api.constrains("state", "approved_by_id", "approved_date")
+    def _check_approval(self):
+        # An offer, a settlement paid and written off: each rests on a manager's recorded approval.
+        for settlement in self:
+            if settlement.state in ("approved", "done", "expired") and not (
+                    settlement.approved_by_id and settlement.approved_date):
+                raise ValidationError(self.env._(
+                    "Settlement %s has no recorded approval: a Collections Manager approves it first.",
+                    settlement.name,
+                ))
+
+    def _approval_holds(self):
+        """The approval is a fact at write-off time: recorded, and by a Collections Manager."""
+        self.ensure_one()
+        group = self.env.ref("collections_followup.group_collections_manager")
+        approver = self.approved_by_id
+        return bool(self.approved_date and approver and group in approver.sudo().all_group_ids)
+
     def _write_off_remainder(self):
         """Write the rest of the covered invoices off, reconciled with them."""
         self.ensure_one()
+        if not self._approval_holds():
+            raise UserError(self.env._(
+                "Settlement %s cannot write anything off: it was not approved by a Collections Manager.",
+                self.name,
+            ))
         policy = self.partner_id.with_company(self.company_id)._collections_policy(self.company_id)
         journal, account = policy._writeoff_accounting()
         # Accounting entries are the company's: the approval was the manager's decision.

@@ -56,16 +56,28 @@ class ResPartner(models.Model):
         attachment = self._collections_statement_xlsx_attachment()
         return {"type": "ir.actions.act_url", "url": f"/web/content/{attachment.id}?download=true", "target": "new"}
 
+    def _collections_check_receivables_access(self):
+        """Refuse unless the user may read these customers' receivables: a billing or accounting user, or a
+        collector, who may read the customers (their own company's). Documents built from the ledger with
+        sudo (statements, letters) call this first; superuser code (the run, the portal's own account) passes."""
+        if self.env.su:
+            return
+        user = self.env.user
+        if not any(user.has_group(group) for group in (
+                "account.group_account_invoice", "account.group_account_readonly",
+                "collections_followup.group_collections_user")):
+            raise AccessError(self.env._(
+                "Only billing users, accountants and collectors can read a customer's statement or follow-up letters."
+            ))
+        self.check_access("read")
+
     def _collections_statement_xlsx_attachment(self, draft=False):
         """The statement spreadsheet, attached to the customer; ``draft``: a pending attachment of the email
         composer instead (``_collections_statement_draft``).
 
         For the users who may print the PDF statement (billing, collectors): not a salesperson."""
         self.ensure_one()
-        if not (self.env.user.has_group("account.group_account_invoice")
-                or self.env.user.has_group("collections_followup.group_collections_user")):
-            raise AccessError(self.env._("Only billing users and collectors can export a customer's statement."))
-        self.check_access("read")
+        self._collections_check_receivables_access()
         data = self.commercial_partner_id._collections_statement_data()
         content = self._collections_statement_xlsx(data)
         name = self.env._("Statement %(customer)s %(date)s.xlsx",

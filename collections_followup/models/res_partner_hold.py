@@ -19,6 +19,11 @@ class ResPartner(models.Model):
                 "Only a Collections Manager or an accounting administrator can change credit limits."
             ))
 
+    @api.model
+    def _collections_protected_fields(self):
+        """Fields only Collections sets (collections_guard)."""
+        return SERVER_FIELDS
+
     @api.model_create_multi
     def create(self, vals_list):
         check_protected(self, vals_list, SERVER_FIELDS, create=True)

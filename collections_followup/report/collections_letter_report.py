@@ -14,6 +14,8 @@ class ReportFollowupLetter(models.AbstractModel):
         keys from a print action (JSON) or from the run (Python values)."""
         data = data or {}
         partners = self.env["res.partner"].browse(docids)
+        # /report/html and /report/pdf are open to every employee: the ledger is read with sudo below.
+        partners._collections_check_receivables_access()
         level = self.env["collections.level"].browse(data.get("level_id")).exists()
         move_ids = data.get("move_ids")
         # Tuples: the ledger compares the items as (move id, days late) pairs.
@@ -37,6 +39,7 @@ class ReportCollectionsStatement(models.AbstractModel):
     @api.model
     def _get_report_values(self, docids, data=None):
         partners = self.env["res.partner"].browse(docids)
+        partners._collections_check_receivables_access()  # as the letter's
         return {
             "doc_ids": partners.ids,
             "doc_model": "res.partner",

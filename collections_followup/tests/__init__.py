@@ -37,3 +37,5 @@ from . import test_policy_backtest
 from . import test_account_payment
 from . import test_send_batch
 from . import test_send_post
+from . import test_road_table
+from . import test_controls

@@ -3,6 +3,7 @@ from collections import defaultdict
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.http import request
+from odoo.tools import float_compare
 
 
 class SaleOrder(models.Model):
@@ -36,41 +37,111 @@ class SaleOrder(models.Model):
         positive = (operator == "=") == bool(value)
         return [("partner_id.commercial_partner_id", "in" if positive else "not in", held.ids)]
 
+    # ------------------------------------------------------------------
+    # The credit rule on the stored order: whatever writes the state or the lines
+    # ------------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        orders = super().create(vals_list)
+        # An order created confirmed (state in the values, a default, an import) is checked as it is stored.
+        orders.filtered(lambda order: order.state == "sale")._collections_check_confirmed()
+        return orders
+
+    def write(self, vals):
+        # Every confirmation ends here: the button (action_confirm writes the state), RPC, the portal
+        # (signature or payment), an import or a direct write of the state. The orders entering "sale"
+        # are checked as they will be stored (the other values of the write applied first), before
+        # their state is written; orders confirmed together count together.
+        entering = self.filtered(lambda order: order.state != "sale") if vals.get("state") == "sale" else self.browse()
+        if entering:
+            others = {key: value for key, value in vals.items() if key != "state"}
+            if others:
+                self.write(others)
+            entering._collections_check_confirmed(confirmed=False)
+            vals = {"state": "sale"}
+        committed = self._collections_committed_amounts()
+        result = super().write(vals)
+        # A confirmed order whose customer or total changed is checked again.
+        self._collections_changed_since(committed)._collections_check_confirmed()
+        return result
+
     def action_confirm(self):
-        # Every confirmation path goes through here: the button, RPC, the portal
-        # (signature or payment), so the credit rule cannot be bypassed. An override
-        # lets an order through only while it matches what the manager approved.
-        # Orders confirmed together count together: each is checked with those of the same
-        # customer checked before it in this call (none of them is confirmed yet).
+        # An override lets an order through only while it matches what the manager approved.
         self._collections_void_broken_overrides()
-        checked = defaultdict(float)
-        for order in self.filtered(lambda o: o.state in ("draft", "sent") and not o._collections_override_applies()):
-            key = (order.partner_id.commercial_partner_id, order.company_id)
-            checked[key] += order._collections_check_credit(already=checked[key])
         return super().action_confirm()
 
-    def _collections_check_credit(self, already=0.0):
-        """Refuse the order when the credit rules block it; returns its amount (company currency).
+    def _collections_committed_amounts(self):
+        """{order id: (customers, total)} of the confirmed orders among these, before a change."""
+        return {
+            order.id: (order._collections_debtors(), order._collections_committed_amount())
+            for order in self if order.state == "sale"
+        }
 
-        ``already``: orders of the same customer confirmed in the same call, checked before it."""
+    def _collections_changed_since(self, committed):
+        """The confirmed orders whose total rose or whose customers changed since ``committed``."""
+        changed = self.browse()
+        for order in self.browse(list(committed)).exists():
+            debtors, amount = committed[order.id]
+            if order.state != "sale":
+                continue
+            rounding = order.currency_id.rounding
+            if order._collections_debtors() != debtors or float_compare(
+                    order._collections_committed_amount(), amount, precision_rounding=rounding) > 0:
+                changed |= order
+        return changed
+
+    def _collections_committed_amount(self):
+        """What the order commits the customer to: its lines, down payments aside (they are paid)."""
         self.ensure_one()
-        company = self.company_id
-        partner = self.partner_id.commercial_partner_id
-        amount = self.currency_id._convert(
-            self.amount_total, company.currency_id, company, self.date_order or fields.Date.context_today(self),
-        )
-        check = partner._collections_credit_check(company, amount + already)
-        if check.status != "block":
-            return amount
-        if request and request.env.user.share:
-            # A customer confirming on the portal (the portal acts as superuser, hence
-            # the request's user): no internal reason, no amounts.
-            raise UserError(self.env._(
-                "We cannot confirm this order online at the moment. Please contact us, we will be glad to help."
+        return sum(line.price_total for line in self.order_line if not line.display_type and not line.is_downpayment)
+
+    def _collections_debtors(self):
+        """The customers (commercial entities) the order's debt falls on: the ordering customer and the
+        invoiced one (who owes the invoice)."""
+        self.ensure_one()
+        return (self.partner_id | self.partner_invoice_id).commercial_partner_id
+
+    def _collections_check_confirmed(self, confirmed=True):
+        """Refuse these orders when the credit rules block them: ``confirmed``, orders stored in "sale"
+        (created so, or grown since); else orders about to enter it.
+
+        Each customer is checked with all these orders at once. The exposure of a customer already holds
+        what Odoo counts of its confirmed orders (their amount to invoice): the rest of their totals is
+        added, and the whole total of orders not confirmed yet. An override lets an order through while
+        it matches what the manager approved."""
+        if not self:
+            return
+        self._collections_void_broken_overrides()
+        extra = defaultdict(float)
+        documents = defaultdict(list)
+        checked = self.filtered(lambda o: (o.state == "sale") == confirmed and not o._collections_override_applies())
+        for order in checked:
+            company = order.company_id
+            date = order.date_order or fields.Date.context_today(order)
+            total = order.currency_id._convert(order.amount_total, company.currency_id, company, date)
+            # sudo: what Odoo already counts of the order in the customer's exposure (read to add the rest).
+            counted = order.currency_id._convert(order.sudo().amount_to_invoice, company.currency_id, company, date) \
+                if confirmed and company.account_use_credit_limit else 0.0
+            invoiced = order.partner_invoice_id.commercial_partner_id
+            for debtor in order._collections_debtors():
+                # Odoo counts the order in the invoiced customer's exposure only.
+                extra[(debtor, company)] += max(total - counted, 0.0) if debtor == invoiced else total
+                documents[(debtor, company)].append(order)
+        for (debtor, company), amount in extra.items():
+            check = debtor._collections_credit_check(company, amount)
+            if check.status != "block":
+                continue
+            orders = self.browse().union(*documents[(debtor, company)])
+            if request and request.env.user.share:
+                # A customer confirming on the portal (the portal acts as superuser, hence
+                # the request's user): no internal reason, no amounts.
+                raise UserError(self.env._(
+                    "We cannot confirm this order online at the moment. Please contact us, we will be glad to help."
+                ))
+            raise UserError(debtor._collections_credit_error(
+                company, check, self.env._("Sales order %s", ", ".join(orders.mapped("name"))),
             ))
-        raise UserError(partner._collections_credit_error(
-            company, check, self.env._("Sales order %s", self.name),
-        ))
 
     def action_collections_override(self):
         return self.env["collections.override.wizard"]._open_for(self)
@@ -81,13 +152,20 @@ class SaleOrderLine(models.Model):
 
     # Lines change the order's total without writing the order: an override approved
     # for a lower total is voided as soon as the lines raise it.
+    # A confirmed order whose lines raise its total is checked again (its override voided first).
     @api.model_create_multi
     def create(self, vals_list):
+        orders = self.env["sale.order"].browse({vals.get("order_id") for vals in vals_list if vals.get("order_id")})
+        committed = orders._collections_committed_amounts()
         lines = super().create(vals_list)
         lines.order_id._collections_void_broken_overrides()
+        (lines.order_id | orders)._collections_changed_since(committed)._collections_check_confirmed()
         return lines
 
     def write(self, vals):
+        orders = self.order_id
+        committed = orders._collections_committed_amounts()
         result = super().write(vals)
-        self.order_id._collections_void_broken_overrides()
+        (orders | self.order_id)._collections_void_broken_overrides()
+        (orders | self.order_id)._collections_changed_since(committed)._collections_check_confirmed()
         return result

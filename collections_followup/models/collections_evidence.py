@@ -1,0 +1,161 @@
+"""What the log points to is evidence: sealed when it is logged, then changed by nobody.
+
+A log entry (collections.action) that points to a message (a reminder, a statement, a letter's
+note) or to a document (a letter's PDF) keeps a SHA-256 digest of what went out: the subject,
+the body, the recipients, and the contents of every attachment. Nobody but the addon's server
+code (collections_guard.server) may then edit or delete that message or those attachments, not
+even superuser code: Odoo's message editing (author's edit, the chatter) and attachment
+replacement are refused. The nightly self-check recomputes every digest.
+"""
+import hashlib
+import json
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from .collections_guard import is_server
+
+# What makes a message what it is (its read marks, stars and reactions are not part of it; the
+# record it is on may move when Odoo merges two customers).
+MESSAGE_CONTENT = frozenset({
+    "body", "subject", "attachment_ids", "partner_ids", "author_id", "email_from", "message_type", "date",
+    "reply_to",
+})
+# What makes an attachment what it is.
+ATTACHMENT_CONTENT = frozenset({
+    "datas", "raw", "db_datas", "store_fname", "checksum", "file_size", "url", "type", "name", "mimetype",
+})
+
+
+def digest(message, attachment, recipients):
+    """SHA-256 (hex) of what a log entry records as sent: ``message`` (mail.message or empty), its
+    attachments and ``attachment`` (ir.attachment or empty), ``recipients`` (the entry's own text: the
+    addresses it went to)."""
+    files = (message.attachment_ids | attachment).sorted("id")
+    payload = {
+        "subject": message.subject or "",
+        "body": str(message.body or ""),
+        "recipients": recipients or "",
+        "attachments": [[file.name or "", hashlib.sha256(file.raw or b"").hexdigest()] for file in files],
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _sealed(env, query):
+    """True when the query (SELECT of ids) finds evidence; flushes the log first."""
+    env["collections.action"].flush_model(["message_id", "attachment_id"])
+    return bool(env.execute_query(query))
+
+
+class MailMessage(models.Model):
+    _inherit = "mail.message"
+
+    def _collections_sealed(self):
+        """These messages' ids that a log entry points to."""
+        if not self.ids:
+            return False
+        return _sealed(self.env, SQL(
+            "SELECT 1 FROM collections_action WHERE message_id = ANY(%s) LIMIT 1", list(self.ids)))
+
+    def _collections_refuse_if_sealed(self):
+        if not is_server(self.env) and self._collections_sealed():
+            raise UserError(self.env._(
+                "This message is in the collections log as what was sent to the customer: it cannot be "
+                "changed or deleted. Post a new message instead."
+            ))
+
+    def write(self, vals):
+        if MESSAGE_CONTENT.intersection(vals):
+            self._collections_refuse_if_sealed()
+        return super().write(vals)
+
+    def unlink(self):
+        self._collections_refuse_if_sealed()
+        return super().unlink()
+
+
+class IrAttachment(models.Model):
+    _inherit = "ir.attachment"
+
+    def _collections_sealed(self):
+        """True when a log entry points to one of these attachments, itself or through its message."""
+        ids = [attachment_id for attachment_id in self.ids if isinstance(attachment_id, int)]
+        if not ids:
+            return False
+        return _sealed(self.env, SQL(
+            """
+            SELECT 1 FROM collections_action WHERE attachment_id = ANY(%(ids)s)
+             UNION ALL
+            SELECT 1 FROM message_attachment_rel rel
+              JOIN collections_action entry ON entry.message_id = rel.message_id
+             WHERE rel.attachment_id = ANY(%(ids)s)
+             LIMIT 1
+            """, ids=ids,
+        ))
+
+    def _collections_refuse_if_sealed(self):
+        if not is_server(self.env) and self._collections_sealed():
+            raise UserError(self.env._(
+                "This document is in the collections log as what was sent to the customer: it cannot be "
+                "replaced or deleted."
+            ))
+
+    def write(self, vals):
+        if ATTACHMENT_CONTENT.intersection(vals):
+            self._collections_refuse_if_sealed()
+        return super().write(vals)
+
+    def unlink(self):
+        self._collections_refuse_if_sealed()
+        return super().unlink()
+
+
+class CollectionsAction(models.Model):
+    _inherit = "collections.action"
+
+    digest = fields.Char(
+        string="Seal (SHA-256)", readonly=True, copy=False,
+        help="SHA-256 of what was sent (subject, body, recipients, attachments' contents), taken when it was "
+             "logged; the nightly self-check compares it with what is stored.",
+    )
+
+    @api.model
+    def _collections_seal(self, vals_list):
+        """Add the digest of what each entry points to (message, document) to its values, in place."""
+        sealed = [vals for vals in vals_list if vals.get("message_id") or vals.get("attachment_id")]
+        if not sealed:
+            return
+        # sudo: the entries' own messages and documents, read to seal them.
+        Message, Attachment = self.env["mail.message"].sudo(), self.env["ir.attachment"].sudo()
+        messages = Message.browse({vals["message_id"] for vals in sealed if vals.get("message_id")})
+        messages.fetch(["subject", "body", "attachment_ids"])
+        for vals in sealed:
+            vals["digest"] = digest(Message.browse(vals.get("message_id") or ()),
+                                    Attachment.browse(vals.get("attachment_id") or ()), vals.get("recipients"))
+
+    def _collections_broken_seals(self):
+        """The entries among these (sealed ones) whose message or document no longer matches its seal."""
+        broken = self.browse()
+        for entry in self.sudo().filtered("digest"):
+            message, attachment = entry.message_id.exists(), entry.attachment_id.exists()
+            missing = (entry.message_id and not message) or (entry.attachment_id and not attachment)
+            if missing or digest(message, attachment, entry.recipients) != entry.digest:
+                broken |= entry
+        return broken
+
+    @api.model
+    def _collections_check_seals(self, company, batch=500):
+        """Every sealed entry of ``company`` checked against what is stored now: the broken ones."""
+        broken = self.browse()
+        last_id = 0
+        while True:
+            entries = self.sudo().search([("company_id", "=", company.id), ("digest", "!=", False),
+                                          ("id", ">", last_id)], order="id", limit=batch)
+            if not entries:
+                return broken
+            broken |= entries._collections_broken_seals()
+            last_id = entries[-1].id
+            entries.invalidate_recordset()
+            self.env["mail.message"].invalidate_model()
+            self.env["ir.attachment"].invalidate_model()
