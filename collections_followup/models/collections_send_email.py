@@ -1,5 +1,7 @@
+from markupsafe import Markup
+
 from odoo import models
-from odoo.tools import split_every
+from odoo.tools import SQL, split_every
 
 from odoo.addons.base.models.ir_actions_report import _wkhtml
 
@@ -124,7 +126,7 @@ class CollectionsSend(models.AbstractModel):
         (Odoo's mail queue sends it), in the light layout, from ``author`` (the collector), with ``attachments``
         [(name, bytes)]. Every email of the follow-ups goes out this way, but the run's: it posts a batch's emails
         together (_post_batch), making the same messages and emails (collections_send_post.py)."""
-        return record.with_context(mail_notify_force_send=False, mail_post_autofollow=False).message_post(
+        message = record.with_context(mail_notify_force_send=False, mail_post_autofollow=False).message_post(
             body=body,
             subject=subject,
             partner_ids=recipients.ids,
@@ -136,6 +138,28 @@ class CollectionsSend(models.AbstractModel):
             email_layout_xmlid="mail.mail_notification_light",
             **options,
         )
+        self._keep_links_out_of_chatter(message)
+        return message
+
+    def _keep_links_out_of_chatter(self, messages):
+        """The chatter's copy of these emails without the account link's token: the queued email (already made
+        from the message) carries it to the customer; every employee who reads the customer's chatter would
+        otherwise hold a key to its account. The link's button stays, pointing nowhere, with a title saying so.
+        Plain SQL on messages just posted, before the log seals them (nothing else reads them meanwhile)."""
+        if not messages:
+            return
+        messages.flush_recordset(["body"])
+        self.env.execute_query(SQL(
+            """
+            UPDATE mail_message
+               SET body = regexp_replace(body, %(link)s, %(kept)s, 'g')
+             WHERE id = ANY(%(ids)s) AND body LIKE %(like)s
+            """,
+            link=r'href="[^"]*/collections/account/[^"]*"',
+            kept=str(Markup('href="#" title="%s"') % self.env._("The account link went to the customer only")),
+            ids=messages.ids, like="%/collections/account/%",
+        ))
+        messages.invalidate_recordset(["body"])
 
     def _no_recipient_reason(self, partner):
         commercial = partner.commercial_partner_id

@@ -85,6 +85,7 @@ class CollectionsSend(models.AbstractModel):
                                 for mail, (_values, of_mail) in zip(created, mails, strict=True) for values in of_mail]
         self.env["mail.notification"].sudo().with_context(clean_context(self.env.context)).create(
             notification_values)
+        self._keep_links_out_of_chatter(messages)
         return messages
 
     def _attach(self, records, values_list, attachments):

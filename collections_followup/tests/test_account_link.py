@@ -42,6 +42,23 @@ class TestAccountLink(CollectionsCommon, HttpCase):
         self.assertEqual(len(set(links)), 1, "one account link in the reminder")
         return links[0].split("/collections/account/")[1]
 
+    def test_the_chatter_copy_does_not_hold_the_link(self):
+        """The customer's email has the link; the reminder kept on its chatter (read by every employee who
+        reads the customer) does not, and its seal is of that copy."""
+        token = self._link_from_reminder()
+        entry = self._actions(self.customer, channel="email")
+        body = str(entry.message_id.body)
+        self.assertNotIn(token, body)
+        self.assertNotIn("/collections/account/", body)
+        self.assertIn("Open your account", body)
+        self.assertIn("The account link went to the customer only", body)
+        self.assertFalse(entry._collections_broken_seals())
+        # As a salesperson reads the chatter: the token is nowhere in what it can read of the customer.
+        messages = self.env["mail.message"].with_user(self.salesman).search_read(
+            [("model", "=", "res.partner"), ("res_id", "=", self.customer.id)], ["body"])
+        self.assertTrue(messages)
+        self.assertFalse([m for m in messages if token in str(m["body"])])
+
     def _open(self, token, suffix=""):
         return self.url_open(f"/collections/account/{token}{suffix}")
 

@@ -81,3 +81,23 @@ class TestLetterBatch(CollectionsCommon, HttpCase):
         })
         with self.assertRaises(UserError):
             postponement.with_user(self.collector).action_print_letters()
+
+    def test_a_letter_as_posted_cannot_be_replaced_or_deleted(self):
+        """The letter's PDF is what the customer received: sealed in the log, changed by nobody."""
+        self.env["collections.run"].with_company(self.company)._run_company(self.company, TODAY)
+        letter = self.env["collections.action"].search([("channel", "=", "letter"), ("state", "=", "done")], limit=1)
+        document = letter.attachment_id
+        self.assertTrue(document and letter.digest)
+        for user in (self.collector, self.manager):
+            attachment = document.with_user(user)
+            with self.assertRaisesRegex(UserError, "in the collections log"):
+                attachment.write({"raw": b"%PDF forged"})
+            with self.assertRaisesRegex(UserError, "in the collections log"):
+                attachment.unlink()
+        with self.assertRaisesRegex(UserError, "in the collections log"):
+            document.sudo().write({"name": "forged.pdf"})
+        self.assertFalse(letter._collections_broken_seals())
+        # Changed behind Odoo's back: the seal says so.
+        self.env.cr.execute("UPDATE ir_attachment SET name = 'forged.pdf' WHERE id = %s", [document.id])
+        self.env.invalidate_all()
+        self.assertEqual(letter._collections_broken_seals(), letter)
