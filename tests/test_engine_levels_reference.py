@@ -9,7 +9,7 @@ import random
 from datetime import date, timedelta
 from decimal import Decimal
 
-from collections_followup.engine import Ladder, Level, OpenItem, decide_partner
+from collections_followup.engine import EXCHANGE_DIFFERENCE, Ladder, Level, OpenItem, decide_partner
 
 TODAY = date(2026, 3, 31)
 
@@ -93,8 +93,9 @@ def reference_decide(levels, items, today, postponed_until=None, excluded=False)
     window = min(level.delay, 1)
     listed = [row for index, row in enumerate(rows)
               if index in due_rows or (index in followed_rows and row[1] >= window)]
-    credits = sum((-row[2] for row, item in zip(rows, items, strict=True) if row[2] < 0 and not item.excluded),
-                  Decimal(0))
+    # A credit counts whatever its follow-up flag; an exchange difference is neither debt nor credit.
+    credits = sum((-row[2] for row, item in zip(rows, items, strict=True)
+                   if row[2] < 0 and item.excluded != EXCHANGE_DIFFERENCE), Decimal(0))
     net = sum((row[2] for row in listed), Decimal(0)) - credits
     if net <= 0:
         return result("none", next_action=None, reason="covered_by_credits")
@@ -114,7 +115,7 @@ def random_customer(rng):
         # the level it reached (often the same as its sibling's, as after a reminder listing both).
         reached = rng.choice([None, None, *delays, rng.randint(-20, 100)])
         last = rng.choice([None, TODAY - timedelta(days=rng.randint(0, 60))])
-        excluded = rng.random() < 0.1
+        excluded = rng.choices([False, True, EXCHANGE_DIFFERENCE], [90, 7, 3])[0]
         paused = rng.choice([None, None, None, date.max, TODAY + timedelta(days=rng.randint(-5, 20))])
         first_due = TODAY + timedelta(days=rng.randint(-150, 40))
         for instalment in range(rng.choice([1, 1, 1, 2, 3])):
@@ -184,10 +185,12 @@ def test_the_reasons_are_those_of_the_same_decision_on_random_customers():
                                      strict=True):
             codes.add(reason.code)
             target, when = row[3], row[4]
-            if item.excluded:
-                assert reason.code == "item_excluded"
+            if item.excluded == EXCHANGE_DIFFERENCE:
+                assert reason.code == "item_exchange"
             elif Decimal(str(item.residual)) < 0:
                 assert reason.code == "item_credit" and reason.values["amount"] == -Decimal(str(item.residual))
+            elif item.excluded:
+                assert reason.code == "item_excluded"
             elif target is not None:
                 assert reason.code == "item_due" and reason.values["level_id"] == target
                 assert reason.values["days_late"] == row[1]
@@ -204,7 +207,7 @@ def test_the_reasons_are_those_of_the_same_decision_on_random_customers():
                 assert reason.values["level_id"] == plain.level_id
     assert codes >= {
         "action", "nothing_due", "below_minimum", "covered_by_credits", "waiting", "paused", "postponed",
-        "excluded", "item_excluded", "item_credit", "item_paused", "item_due", "item_wait_delay",
+        "excluded", "item_excluded", "item_exchange", "item_credit", "item_paused", "item_due", "item_wait_delay",
         "item_wait_gap", "item_last_level", "item_listed",
     }
 
@@ -238,3 +241,17 @@ def test_deciding_ahead_is_running_every_day():
         assert got_sent == sent
         sent_any |= sent > 1
     assert sent_any
+
+
+def test_one_overdue_figure_for_the_screens_and_the_decision():
+    """net_overdue (the dashboard's sum of a customer's items) is the decision's own figure."""
+    from collections_followup.engine import net_overdue
+
+    rng = random.Random(20261207)
+    for _customer in range(2000):
+        levels, items, postponed, excluded = random_customer(rng)
+        decision = decide_partner(levels, items, TODAY, postponed_until=postponed, excluded=excluded)
+        net, late, credits = net_overdue(items, TODAY)
+        assert net == decision.net_overdue
+        assert (late, credits) == (decision.total_overdue, decision.total_credits)
+        assert net >= 0

@@ -54,8 +54,9 @@ class CollectionsPortal(PortalAccount):
             ("amount_residual", "!=", 0),
         ], ["company_id"])
         rows = []
-        for (company,) in companies:
-            rows += Ledger._reminder_rows(partner, company)
+        # Each company hierarchy once: the ledger reads a root company with its branches.
+        for root in request.env["res.company"].sudo().union(*(company for (company,) in companies)).root_id:
+            rows += Ledger._reminder_rows(partner, root)
         debts = [row for row in rows if not row["credit"]]
         credits = [row for row in rows if row["credit"]]
         # The customer's invoices through its own access (Odoo's portal rules on account.move).

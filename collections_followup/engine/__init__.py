@@ -6,6 +6,7 @@ testable in milliseconds (see ``tests/`` at the repository root).
 """
 from .aging import AGING_BUCKETS, aging_bucket, days_late
 from .levels import (
+    EXCHANGE_DIFFERENCE,
     ItemDecision,
     Ladder,
     Level,
@@ -13,11 +14,13 @@ from .levels import (
     PartnerDecision,
     Reason,
     decide_partner,
+    net_overdue,
     validate_levels,
 )
 
 __all__ = [
     "AGING_BUCKETS",
+    "EXCHANGE_DIFFERENCE",
     "ItemDecision",
     "Ladder",
     "Level",
@@ -27,5 +30,6 @@ __all__ = [
     "aging_bucket",
     "days_late",
     "decide_partner",
+    "net_overdue",
     "validate_levels",
 ]

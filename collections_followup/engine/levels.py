@@ -28,8 +28,15 @@ Rules (documented in README.md, "How levels are decided"):
   date, amount and level (``line_id``): a second instalment falling due
   later climbs the levels from the first, spaced from its own due date. An
   instalment not yet late is neither listed nor counted overdue.
-* Items excluded from follow-up (Odoo's ``no_followup``) are neither listed
-  nor counted.
+* Items excluded from follow-up (Odoo's ``no_followup``, which Odoo sets on
+  every journal entry but a payment's: statement lines, opening balances) are
+  debts neither listed nor counted overdue; a credit stays a credit whatever
+  its flag: excluding removes a debt from the reminders, never a credit from
+  what the customer owes net.
+* An item whose residual exists in company currency only (its document's
+  currency residual is zero: ``excluded == EXCHANGE_DIFFERENCE``) is an
+  exchange difference to book, not a debt to chase nor a credit to offer: it
+  counts in the total due (it is in the ledger's balance) and nowhere else.
 * Items paused (covered by an active payment plan, an open promise to pay, or
   deferred) are counted in the totals but neither listed nor advanced until
   the pause ends (``paused_until``; ``date.max`` means until further notice).
@@ -52,6 +59,8 @@ STATUS_NONE = "none"
 STATUS_ACTION = "action"
 STATUS_WAITING = "waiting"
 STATUS_EXCLUDED = "excluded"
+# OpenItem.excluded of a residual in company currency only (an exchange difference not booked yet).
+EXCHANGE_DIFFERENCE = "exchange"
 
 
 def _dec(value) -> Decimal:
@@ -78,7 +87,8 @@ class OpenItem(NamedTuple):
     residual: Decimal
     reached_delay: int | None = None
     last_reminder_date: date | None = None
-    excluded: bool = False
+    excluded: bool | str = False
+    """True: excluded from follow-up (a debt is not chased; a credit still counts); EXCHANGE_DIFFERENCE."""
     paused_until: date | None = None
     line_id: int | None = None
     """The journal item (its level is its own: each instalment climbs the levels on its own)."""
@@ -121,6 +131,7 @@ REASON_CODES = {
     "below_minimum": "what level would ask for (amount) is below its minimum (minimum)",
     # One per open item.
     "item_excluded": "the item is excluded from follow-up (no_followup)",
+    "item_exchange": "`amount` is left in company currency only: an exchange difference to book, not to chase",
     "item_credit": "an unapplied credit of `amount`, deducted from what reminders ask for",
     "item_paused": "paused until `until` (None: until further notice); `days_late` late",
     "item_due": "`days_late` days late reaches level's delay (delay) (and the gap since last_reminder)",
@@ -143,13 +154,19 @@ class PartnerDecision(NamedTuple):
     next_action_date: date | None
     reason: str = ""
     total_credits: Decimal = Decimal(0)
-    """Unapplied credits (positive): the open credit items not excluded from follow-up."""
+    """Unapplied credits (positive): every open credit item, excluded from follow-up or not."""
     net_to_pay: Decimal = Decimal(0)
     """What the reminder asks for: the listed items less the unapplied credits (0 without action)."""
     listed_items: tuple = ()
     """(move_id, days late) of each item the reminder lists: an invoice, or each listed instalment of it."""
     trace: tuple = ()
     """With explain=True: the Reasons of the decision, the customer's first, then one per item."""
+
+    @property
+    def net_overdue(self) -> Decimal:
+        """The customer's one overdue figure: its late debts followed up less all its unapplied credits,
+        never below zero. Every screen, reminder, hold and KPI shows this figure."""
+        return max(self.total_overdue - self.total_credits, Decimal(0))
 
 
 class LevelConfigError(RuleError):
@@ -231,12 +248,13 @@ def decide_partner(levels, items, today, postponed_until=None, excluded=False, e
         total_due += residual
         late = (today - due_date).days
         if item_excluded or residual <= 0:
-            if residual < 0 and not item_excluded:
+            exchange = item_excluded == EXCHANGE_DIFFERENCE
+            if residual < 0 and not exchange:
                 credits -= residual
             if explain and (item_excluded or residual):
+                code = "item_exchange" if exchange else "item_credit" if residual < 0 else "item_excluded"
                 reasons.append(Reason(
-                    "item_excluded" if item_excluded else "item_credit",
-                    {"amount": -residual if residual < 0 else residual, "days_late": late}, move_id, line_id,
+                    code, {"amount": -residual if residual < 0 else residual, "days_late": late}, move_id, line_id,
                 ))
             append(new_tuple(ItemDecision, (move_id, late, residual, None, None, line_id)))
             continue
@@ -352,6 +370,22 @@ def decide_partner(levels, items, today, postponed_until=None, excluded=False, e
         why=dict(_level_values(level), amount=concerned, credits=credits, count=len(listed),
                  minimum=_dec(level.min_amount)),
     )
+
+
+def net_overdue(items, today) -> tuple:
+    """(net overdue, late debts followed up, unapplied credits) of a customer's OpenItems, by decide_partner's
+    rules (an excluded debt is not chased, a credit always counts, an exchange difference is neither), for the
+    screens that sum a customer's items without deciding its level (the dashboard)."""
+    overdue = credits = Decimal(0)
+    for item in items:
+        residual = _dec(item.residual)
+        if item.excluded == EXCHANGE_DIFFERENCE:
+            continue
+        if residual < 0:
+            credits -= residual
+        elif not item.excluded and (today - item.due_date).days > 0:
+            overdue += residual
+    return max(overdue - credits, Decimal(0)), overdue, credits
 
 
 def _item_reason(levels, reached, nxt, when, today, move_id, line_id, due_date, late, last_reminder, paused_until):

@@ -4,6 +4,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
 
+from ..engine import net_overdue
 from ..engine.kpi import paid_after_contact
 from .collections_kpi_snapshot import PERIOD_DAYS
 
@@ -85,9 +86,11 @@ class CollectionsDashboard(models.AbstractModel):
         items = self.env["collections.ledger"]._open_items(company, pauses=False)
         overdue = []
         for partner_id, partner_items in items.items():
-            late = [item for item in partner_items if item.due_date < today and item.residual > 0]
-            amount = sum(item.residual for item in late)
+            # The customer's one overdue figure (net of its credits), as its form and the worklist show it.
+            amount, _late, _credits = net_overdue(partner_items, today)
             if amount > 0:
+                late = [item for item in partner_items if item.due_date < today and item.residual > 0
+                        and not item.excluded]
                 overdue.append((amount, partner_id, max((today - item.due_date).days for item in late)))
         overdue.sort(reverse=True)
         top = overdue[:TOP_CUSTOMERS]
@@ -164,8 +167,7 @@ class CollectionsDashboard(models.AbstractModel):
         today = fields.Date.context_today(self)
         week = today - timedelta(days=today.weekday())
         group = self.env.ref("collections_followup.group_collections_manager")
-        policies = self.env["collections.policy"].sudo().search([("is_default", "=", True)])
-        for company in policies.company_id:
+        for company in self.env["collections.policy"]._followed_companies():
             managers = self.env["res.users"].sudo().search([
                 ("all_group_ids", "in", group.id), ("company_ids", "in", company.id), ("share", "=", False),
                 ("email", "!=", False), ("id", "!=", self.env.ref("base.user_root").id),

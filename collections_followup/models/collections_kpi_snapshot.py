@@ -63,8 +63,7 @@ class CollectionsKpiSnapshot(models.Model):
     @api.model
     def _cron_snapshot(self):
         today = fields.Date.context_today(self)
-        policies = self.env["collections.policy"].sudo().search([("is_default", "=", True)])
-        for company in policies.company_id:
+        for company in self.env["collections.policy"]._followed_companies():
             self.sudo()._take(company, today)
 
     @api.model
@@ -105,12 +104,12 @@ class CollectionsKpiSnapshot(models.Model):
                                      ELSE 0 END), 0)
               FROM account_move_line line
               JOIN account_account account ON account.id = line.account_id
-             WHERE line.company_id = %(company)s
+             WHERE line.company_id = ANY(%(company)s)
                AND account.account_type = 'asset_receivable'
                AND line.parent_state = 'posted'
                AND line.date <= %(day)s
             """,
-            company=company.id, day=day,
+            company=self.env["collections.ledger"]._company_ids(company), day=day,
         ))
         return Decimal(str(total)), Decimal(str(current))
 
@@ -123,13 +122,13 @@ class CollectionsKpiSnapshot(models.Model):
               FROM account_move_line line
               JOIN account_move move ON move.id = line.move_id
               JOIN account_account account ON account.id = line.account_id
-             WHERE line.company_id = %(company)s
+             WHERE line.company_id = ANY(%(company)s)
                AND account.account_type = 'asset_receivable'
                AND move.state = 'posted'
                AND move.move_type IN ('out_invoice', 'out_refund')
                AND line.date > %(date_from)s AND line.date <= %(date_to)s
             """,
-            company=company.id, date_from=date_from, date_to=date_to,
+            company=self.env["collections.ledger"]._company_ids(company), date_from=date_from, date_to=date_to,
         ))
         return Decimal(str(sales))
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from ..engine import OpenItem
+from ..engine import EXCHANGE_DIFFERENCE, OpenItem
 from ..engine.levels import new_tuple
 
 # An open receivable journal item (alias ``line`` of account_move_line). Written as Odoo's
@@ -25,6 +25,16 @@ OPEN_LINE = SQL(
     " AND line.account_id IN (SELECT id FROM account_account WHERE account_type = 'asset_receivable')"
     " AND line.reconciled IS NOT TRUE AND line.amount_residual != 0"
 )
+
+
+# The root of an open item's company (alias ``line_company`` of res_company): the company that follows
+# it up, for its whole hierarchy (branches included), as Odoo's res.partner.credit reads it.
+ROOT_COMPANY = SQL("SPLIT_PART(line_company.parent_path, '/', 1)::int")
+# In SQL, what the engine decides item by item (engine.levels): a debt followed up (not excluded, not an
+# exchange difference) and an unapplied credit (whatever its follow-up flag, not an exchange difference).
+EXCHANGE_ONLY = SQL("(line.currency_id != line.company_currency_id AND line.amount_residual_currency = 0)")
+CHASED_DEBT = SQL("(line.amount_residual > 0 AND NOT COALESCE(line.no_followup, FALSE) AND NOT %s)", EXCHANGE_ONLY)
+UNAPPLIED_CREDIT = SQL("(line.amount_residual < 0 AND NOT %s)", EXCHANGE_ONLY)
 
 
 def reference(move):
@@ -50,7 +60,7 @@ def early_discount(move, today):
 
 # What a document row (_rows) reads of an open item and of its document.
 ROW_LINE_FIELDS = ["move_id", "date_maturity", "date", "amount_currency", "amount_residual_currency",
-                   "amount_residual", "currency_id", "no_followup", "name"]
+                   "amount_residual", "currency_id", "company_currency_id", "no_followup", "name"]
 ROW_MOVE_FIELDS = ["move_type", "name", "ref", "payment_reference", "invoice_date", "date", "access_token",
                    "invoice_payment_term_id", "currency_id", "company_id", "partner_id"]
 
@@ -64,15 +74,29 @@ class CollectionsLedger(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
+    def _company_ids(self, company):
+        """Ids of the companies whose receivables are ``company``'s: its root and every branch under it
+        (Odoo 19's company hierarchy, as res.partner.credit reads it). Collections follows a customer up
+        for the whole hierarchy, from its root company: a branch's invoice paid into the parent's bank is
+        paid."""
+        # sudo: the company tree (configuration), whatever companies the user may open.
+        return self.env["res.company"].sudo().search([("id", "child_of", company.root_id.id)]).ids
+
+    @api.model
+    def _company_domain(self, company, field="company_id"):
+        """ORM domain of the journal items (or documents) of ``company``'s hierarchy."""
+        return [(field, "in", self._company_ids(company))]
+
+    @api.model
     def _open_line_filter(self, company):
-        """SQL condition of an open receivable journal item of ``company`` (alias ``line``).
+        """SQL condition of an open receivable journal item of ``company``'s hierarchy (alias ``line``).
         Flushes what it reads."""
         self.env["account.move.line"].flush_model([
             "amount_residual", "reconciled", "parent_state", "account_id", "partner_id", "company_id",
         ])
         self.env["account.account"].flush_model(["account_type"])
         self.env["res.partner"].flush_model(["commercial_partner_id"])
-        return SQL("line.company_id = %s AND %s", company.id, OPEN_LINE)
+        return SQL("line.company_id = ANY(%s) AND %s", self._company_ids(company), OPEN_LINE)
 
     @api.model
     def _open_items(self, company, partner_ids=None, pauses=True):
@@ -93,6 +117,7 @@ class CollectionsLedger(models.AbstractModel):
         open_line = self._open_line_filter(company)
         self.env["account.move.line"].flush_model([
             "no_followup", "date_maturity", "collections_level_id", "collections_last_reminder_date",
+            "currency_id", "company_currency_id", "amount_residual_currency",
         ])
         self.env["account.move"].flush_model(["collections_deferred_until"])
         rows = self.env.execute_query(SQL(
@@ -105,7 +130,8 @@ class CollectionsLedger(models.AbstractModel):
                    line.collections_level_id,
                    line.collections_last_reminder_date,
                    move.collections_deferred_until,
-                   line.id
+                   line.id,
+                   line.currency_id != line.company_currency_id AND line.amount_residual_currency = 0
               FROM account_move_line line
               JOIN res_partner partner ON partner.id = line.partner_id
               JOIN account_move move ON move.id = line.move_id
@@ -125,13 +151,14 @@ class CollectionsLedger(models.AbstractModel):
         # One OpenItem per row of the whole book (make bench: 200,000): a tight loop. The
         # residual is read as text, exact, into a Decimal (not through Odoo's float).
         items = defaultdict(list)
-        for partner_id, move_id, due, residual, excluded, level_id, last, deferred, line_id in rows:
+        for partner_id, move_id, due, residual, excluded, level_id, last, deferred, line_id, exchange in rows:
             reached = delays.get(level_id)
             paused = pauses.get(move_id)
             if deferred and (paused is None or deferred > paused):
                 paused = deferred
             items[partner_id].append(new_tuple(
-                OpenItem, (move_id, due, Decimal(residual), reached, last, excluded, paused, line_id)))
+                OpenItem, (move_id, due, Decimal(residual), reached, last,
+                           EXCHANGE_DIFFERENCE if exchange else excluded, paused, line_id)))
         return items
 
     @api.model
@@ -192,7 +219,7 @@ class CollectionsLedger(models.AbstractModel):
         # sudo: the customers' own open items, shown to them or to the users who follow them up.
         return self.env["account.move.line"].sudo().search([
             ("partner_id.commercial_partner_id", "in", partners.commercial_partner_id.ids),
-            ("company_id", "=", company.id),
+            *self._company_domain(company),
             ("parent_state", "=", "posted"), ("account_id.account_type", "=", "asset_receivable"),
             ("reconciled", "=", False), ("amount_residual", "!=", 0),
         ], order="date_maturity, date, id")
@@ -204,8 +231,9 @@ class CollectionsLedger(models.AbstractModel):
         Keys: move, line (journal item), name ("INV/1, instalment 1 of 2" for an instalment),
         reference, date, due, days_late (never negative), total and residual (document currency,
         negative for a credit), currency, company_residual (company currency), excluded (Odoo's
-        no_followup), credit (an unapplied credit), url (the invoice's portal page), discount
-        (early-payment discount still granted)."""
+        no_followup), exchange (a residual in company currency only: an exchange difference),
+        credit (an unapplied credit), url (the invoice's portal page), discount (early-payment
+        discount still granted)."""
         return self._rows_many(partner, company, today)[partner.commercial_partner_id.id]
 
     @api.model
@@ -252,6 +280,8 @@ class CollectionsLedger(models.AbstractModel):
                 "currency": line.currency_id,
                 "company_residual": line.amount_residual,
                 "excluded": line.no_followup,
+                "exchange": line.currency_id != line.company_currency_id and line.currency_id.is_zero(
+                    line.amount_residual_currency),
                 "credit": credit,
                 "url": move.get_portal_url() if is_invoice and not credit else False,
                 "discount": early_discount(move, today) if is_invoice and not credit and len(siblings) == 1 else None,
@@ -262,7 +292,8 @@ class CollectionsLedger(models.AbstractModel):
     def _reminder_rows(self, partner, company, move_ids=None, until=None, items=None):
         """What a reminder, a letter or the portal lists: the open debts (one row per open instalment,
         document currency), then the unapplied credits (one row per document, negative), each
-        oldest first. Items excluded from follow-up are left out.
+        oldest first. Debts excluded from follow-up are left out (a credit is a credit whatever its
+        flag), and so are exchange differences (a residual in company currency only).
 
         ``move_ids``: only the debts of these documents; ``items``: only these (move id, due date)
         (the items a decision lists); else ``until``: only what falls due by then (None: all)."""
@@ -282,7 +313,7 @@ class CollectionsLedger(models.AbstractModel):
     def _reminder_rows_of(self, rows, move_ids=None, until=None, items=None):
         debts, credits = [], {}
         for row in rows:
-            if row["excluded"]:
+            if row["exchange"] or (row["excluded"] and not row["credit"]):
                 continue
             if row["credit"]:
                 credit = credits.get(row["move"])

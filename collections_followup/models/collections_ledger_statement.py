@@ -63,7 +63,7 @@ class CollectionsLedger(models.AbstractModel):
         # sudo: the customer's own receivable, for its own statement (collector, or the customer on the portal).
         Line = self.env["account.move.line"].sudo()
         domain = [
-            ("partner_id.commercial_partner_id", "=", commercial.id), ("company_id", "=", company.id),
+            ("partner_id.commercial_partner_id", "=", commercial.id), *self._company_domain(company),
             ("parent_state", "=", "posted"), ("account_id.account_type", "=", "asset_receivable"),
             ("date", "<=", today),
         ]

@@ -203,6 +203,13 @@ class CollectionsPolicy(models.Model):
             policy.level_count = counts.get(policy, 0)
 
     @api.model
+    def _followed_companies(self):
+        """The companies the scheduled jobs follow up: the root of every company with a default policy. A branch
+        is followed up with its root (its receivables are the root's, as Odoo's company hierarchy has them)."""
+        # sudo: configuration, read by the scheduled jobs for every company.
+        return self.sudo().search([("is_default", "=", True)]).company_id.root_id
+
+    @api.model
     def _get_default_policy(self, company):
         return self.search([("company_id", "=", company.id), ("is_default", "=", True)], limit=1)
 

@@ -51,8 +51,7 @@ class CollectionsRun(models.AbstractModel):
                                        "not %s.", start))
         today = fields.Date.context_today(self)
         # Companies without a default policy have nothing configured to send.
-        policies = self.env["collections.policy"].search([("is_default", "=", True)])
-        for company in policies.company_id:
+        for company in self.env["collections.policy"]._followed_companies():
             self.with_company(company)._run_company(company, today, start=start)
 
     @api.model
@@ -60,8 +59,7 @@ class CollectionsRun(models.AbstractModel):
         """Hourly: send the follow-ups whose contact-rule wait is over."""
         now = fields.Datetime.now()
         today = fields.Date.context_today(self)
-        policies = self.env["collections.policy"].search([("is_default", "=", True)])
-        for company in policies.company_id:
+        for company in self.env["collections.policy"]._followed_companies():
             partner_ids = self._wait_over(company, now)
             if partner_ids:
                 self.with_company(company)._run_company(company, today, now=now, partner_ids=partner_ids)

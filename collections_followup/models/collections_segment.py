@@ -35,8 +35,7 @@ class CollectionsSegment(models.Model):
     def _cron_segment_customers(self):
         """Nightly: score every customer invoiced in the last 12 months and place it in its segment."""
         today = fields.Date.context_today(self)
-        policies = self.env["collections.policy"].sudo().search([("is_default", "=", True)])
-        for company in policies.company_id:
+        for company in self.env["collections.policy"]._followed_companies():
             self.sudo().with_company(company)._segment_company(company, today)
 
     @api.model
@@ -44,7 +43,8 @@ class CollectionsSegment(models.Model):
         Partner = self.env["res.partner"].sudo().with_company(company)
         since = today - relativedelta(years=1)
         partner_ids = {row[0] for row in self.env["account.move"].sudo()._read_group(
-            [("company_id", "=", company.id), ("move_type", "=", "out_invoice"), ("state", "=", "posted"),
+            [*self.env["collections.ledger"]._company_domain(company), ("move_type", "=", "out_invoice"),
+             ("state", "=", "posted"),
              ("invoice_date", ">", since)],
             ["commercial_partner_id"],
         )}

@@ -26,7 +26,7 @@ class CollectionsSelfCheck(models.AbstractModel):
         today = fields.Date.context_today(self)
         # sudo: the scheduled job reads every company's figures and writes tasks for its managers.
         # The companies that use Collections: those with a default policy (as the weekly digest).
-        for company in self.env["collections.policy"].sudo().search([("is_default", "=", True)]).company_id:
+        for company in self.env["collections.policy"]._followed_companies():
             broken = self.env["collections.action"].sudo()._collections_check_seals(company)
             if broken:
                 _logger.warning("Collections self-check for %s: %s log entries no longer match what was sent: %s",
@@ -45,7 +45,7 @@ class CollectionsSelfCheck(models.AbstractModel):
         """{label key: amount}, company currency."""
         Line = self.env["account.move.line"].with_company(company)
         ledger = Line._read_group([
-            ("company_id", "=", company.id), ("parent_state", "=", "posted"),
+            ("company_id", "child_of", company.root_id.id), ("parent_state", "=", "posted"),
             ("account_id.account_type", "=", "asset_receivable"), ("reconciled", "=", False),
         ], [], ["amount_residual:sum"])[0][0] or 0.0
         items = self.env["collections.ledger"]._open_items(company, pauses=False)

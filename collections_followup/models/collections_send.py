@@ -287,7 +287,7 @@ class CollectionsSend(models.AbstractModel):
         }
         if decision is not None:
             # net of the unapplied credits, as the customer's Total Overdue (what it really owes late)
-            vals["amount_overdue"] = float(max(decision.total_overdue - decision.total_credits, 0))
+            vals["amount_overdue"] = float(decision.net_overdue)
             vals["amount_due"] = float(decision.total_due)
             vals["note"] = self._left_out_note(decision)
             if decision.trace:

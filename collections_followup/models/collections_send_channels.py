@@ -109,7 +109,7 @@ class CollectionsSend(models.AbstractModel):
             "partner": partner.commercial_partner_id,
             "lines": [line for line in self.env["collections.ledger"]._reminder_rows(
                 partner, self.env.company, move_ids=set(decision.listed_move_ids)) if not line.get("credit")],
-            "overdue": float(decision.total_overdue),
+            "overdue": float(decision.net_overdue),
             "due": float(decision.total_due),
             "currency": self.env.company.currency_id,
             "days_late": decision.oldest_days_late,

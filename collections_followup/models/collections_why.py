@@ -182,6 +182,9 @@ class CollectionsWhy(models.AbstractModel):
             return _("Excluded from follow-up (“No Follow-up” on the invoice).")
         if code == "item_credit":
             return _("Unapplied credit of %(amount)s, deducted from what reminders ask for.", **v)
+        if code == "item_exchange":
+            return _("%(amount)s left in company currency only: an exchange difference to book, not a debt to "
+                     "chase.", **v)
         if code == "item_paused":
             causes = {
                 "plan": _("payment plan %s", v.get("cause_name")),

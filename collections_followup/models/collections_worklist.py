@@ -1,7 +1,7 @@
 from odoo import fields, models
 from odoo.tools import SQL
 
-from .collections_ledger import OPEN_LINE
+from .collections_ledger import CHASED_DEBT, OPEN_LINE, ROOT_COMPANY, UNAPPLIED_CREDIT
 from .res_partner_contacts import collector_sql
 
 # Kanban columns, in the order a collector works them.
@@ -32,9 +32,10 @@ class CollectionsWorklist(models.Model):
     _rec_name = "partner_id"
     _depends = {
         "account.move.line": [
-            "account_id", "amount_residual", "company_id", "date", "date_maturity", "no_followup", "parent_state",
-            "partner_id", "reconciled",
+            "account_id", "amount_residual", "amount_residual_currency", "company_id", "company_currency_id",
+            "currency_id", "date", "date_maturity", "no_followup", "parent_state", "partner_id", "reconciled",
         ],
+        "res.company": ["parent_path"],
         "res.partner": [
             "commercial_partner_id", "collections_user_id", "collections_policy_id", "collections_segment_id",
             "collections_score", "collections_excluded", "collections_credit_hold",
@@ -80,21 +81,26 @@ class CollectionsWorklist(models.Model):
             """
             WITH items AS (
                 SELECT partner.commercial_partner_id AS partner_id,
-                       line.company_id,
+                       %(root)s AS company_id,
                        line.company_currency_id AS currency_id,
                        line.amount_residual,
-                       %(today)s::date - COALESCE(line.date_maturity, line.date) AS days_late
+                       %(today)s::date - COALESCE(line.date_maturity, line.date) AS days_late,
+                       %(chased)s AS chased,
+                       %(credit)s AS credit
                   FROM account_move_line line
                   JOIN account_account account ON account.id = line.account_id
                   JOIN res_partner partner ON partner.id = line.partner_id
+                  JOIN res_company line_company ON line_company.id = line.company_id
                  WHERE %(open_lines)s
-                   AND NOT COALESCE(line.no_followup, FALSE)
             ), customers AS (
+                -- The ledger's one overdue figure (engine: PartnerDecision.net_overdue): late debts followed up
+                -- less every unapplied credit, never below zero; the total due is the ledger's balance.
                 SELECT partner_id, company_id, MIN(currency_id) AS currency_id,
-                       SUM(amount_residual) FILTER (WHERE days_late > 0) AS amount_overdue,
+                       GREATEST(COALESCE(SUM(amount_residual) FILTER (WHERE chased AND days_late > 0), 0)
+                                + COALESCE(SUM(amount_residual) FILTER (WHERE credit), 0), 0) AS amount_overdue,
                        SUM(amount_residual) AS amount_due,
-                       COUNT(*) FILTER (WHERE days_late > 0 AND amount_residual > 0) AS invoice_count,
-                       MAX(days_late) FILTER (WHERE amount_residual > 0) AS days_late
+                       COUNT(*) FILTER (WHERE chased AND days_late > 0) AS invoice_count,
+                       MAX(days_late) FILTER (WHERE chased) AS days_late
                   FROM items
                  GROUP BY partner_id, company_id
             )
@@ -141,6 +147,9 @@ class CollectionsWorklist(models.Model):
                AND NOT COALESCE((p.collections_excluded ->> %(company)s)::boolean, FALSE)
             """,
             open_lines=OPEN_LINE,
+            root=ROOT_COMPANY,
+            chased=CHASED_DEBT,
+            credit=UNAPPLIED_CREDIT,
             today=today,
             company=company,
             collector=collector_sql(SQL("p"), company, SQL("c.company_id")),

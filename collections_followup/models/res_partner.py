@@ -327,7 +327,7 @@ class ResPartner(models.Model):
             partner.collections_next_level_id = Level.browse(decision.level_id)
             partner.collections_next_action_date = decision.next_action_date
             partner.collections_total_due = float(decision.total_due)
-            partner.collections_total_overdue = float(max(decision.total_overdue - decision.total_credits, 0))
+            partner.collections_total_overdue = float(decision.net_overdue)
             partner.collections_total_credits = float(decision.total_credits)
             partner.collections_oldest_days_late = decision.oldest_days_late
 
@@ -340,7 +340,7 @@ class ResPartner(models.Model):
         groups = self.env["account.move"].sudo()._read_group(
             [
                 ("commercial_partner_id", "in", partners.ids),
-                ("company_id", "=", company.id),
+                *self.env["collections.ledger"]._company_domain(company),
                 ("state", "=", "posted"),
                 ("payment_state", "in", ("not_paid", "partial")),
                 ("collections_level_id", "!=", False),

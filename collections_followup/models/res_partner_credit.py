@@ -124,27 +124,37 @@ class ResPartner(models.Model):
     def _collections_exposures(self, company, partners):
         """{commercial partner id: Exposure}, a fixed number of queries for any number of invoices."""
         items = self.env["collections.ledger"]._open_items(company, partners.ids, pauses=False)
-        # sudo: sums of the customer's draft invoices and unbilled orders; exposure is shown to
-        # salespeople by design (README "Who can do what"), a portal customer reads only its own.
-        drafts = dict(self.env["account.move"].sudo()._read_group(
-            [
-                ("commercial_partner_id", "in", partners.ids),
-                ("company_id", "=", company.id),
-                ("state", "=", "draft"),
-                ("move_type", "in", ("out_invoice", "out_refund")),
-            ],
-            ["commercial_partner_id"], ["amount_total_signed:sum"],
-        ))
+        drafts = self._collections_draft_amounts(company, partners)
         # sudo: amounts of the customer's confirmed orders not invoiced yet (sales rights not required to see exposure).
         orders = partners.sudo().with_company(company)._collections_orders_to_invoice()
         return {
             partner.id: Exposure(
                 receivable=sum((item.residual for item in items.get(partner.id, [])), 0),
-                draft_invoices=drafts.get(partner, 0.0),
+                draft_invoices=drafts.get(partner.id, 0.0),
                 orders=orders.get(partner.id, 0.0),
             )
             for partner in partners
         }
+
+    @api.model
+    def _collections_draft_invoices(self, company, partners):
+        """The customers' draft customer invoices and credit notes in ``company``'s hierarchy (sudo)."""
+        # sudo: the customer's draft invoices, summed into its exposure; exposure is shown to salespeople
+        # by design (README "Who can do what"), a portal customer reads only its own.
+        return self.env["account.move"].sudo().search([
+            ("commercial_partner_id", "in", partners.ids),
+            *self.env["collections.ledger"]._company_domain(company),
+            ("state", "=", "draft"),
+            ("move_type", "in", ("out_invoice", "out_refund")),
+        ])
+
+    @api.model
+    def _collections_draft_amounts(self, company, partners):
+        """{commercial partner id: its draft invoices less credit notes, company currency}."""
+        totals = defaultdict(float)
+        for move in self._collections_draft_invoices(company, partners):
+            totals[move.commercial_partner_id.id] += move.amount_total_signed
+        return totals
 
     @api.model
     def _collections_invoice_history(self, company, partners, today):
@@ -159,14 +169,15 @@ class ResPartner(models.Model):
               FROM account_move move
               JOIN account_move_line line ON line.move_id = move.id AND line.display_type = 'payment_term'
          LEFT JOIN account_partial_reconcile partial ON partial.debit_move_id = line.id
-             WHERE move.company_id = %(company)s
+             WHERE move.company_id = ANY(%(company)s)
                AND move.move_type = 'out_invoice'
                AND move.state = 'posted'
                AND move.invoice_date > %(start)s
                AND move.commercial_partner_id = ANY(%(partners)s)
           GROUP BY move.id
             """,
-            company=company.id, start=today - relativedelta(years=1), partners=partners.ids,
+            company=self.env["collections.ledger"]._company_ids(company), start=today - relativedelta(years=1),
+            partners=partners.ids,
         ))
         history = defaultdict(list)
         for partner_id, _move, amount, invoiced, due, payment_state, paid in rows:

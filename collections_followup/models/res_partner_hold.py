@@ -145,8 +145,8 @@ class ResPartner(models.Model):
             over = bool(limit) and exposure > limit
             if partner.collections_credit_hold:
                 origin = partner.collections_hold_origin
-                if origin == "level" and decisions[partner.id][1].total_overdue <= 0:
-                    changes.append((partner, "release", self.env._("no overdue invoice left")))
+                if origin == "level" and decisions[partner.id][1].net_overdue <= 0:
+                    changes.append((partner, "release", self.env._("nothing overdue left, net of its credits")))
                 elif origin == "limit" and not over:
                     changes.append((partner, "release", self.env._("back under the credit limit")))
             elif over and partner._collections_policy(company).credit_limit_mode == "block":

@@ -2,7 +2,7 @@ from odoo import fields, models
 from odoo.tools import SQL
 
 from ..engine.aging import AGING_BUCKETS
-from ..models.collections_ledger import OPEN_LINE
+from ..models.collections_ledger import OPEN_LINE, ROOT_COMPANY
 from ..models.res_partner_contacts import collector_sql
 
 # The report's bucket values sort in age order ("0" not due ... "5" over 120),
@@ -39,6 +39,7 @@ class CollectionsAgingReport(models.Model):
             "collections_level_id",
         ],
         "account.account": ["account_type"],
+        "res.company": ["parent_path"],
         "res.partner": ["commercial_partner_id", "collections_user_id", "collections_policy_id",
                         "collections_segment_id"],
         "collections.policy": ["user_id", "company_id", "is_default", "active"],
@@ -46,7 +47,10 @@ class CollectionsAgingReport(models.Model):
     }
 
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
-    company_id = fields.Many2one("res.company", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True, help="The company that follows the item up: the "
+                                 "root of its company's hierarchy.")
+    branch_id = fields.Many2one("res.company", string="Branch", readonly=True,
+                                help="The item's own company (a branch of the company that follows it up, or itself).")
     currency_id = fields.Many2one("res.currency", string="Company Currency", readonly=True)
     document_currency_id = fields.Many2one("res.currency", string="Currency", readonly=True)
     move_id = fields.Many2one("account.move", string="Document", readonly=True)
@@ -64,18 +68,20 @@ class CollectionsAgingReport(models.Model):
 
     @property
     def _table_query(self) -> SQL:
-        days_late = SQL("(CURRENT_DATE - COALESCE(line.date_maturity, line.date))")
+        # Days late as of the user's day (its time zone), as every other screen counts them.
+        days_late = SQL("(%s::date - COALESCE(line.date_maturity, line.date))", fields.Date.context_today(self))
         return SQL(
             """
             SELECT line.id,
                    partner.commercial_partner_id AS partner_id,
-                   line.company_id,
+                   %(root)s AS company_id,
+                   line.company_id AS branch_id,
                    line.company_currency_id AS currency_id,
                    line.currency_id AS document_currency_id,
                    line.move_id,
                    line.account_id,
                    %(collector)s AS collector_id,
-                   (commercial.collections_segment_id ->> line.company_id::text)::int AS segment_id,
+                   (commercial.collections_segment_id ->> %(root)s::text)::int AS segment_id,
                    line.collections_level_id AS level_id,
                    COALESCE(line.date_maturity, line.date) AS date_due,
                    GREATEST(%(days_late)s, 0) AS days_late,
@@ -87,10 +93,12 @@ class CollectionsAgingReport(models.Model):
               JOIN account_move move ON move.id = line.move_id
               JOIN res_partner partner ON partner.id = line.partner_id
               JOIN res_partner commercial ON commercial.id = partner.commercial_partner_id
+              JOIN res_company line_company ON line_company.id = line.company_id
              WHERE %(open_lines)s
             """,
             open_lines=OPEN_LINE,
-            collector=collector_sql(SQL("commercial"), SQL("line.company_id::text"), SQL("line.company_id")),
+            root=ROOT_COMPANY,
+            collector=collector_sql(SQL("commercial"), SQL("%s::text", ROOT_COMPANY), ROOT_COMPANY),
             days_late=days_late,
             bucket=_bucket_case(days_late),
         )

@@ -48,7 +48,7 @@ class CollectionsSendMixin(models.AbstractModel):
             "level_id": level.id,
             "move_ids": [(6, 0, move_ids)],
             "currency_id": self.env.company.currency_id.id,
-            "amount_overdue": float(max(decision.total_overdue - decision.total_credits, 0)),
+            "amount_overdue": float(decision.net_overdue),
             "send_email": level.send_email,
             "send_sms": level.send_sms,
             "print_letter": level.print_letter,

@@ -1,4 +1,4 @@
-from odoo import models
+from odoo import api, models
 
 
 class ResPartner(models.Model):
@@ -16,3 +16,18 @@ class ResPartner(models.Model):
             result[partner.id] = result.get(partner.id, 0.0) + (partner.credit_to_invoice or 0.0)
         self.invalidate_recordset(["credit_to_invoice"])
         return result
+
+    @api.model
+    def _collections_draft_amounts(self, company, partners):
+        """Odoo counts a confirmed order in the customer's exposure until its invoice is posted (the order's amount
+        to invoice reads posted quantities only): a draft invoice's lines made from an order are already there,
+        as the order. Only the rest of each draft counts (when Odoo counts the orders: credit limits in use)."""
+        totals = super()._collections_draft_amounts(company, partners)
+        if not company.account_use_credit_limit:
+            return totals
+        for move in self._collections_draft_invoices(company, partners):
+            if not move.amount_total:
+                continue
+            from_orders = sum(line.price_total for line in move.invoice_line_ids if line.sale_line_ids)
+            totals[move.commercial_partner_id.id] -= move.amount_total_signed * from_orders / move.amount_total
+        return totals
