@@ -17,6 +17,7 @@ from . import (
     collections_kpi_snapshot,
     collections_ledger,
     collections_ledger_statement,
+    collections_payment_seen,
     collections_level,
     collections_payment_plan,
     collections_payment_plan_progress,

@@ -218,8 +218,9 @@ class AccountMove(models.Model):
 
     def _post(self, soft=True):
         self._collections_void_broken_overrides()
-        for move in self.filtered(lambda m: m.move_type == "out_invoice" and not m.collections_fee_source
-                                  and not m._collections_override_applies()):
+        # Every document that makes the customer owe: invoices and sales receipts (credit notes lower the debt).
+        for move in self.filtered(lambda m: m.move_type in ("out_invoice", "out_receipt")
+                                  and not m.collections_fee_source and not m._collections_override_applies()):
             company = move.company_id
             partner = move.commercial_partner_id
             policy = partner._collections_policy(company)

@@ -239,8 +239,14 @@ class CollectionsDispute(models.Model):
         }
 
     def _link_credit_notes(self, credit_notes):
-        """Credit notes made for the dispute: resolved once they are all posted."""
+        """Credit notes made for the dispute: resolved once they are all posted. Only credit notes that reverse
+        the dispute's own invoices count (the dispute comes from a context key any client may send), and only
+        for a user who may change the dispute."""
         self.ensure_one()
+        self.check_access("write")
+        credit_notes = credit_notes.filtered(lambda move: move.reversed_entry_id in self.sudo().move_ids)
+        if not credit_notes:
+            return
         server(self).credit_note_ids = [(4, move.id) for move in credit_notes]
         if self.state == "open":
             server(self).state = "review"

@@ -16,15 +16,15 @@ from odoo.tools import SQL
 
 from .collections_guard import is_server
 
-# What makes a message what it is (its read marks, stars and reactions are not part of it; the
-# record it is on may move when Odoo merges two customers).
+# What makes a message what it is, where it is and who sees it (its read marks, stars and reactions are not).
 MESSAGE_CONTENT = frozenset({
     "body", "subject", "attachment_ids", "partner_ids", "author_id", "email_from", "message_type", "date",
-    "reply_to",
+    "reply_to", "model", "res_id", "is_internal", "subtype_id",
 })
-# What makes an attachment what it is.
+# What makes an attachment what it is, where it is and who may open it.
 ATTACHMENT_CONTENT = frozenset({
     "datas", "raw", "db_datas", "store_fname", "checksum", "file_size", "url", "type", "name", "mimetype",
+    "res_model", "res_id", "public", "access_token",
 })
 
 
@@ -36,8 +36,10 @@ def digest(message, attachment, recipients):
     payload = {
         "subject": message.subject or "",
         "body": str(message.body or ""),
+        "where": [message.model or "", message.res_id or 0, bool(message.is_internal)],
         "recipients": recipients or "",
-        "attachments": [[file.name or "", hashlib.sha256(file.raw or b"").hexdigest()] for file in files],
+        "attachments": [[file.name or "", hashlib.sha256(file.raw or b"").hexdigest(), file.res_model or "",
+                         file.res_id or 0, bool(file.public)] for file in files],
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
@@ -129,7 +131,7 @@ class CollectionsAction(models.Model):
         # sudo: the entries' own messages and documents, read to seal them.
         Message, Attachment = self.env["mail.message"].sudo(), self.env["ir.attachment"].sudo()
         messages = Message.browse({vals["message_id"] for vals in sealed if vals.get("message_id")})
-        messages.fetch(["subject", "body", "attachment_ids"])
+        messages.fetch(["subject", "body", "attachment_ids", "model", "res_id", "is_internal"])
         for vals in sealed:
             vals["digest"] = digest(Message.browse(vals.get("message_id") or ()),
                                     Attachment.browse(vals.get("attachment_id") or ()), vals.get("recipients"))

@@ -130,7 +130,8 @@ class CollectionsGuardMixin(models.AbstractModel):
         return super().create(vals_list)
 
     def write(self, vals):
-        check_protected(self, [vals], self._collections_protected_fields())
+        # What create() fills itself (a sequence's reference) is not written afterwards either.
+        check_protected(self, [vals], self._collections_protected_fields() | set(self._collections_unprotected))
         return super().write(vals)
 
     def copy_data(self, default=None):

@@ -84,8 +84,14 @@ class CollectionsLedger(models.AbstractModel):
 
     @api.model
     def _company_domain(self, company, field="company_id"):
-        """ORM domain of the journal items (or documents) of ``company``'s hierarchy."""
-        return [(field, "in", self._company_ids(company))]
+        """ORM domain of the journal items (or documents) of ``company``'s hierarchy (no query of its own)."""
+        return [(field, "child_of", company.root_id.id)]
+
+    @api.model
+    def _company_sql(self, company):
+        """SQL of the ids of ``company``'s hierarchy, for ``x = ANY(...)`` or ``x IN (...)`` (no query of its own)."""
+        self.env["res.company"].flush_model(["parent_path"])
+        return SQL("(SELECT id FROM res_company WHERE parent_path LIKE %s)", f"{company.root_id.parent_path}%")
 
     @api.model
     def _open_line_filter(self, company):
@@ -96,7 +102,7 @@ class CollectionsLedger(models.AbstractModel):
         ])
         self.env["account.account"].flush_model(["account_type"])
         self.env["res.partner"].flush_model(["commercial_partner_id"])
-        return SQL("line.company_id = ANY(%s) AND %s", self._company_ids(company), OPEN_LINE)
+        return SQL("line.company_id IN %s AND %s", self._company_sql(company), OPEN_LINE)
 
     @api.model
     def _open_items(self, company, partner_ids=None, pauses=True):
@@ -176,7 +182,7 @@ class CollectionsLedger(models.AbstractModel):
     @api.model
     def _pause_rows(self, company, move_ids=None):
         """(move_id, paused until, kind, reference) of every arrangement pausing an invoice of ``company``
-        (kind: plan, promise, dispute, case, settlement; a promise has no reference), of ``move_ids`` only
+        (kind: payment, plan, promise, dispute, case, settlement; a promise has no reference), of ``move_ids`` only
         when given. The one statement of what pauses an invoice: the run reads the dates, the reasons
         (collections.why) the kinds."""
         for model in ("collections.payment.plan", "collections.promise", "collections.settlement",
@@ -193,7 +199,8 @@ class CollectionsLedger(models.AbstractModel):
              "src.state = 'approved'"),
         )
         moves = SQL("TRUE") if move_ids is None else SQL("rel.move_id = ANY(%s)", sorted(move_ids))
-        return self.env.execute_query(SQL(" UNION ALL ").join(
+        # The payments seen in the bank or online, not matched yet (collections_payment_seen), then the arrangements.
+        return self._seen_pause_rows(company, move_ids) + self.env.execute_query(SQL(" UNION ALL ").join(
             SQL(
                 "SELECT rel.move_id, %(until)s, %(kind)s, %(name)s FROM %(rel)s rel "
                 "JOIN %(table)s src ON src.id = rel.%(key)s WHERE %(state)s AND src.company_id = %(company)s "

@@ -11,7 +11,7 @@ from ..engine.plans import (
     plan_schedule,
     validate_schedule,
 )
-from .collections_guard import server
+from .collections_guard import is_server, server
 
 PLAN_STATES = [
     ("draft", "Draft"),
@@ -96,17 +96,38 @@ class CollectionsPaymentPlan(models.Model):
         "A plan needs at least one instalment; amounts, rate and grace days cannot be negative.",
     )
 
-    def write(self, vals):
-        locked = {"move_ids", "amount_covered", "down_payment", "down_payment_date", "instalment_count",
-                  "frequency", "first_date", "fee_amount", "interest_rate", "line_ids", "partner_id"}
-        if locked & set(vals) and any(plan.state not in ("draft",) for plan in self):
+    # The terms the customer accepts: changed only while the plan is a draft.
+    TERMS = frozenset({
+        "move_ids", "amount_covered", "down_payment", "down_payment_date", "instalment_count", "frequency",
+        "first_date", "fee_amount", "interest_rate", "line_ids", "partner_id", "company_id", "schedule_mode",
+        "grace_days", "amount_total", "amount_interest",
+    })
+
+    def _check_terms_open(self):
+        if not is_server(self.env) and any(plan.state != "draft" for plan in self):
             raise UserError(self.env._(
                 "Only a draft plan can be changed. Cancel this plan and propose a new one instead."
             ))
+
+    def write(self, vals):
+        if self.TERMS & set(vals):
+            self._check_terms_open()
+        # The agreement signed on paper is attached before it is recorded, never replaced afterwards.
+        if {"signed_document", "signed_document_name"} & set(vals) and not is_server(self.env) and any(
+                plan.state not in ("draft", "proposed") for plan in self):
+            raise UserError(self.env._("The signed agreement of a plan in force cannot be replaced."))
         result = super().write(vals)
         if "move_ids" in vals or "partner_id" in vals:
             self._check_moves_belong()
         return result
+
+    # Whoever holds the plan's token accepts it "as the customer" on its page: employees may not read it (the
+    # customer's email carries it; the chatter copy does not, collections.send._keep_links_out_of_chatter).
+    access_token = fields.Char(groups="base.group_system")
+
+    def _portal_ensure_token(self):
+        # sudo: the token is made and read for the plan's own link (the customer's email, its portal page).
+        return super(CollectionsPaymentPlan, self.sudo())._portal_ensure_token()
 
     def _compute_access_url(self):
         for plan in self:

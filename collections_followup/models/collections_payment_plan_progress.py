@@ -3,9 +3,10 @@ completed, broken or its next instalment reminded) and its instalments."""
 from decimal import Decimal
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 
 from ..engine.plans import PLAN_BROKEN, PLAN_COMPLETED, allocate, plan_status, reminders_due
-from .collections_guard import scheduler, server
+from .collections_guard import is_server, scheduler, server
 
 
 class CollectionsPaymentPlan(models.Model):
@@ -46,7 +47,7 @@ class CollectionsPaymentPlan(models.Model):
             for line in lines:
                 self.with_context(collections_instalment_id=line.id)._send_template(
                     "collections_followup.mail_template_plan_reminder")
-                line.reminder_date = today
+                server(line).reminder_date = today
                 self._log(self.env._("Reminder of instalment %(seq)s (%(date)s) of plan %(plan)s",
                                      seq=line.sequence, date=line.due_date, plan=self.name), "plan")
         return status
@@ -93,6 +94,24 @@ class CollectionsPaymentPlanLine(models.Model):
         compute="_compute_allocation",
     )
     reminder_date = fields.Date(string="Reminded On", readonly=True, copy=False)
+
+    # The schedule is the plan's terms: changed only while the plan is a draft (the customer accepts a schedule),
+    # afterwards by the plan's own steps only.
+    @api.model_create_multi
+    def create(self, vals_list):
+        plans = self.env["collections.payment.plan"].browse({vals.get("plan_id") for vals in vals_list} - {None})
+        plans._check_terms_open()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        (self.plan_id | self.env["collections.payment.plan"].browse(vals.get("plan_id") or ()))._check_terms_open()
+        if "reminder_date" in vals and not is_server(self.env):
+            raise AccessError(self.env._("The instalment reminder date is set by the plan's daily check."))
+        return super().write(vals)
+
+    def unlink(self):
+        self.plan_id._check_terms_open()
+        return super().unlink()
 
     @api.depends("plan_id.amount_paid", "amount", "due_date")
     def _compute_allocation(self):

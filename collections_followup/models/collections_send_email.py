@@ -142,22 +142,25 @@ class CollectionsSend(models.AbstractModel):
         return message
 
     def _keep_links_out_of_chatter(self, messages):
-        """The chatter's copy of these emails without the account link's token: the queued email (already made
-        from the message) carries it to the customer; every employee who reads the customer's chatter would
-        otherwise hold a key to its account. The link's button stays, pointing nowhere, with a title saying so.
-        Plain SQL on messages just posted, before the log seals them (nothing else reads them meanwhile)."""
+        """The chatter's copy of these emails without the customer's keys: the account link's token and a document's
+        access token (a plan's "Review and accept"). The queued email (already made from the message) carries them
+        to the customer; every employee who reads the chatter would otherwise hold a key to its account or could
+        accept its plan. The account link's button stays, pointing nowhere, with a title saying so; a document's
+        link stays without its token (it then opens for who may read the document). Plain SQL on messages just
+        posted, before the log seals them (nothing else reads them meanwhile)."""
         if not messages:
             return
         messages.flush_recordset(["body"])
         self.env.execute_query(SQL(
             """
             UPDATE mail_message
-               SET body = regexp_replace(body, %(link)s, %(kept)s, 'g')
-             WHERE id = ANY(%(ids)s) AND body LIKE %(like)s
+               SET body = regexp_replace(regexp_replace(body, %(link)s, %(kept)s, 'g'), %(token)s, 'access_token=', 'g')
+             WHERE id = ANY(%(ids)s) AND (body LIKE %(like)s OR body LIKE %(like_token)s)
             """,
             link=r'href="[^"]*/collections/account/[^"]*"',
             kept=str(Markup('href="#" title="%s"') % self.env._("The account link went to the customer only")),
-            ids=messages.ids, like="%/collections/account/%",
+            token=r"access_token=[A-Za-z0-9-]+",
+            ids=messages.ids, like="%/collections/account/%", like_token="%access_token=%",
         ))
         messages.invalidate_recordset(["body"])
 

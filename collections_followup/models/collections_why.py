@@ -17,7 +17,7 @@ from odoo.tools import format_date, formatLang
 DATE_KEYS = {"until", "next", "on", "due_date", "last_reminder", "hold_date"}
 AMOUNT_KEYS = {"amount", "credits", "minimum", "total_due"}
 # What pauses an item, most binding first (the one named when several do).
-PAUSE_KINDS = ("case", "dispute", "plan", "settlement", "promise", "deferral")
+PAUSE_KINDS = ("payment", "case", "dispute", "plan", "settlement", "promise", "deferral")
 
 
 def to_json(value):
@@ -194,6 +194,11 @@ class CollectionsWhy(models.AbstractModel):
                 "settlement": _("settlement %s", v.get("cause_name")),
                 "deferral": _("a deferral"),
             }
+            if entry.get("cause") == "payment":
+                # cause_name: "<date>|<label>" of the payment seen (collections_payment_seen)
+                seen_on, _sep, label = (v.get("cause_name") or "").partition("|")
+                return _("%(days_late)s days late: payment seen on %(date)s (%(label)s), waiting to be matched.",
+                         days_late=v["days_late"], date=seen_on, label=label or "-")
             v["cause"] = causes.get(entry.get("cause"), causes["deferral"])
             if v.get("until"):
                 return _("%(days_late)s days late, paused by %(cause)s until %(until)s.", **v)

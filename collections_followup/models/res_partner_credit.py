@@ -137,24 +137,22 @@ class ResPartner(models.Model):
         }
 
     @api.model
-    def _collections_draft_invoices(self, company, partners):
-        """The customers' draft customer invoices and credit notes in ``company``'s hierarchy (sudo)."""
-        # sudo: the customer's draft invoices, summed into its exposure; exposure is shown to salespeople
-        # by design (README "Who can do what"), a portal customer reads only its own.
-        return self.env["account.move"].sudo().search([
+    def _collections_draft_domain(self, company, partners):
+        return [
             ("commercial_partner_id", "in", partners.ids),
             *self.env["collections.ledger"]._company_domain(company),
             ("state", "=", "draft"),
             ("move_type", "in", ("out_invoice", "out_refund")),
-        ])
+        ]
 
     @api.model
     def _collections_draft_amounts(self, company, partners):
-        """{commercial partner id: its draft invoices less credit notes, company currency}."""
-        totals = defaultdict(float)
-        for move in self._collections_draft_invoices(company, partners):
-            totals[move.commercial_partner_id.id] += move.amount_total_signed
-        return totals
+        """{commercial partner id: its draft invoices less credit notes, company currency}, one query."""
+        # sudo: the customer's draft invoices, summed into its exposure; exposure is shown to salespeople
+        # by design (README "Who can do what"), a portal customer reads only its own.
+        groups = self.env["account.move"].sudo()._read_group(
+            self._collections_draft_domain(company, partners), ["commercial_partner_id"], ["amount_total_signed:sum"])
+        return defaultdict(float, {partner.id: amount for partner, amount in groups})
 
     @api.model
     def _collections_invoice_history(self, company, partners, today):
@@ -169,14 +167,14 @@ class ResPartner(models.Model):
               FROM account_move move
               JOIN account_move_line line ON line.move_id = move.id AND line.display_type = 'payment_term'
          LEFT JOIN account_partial_reconcile partial ON partial.debit_move_id = line.id
-             WHERE move.company_id = ANY(%(company)s)
+             WHERE move.company_id IN %(company)s
                AND move.move_type = 'out_invoice'
                AND move.state = 'posted'
                AND move.invoice_date > %(start)s
                AND move.commercial_partner_id = ANY(%(partners)s)
           GROUP BY move.id
             """,
-            company=self.env["collections.ledger"]._company_ids(company), start=today - relativedelta(years=1),
+            company=self.env["collections.ledger"]._company_sql(company), start=today - relativedelta(years=1),
             partners=partners.ids,
         ))
         history = defaultdict(list)

@@ -11,8 +11,16 @@ from .res_partner_credit import LIMIT_FIELDS, LIMIT_GROUPS, SERVER_FIELDS
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
-    def _collections_check_limit_rights(self, vals_list):
-        if self.env.su or is_server(self.env) or not any(LIMIT_FIELDS.intersection(vals) for vals in vals_list):
+    def _collections_check_limit_rights(self, vals_list, create=False):
+        touched = any(LIMIT_FIELDS.intersection(vals) for vals in vals_list)
+        if create and not touched:
+            # default_* context keys and the user's own ir.default are roads to the limit too (a company default,
+            # set by an administrator in the settings, is not the user's doing).
+            touched = any(f"default_{name}" in self.env.context for name in LIMIT_FIELDS) or bool(
+                self.env["ir.default"].sudo().search_count([
+                    ("field_id.model", "=", "res.partner"), ("field_id.name", "in", sorted(LIMIT_FIELDS)),
+                    ("user_id", "=", self.env.uid)], limit=1))
+        if self.env.su or is_server(self.env) or not touched:
             return
         if not any(self.env.user.has_group(group) for group in LIMIT_GROUPS):
             raise AccessError(self.env._(
@@ -27,7 +35,7 @@ class ResPartner(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         check_protected(self, vals_list, SERVER_FIELDS, create=True)
-        self._collections_check_limit_rights(vals_list)
+        self._collections_check_limit_rights(vals_list, create=True)
         return super().create(vals_list)
 
     def write(self, vals):

@@ -39,3 +39,5 @@ from . import test_send_batch
 from . import test_send_post
 from . import test_road_table
 from . import test_controls
+from . import test_ledger_roads
+from . import test_ledger_cases

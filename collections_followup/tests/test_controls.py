@@ -200,3 +200,67 @@ class TestControlRoads(CollectionsCommon, HttpCase):
         self.assertEqual(page.status_code, 200)
         self.assertNotIn("IBAN XX00", page.text)
         self.assertIn(self.late[0].name, page.text)
+
+    # -- found from outside (an attacker against a served demo) ----------------------------------------
+
+    def test_an_accepted_plans_terms_and_references_do_not_change(self):
+        plan = self._proposed_plan()
+        plan.sudo().write({"signed_document": base64.b64encode(b"%PDF signed"), "signed_document_name": "s.pdf"})
+        plan.with_user(self.collector).action_accept_paper()
+        self.assertEqual(plan.state, "active")
+        line = plan.line_ids[:1]
+        for model, ids, values in (
+            ("collections.payment.plan.line", line.ids, {"amount": 1.0}),
+            ("collections.payment.plan.line", line.ids, {"reminder_date": "2026-01-01"}),
+            ("collections.payment.plan", plan.ids, {"grace_days": 0}),
+            ("collections.payment.plan", plan.ids, {"amount_total": 1.0}),
+            ("collections.payment.plan", plan.ids, {"signed_document": "Zm9yZ2Vk", "signed_document_name": "f.pdf"}),
+            ("collections.payment.plan", plan.ids, {"name": "FORGED-REF"}),
+        ):
+            with self.subTest(model=model, values=values), self.assertRaises(Fault), mute_logger("odoo.http"):
+                self._rpc(self.collector, model, "write", ids, values)
+        with self.assertRaises(Fault), mute_logger("odoo.http"):
+            self._rpc(self.collector, "collections.payment.plan.line", "create",
+                      {"plan_id": plan.id, "due_date": "2026-12-01", "amount": 50000.0})
+        with self.assertRaises(Fault), mute_logger("odoo.http"):
+            self._rpc(self.collector, "collections.payment.plan.line", "unlink", line.ids)
+        plan.invalidate_recordset()
+        self.assertEqual((plan.name[:4], plan.grace_days != 0), ("PLAN", True))
+
+    def test_employees_cannot_read_a_plans_token(self):
+        plan = self._proposed_plan()
+        for user in (self.collector, self.billing, self.manager):
+            with self.subTest(user=user.login), self.assertRaises(Fault), mute_logger("odoo.http"):
+                self._rpc(user, "collections.payment.plan", "read", plan.ids, ["access_token"])
+        # The email to the customer has it; the copy on the plan's chatter does not.
+        messages = plan.message_ids.filtered(lambda m: "accept" in str(m.body).lower())
+        self.assertTrue(messages)
+        self.assertFalse([m for m in messages if plan.sudo().access_token in str(m.body)])
+
+    def test_the_scheduled_jobs_are_not_run_by_users(self):
+        portal = new_test_user(self.env, login="portal_jobs", password="portal_jobs", groups="base.group_portal")
+        portal.partner_id.parent_id = self.customer
+        crons = self.env["ir.cron"].sudo().search([("ir_actions_server_id.model_id.model", "like", "collections.%")])
+        self.assertGreaterEqual(len(crons), 8)
+        for login, password in (("portal_jobs", "portal_jobs"), (self.salesman.login, "salesman_pw"),
+                                (self.collector.login, "collector_pw")):
+            self.authenticate(login, password)
+            for cron in crons:
+                with self.subTest(login=login, cron=cron.name), mute_logger("odoo.http"):
+                    self.assertTrue(self._jsonrpc_error("/web/action/run",
+                                                        {"action_id": cron.ir_actions_server_id.id}))
+
+    def test_a_sealed_document_does_not_move_or_become_public(self):
+        entry = self._reminded()
+        message = entry.message_id
+        attachment = message.attachment_ids[:1]
+        self.assertTrue(attachment, "the reminder attaches its invoices")
+        stranger = self._customer("Stranger Ltd", "stranger@example.com")
+        for values in ({"res_id": stranger.id}, {"public": True}):
+            with self.subTest(values=values), self.assertRaisesRegex(Fault, "in the collections log"):
+                self._rpc(self.collector, "ir.attachment", "write", attachment.ids, values)
+        with self.assertRaisesRegex(Fault, "in the collections log"):
+            self._rpc(self.collector, "mail.message", "write", message.ids, {"is_internal": True})
+        self.env.cr.execute(SQL("UPDATE ir_attachment SET public = TRUE WHERE id = %s", attachment.id))
+        self.env.invalidate_all()
+        self.assertEqual(self.env["collections.action"]._collections_check_seals(self.company), entry)

@@ -93,6 +93,27 @@ class TestCredit(CollectionsCommon):
         with self.assertRaises(UserError):
             blocked.copy().with_user(self.billing).action_post()
 
+    def test_a_sales_receipt_is_blocked_as_an_invoice(self):
+        """Found from outside: a sales receipt (out_receipt) for a held customer was posted."""
+        self.policy.with_user(self.manager).block_invoice_posting = True
+        self._hold(self.customer)
+        receipt = self.env["account.move"].create({
+            "move_type": "out_receipt", "partner_id": self.customer.id,
+            "invoice_line_ids": [(0, 0, {"name": "Goods", "quantity": 1, "price_unit": 5000.0, "tax_ids": []})],
+        })
+        with self.assertRaisesRegex(UserError, "on credit hold"):
+            receipt.with_user(self.billing).action_post()
+        self.assertEqual(receipt.state, "draft")
+
+    def test_a_credit_limit_is_not_set_through_a_default(self):
+        """Found from outside: a collector created customers with a limit through default_credit_limit."""
+        Partner = self.env["res.partner"].with_user(self.collector)
+        with self.assertRaisesRegex(AccessError, "change credit limits"):
+            Partner.with_context(default_credit_limit=123456).create({"name": "Defaulted"})
+        self.env["ir.default"].with_user(self.collector).set("res.partner", "credit_limit", 777.0, user_id=True)
+        with self.assertRaisesRegex(AccessError, "change credit limits"):
+            Partner.create({"name": "Defaulted too"})
+
     def test_invoice_over_limit_blocked_only_in_block_mode(self):
         self.policy.with_user(self.manager).block_invoice_posting = True
         self._invoice(self.customer, 900.0, -30)
@@ -114,7 +135,7 @@ class TestCredit(CollectionsCommon):
         self._pay(invoice, 800.0)
         self._run(today=TODAY + timedelta(days=1))
         self.assertFalse(self.customer.collections_credit_hold)
-        self.assertIn("no overdue invoice left", self._actions(self.customer, channel="release").note)
+        self.assertIn("nothing overdue left, net of its credits", self._actions(self.customer, channel="release").note)
 
     def test_daily_run_holds_over_limit_customers_in_block_mode(self):
         self.policy.with_user(self.manager).credit_limit_mode = "block"

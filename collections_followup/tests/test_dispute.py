@@ -103,3 +103,16 @@ class TestDispute(CollectionsCommon):
         foreign = self._invoice(other, 50.0, 10)
         with self.assertRaisesRegex(ValidationError, "Only posted customer invoices of Acme Corp"):
             self._dispute(moves=foreign)
+
+    def test_a_credit_note_of_another_invoice_does_not_resolve_the_dispute(self):
+        """The dispute comes from a context key any RPC client may send: only credit notes of its own invoices
+        count (found from outside: another customer's credit note resolved a dispute)."""
+        dispute = self._dispute()
+        stranger = self._customer("Stranger Ltd", "stranger@example.com")
+        other_invoice = self._invoice(stranger, 300.0, 10)
+        wizard = self.env["account.move.reversal"].with_user(self.collector).with_context(
+            active_model="account.move", active_ids=other_invoice.ids, collections_dispute_id=dispute.id,
+        ).create({"reason": "Not about the dispute", "journal_id": other_invoice.journal_id.id})
+        wizard.refund_moves()
+        self.assertFalse(dispute.credit_note_ids)
+        self.assertEqual(dispute.state, "open")

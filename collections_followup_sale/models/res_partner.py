@@ -25,9 +25,15 @@ class ResPartner(models.Model):
         totals = super()._collections_draft_amounts(company, partners)
         if not company.account_use_credit_limit:
             return totals
-        for move in self._collections_draft_invoices(company, partners):
-            if not move.amount_total:
-                continue
-            from_orders = sum(line.price_total for line in move.invoice_line_ids if line.sale_line_ids)
-            totals[move.commercial_partner_id.id] -= move.amount_total_signed * from_orders / move.amount_total
+        # The lines made from an order, in company currency (their share of their draft's total), one query.
+        # sudo: as the drafts' total (exposure is shown to salespeople).
+        domain = [("sale_line_ids", "!=", False), ("display_type", "=", "product"),
+                  *[(f"move_id.{name}", operator, value)
+                    for name, operator, value in self._collections_draft_domain(company, partners)]]
+        lines = self.env["account.move.line"].sudo().search_fetch(domain, ["move_id", "price_total"])
+        lines.move_id.fetch(["amount_total", "amount_total_signed", "commercial_partner_id"])
+        for line in lines:
+            move = line.move_id
+            if move.amount_total:
+                totals[move.commercial_partner_id.id] -= move.amount_total_signed * line.price_total / move.amount_total
         return totals

@@ -92,9 +92,10 @@ class SaleOrder(models.Model):
         return changed
 
     def _collections_committed_amount(self):
-        """What the order commits the customer to: its lines, down payments aside (they are paid)."""
+        """What the order commits the customer to: its total (a down payment line Odoo makes adds nothing to it:
+        its quantity is zero)."""
         self.ensure_one()
-        return sum(line.price_total for line in self.order_line if not line.display_type and not line.is_downpayment)
+        return self.amount_total
 
     def _collections_debtors(self):
         """The customers (commercial entities) the order's debt falls on: the ordering customer and the
@@ -163,7 +164,8 @@ class SaleOrderLine(models.Model):
         return lines
 
     def write(self, vals):
-        orders = self.order_id
+        # The orders the lines are on, and the one they move to.
+        orders = self.order_id | self.env["sale.order"].browse(vals.get("order_id") or ())
         committed = orders._collections_committed_amounts()
         result = super().write(vals)
         (orders | self.order_id)._collections_void_broken_overrides()

@@ -89,6 +89,22 @@ class TestSaleControls(CollectionsCommon, HttpCase):
         order.invalidate_recordset()
         self.assertEqual(order.amount_total, 600.0)
 
+    def test_a_confirmed_order_does_not_grow_by_a_down_payment_line_or_a_moved_line(self):
+        """Found from outside: a down payment line of 5,000 and a line moved in from a quotation grew a confirmed
+        order past the limit."""
+        self.customer.with_company(self.company).with_user(self.manager).credit_limit = 1000.0
+        self.policy.with_user(self.manager).credit_limit_mode = "block"
+        order = self._order(amount=800.0)
+        order.action_confirm()
+        with self.assertRaisesRegex(Fault, "over its credit limit"), mute_logger("odoo.http"):
+            self._rpc("sale.order.line", "create", {"order_id": order.id, "is_downpayment": True, "name": "Down",
+                                                    "product_uom_qty": 1, "price_unit": 5000.0, "tax_ids": []})
+        quotation = self._order(amount=5750.0)
+        with self.assertRaisesRegex(Fault, "over its credit limit"), mute_logger("odoo.http"):
+            self._rpc("sale.order.line", "write", quotation.order_line.ids, {"order_id": order.id})
+        order.invalidate_recordset()
+        self.assertEqual(order.amount_total, 800.0)
+
     def test_the_invoiced_customer_counts(self):
         self._hold()
         order = self._order(self.clean, partner_invoice_id=self.customer.id)

@@ -1,0 +1,199 @@
+"""Payments seen before they are booked: money in the bank, or an online payment, that is not matched with the
+customer's invoices yet.
+
+Odoo's documentation tells users to reconcile their bank statements right before launching follow-ups; the run
+does not rely on it. Before it reminds, it looks at:
+
+- bank statement lines of the company's hierarchy not reconciled yet (on the suspense account), money in, from
+  the customer (its partner) or naming one of its open invoices (number or payment reference);
+- online payment transactions pending, authorized or done whose payment is not posted yet.
+
+The invoices such a payment pays are paused while it is waiting to be matched (no reminder, no fee; the why says
+"payment seen on <date>, waiting to be matched"), and an accountant gets a task with the proposed match. Which
+invoices a line pays: those its reference names; else the invoice whose open amount equals the line's amount;
+else the customer's oldest due first, as far as the amount goes (the last one may be covered only in part: it is
+paused too, and what is left of it is chased once the line is matched). A line matched disappears from here (its
+invoices are paid or partly paid); a line reversed or deleted too, and follow-up resumes.
+"""
+from collections import defaultdict
+from datetime import date
+from typing import NamedTuple
+
+from markupsafe import Markup
+
+from odoo import api, models
+from odoo.tools import SQL, format_amount, format_date
+
+SEEN_UNTIL = date.max  # paused until further notice: until the payment is matched (or reversed)
+
+
+class Seen(NamedTuple):
+    """One payment seen: a statement line or a payment transaction, and the invoices it pays."""
+
+    kind: str  # "statement" or "transaction"
+    record_id: int
+    date: date
+    amount: float  # company currency (a statement line) or the transaction's currency
+    label: str
+    partner_id: int  # the customer (commercial entity)
+    move_ids: tuple
+
+
+class CollectionsLedger(models.AbstractModel):
+    _inherit = "collections.ledger"
+
+    @api.model
+    def _payments_seen(self, company):
+        """[Seen] of ``company``'s hierarchy: a few queries over the (few) lines not matched yet."""
+        companies = self._company_ids(company)
+        for model in ("account.bank.statement.line", "account.move", "res.partner"):
+            self.env[model].flush_model()
+        invoices = SQL(
+            """
+            SELECT move.id, move.name, move.payment_reference, move.commercial_partner_id,
+                   move.amount_residual_signed AS residual, COALESCE(move.invoice_date_due, move.date) AS due
+              FROM account_move move
+             WHERE move.company_id = ANY(%(companies)s) AND move.move_type = 'out_invoice'
+               AND move.state = 'posted' AND move.payment_state IN ('not_paid', 'partial')
+            """, companies=companies,
+        )
+        rows = self.env.execute_query(SQL(
+            """
+            WITH seen AS (
+                SELECT st.id, move.date, st.amount, COALESCE(st.payment_ref, '') AS ref,
+                       partner.commercial_partner_id AS partner_id
+                  FROM account_bank_statement_line st
+                  JOIN account_move move ON move.id = st.move_id
+             LEFT JOIN res_partner partner ON partner.id = st.partner_id
+                 WHERE move.state = 'posted' AND st.is_reconciled IS NOT TRUE AND st.amount > 0
+                   AND st.company_id = ANY(%(companies)s)
+            ), invoice AS (%(invoices)s)
+            SELECT seen.id, seen.date, seen.amount, seen.ref, COALESCE(seen.partner_id, invoice.commercial_partner_id),
+                   invoice.id, invoice.residual, invoice.due,
+                   seen.ref ILIKE '%%' || invoice.name || '%%'
+                   OR (COALESCE(invoice.payment_reference, '') != ''
+                       AND seen.ref ILIKE '%%' || invoice.payment_reference || '%%') AS named
+              FROM seen
+              JOIN invoice ON invoice.commercial_partner_id = seen.partner_id
+                           OR seen.ref ILIKE '%%' || invoice.name || '%%'
+                           OR (COALESCE(invoice.payment_reference, '') != ''
+                               AND seen.ref ILIKE '%%' || invoice.payment_reference || '%%')
+          ORDER BY seen.id, invoice.due, invoice.id
+            """, companies=companies, invoices=invoices,
+        ))
+        lines = defaultdict(list)
+        heads = {}
+        for st_id, when, amount, ref, partner_id, move_id, residual, due, named in rows:
+            heads.setdefault(st_id, (when, amount, ref, partner_id))
+            lines[st_id].append((move_id, residual, due, named, partner_id))
+        seen = []
+        for st_id, candidates in lines.items():
+            when, amount, ref, partner_id = heads[st_id]
+            moves = self._seen_pays(amount, candidates)
+            if moves:
+                seen.append(Seen("statement", st_id, when, amount, ref, partner_id, moves))
+        seen += self._transactions_seen(companies)
+        return seen
+
+    @api.model
+    def _seen_pays(self, amount, candidates):
+        """The invoices a payment of ``amount`` pays among ``candidates`` [(move, residual, due, named, customer)],
+        oldest due first: those its reference names, else the one of exactly that open amount, else the oldest as
+        far as the amount goes."""
+        named = tuple(move for move, _residual, _due, is_named, _partner in candidates if is_named)
+        if named:
+            return named
+        exact = [move for move, residual, _due, _named, _partner in candidates if abs(residual - amount) < 0.005]
+        if exact:
+            return (exact[0],)
+        paid, left = [], amount
+        for move, residual, _due, _named, _partner in candidates:
+            if left <= 0.005:
+                break
+            paid.append(move)
+            left -= residual
+        return tuple(paid)
+
+    @api.model
+    def _transactions_seen(self, companies):
+        """[Seen] of online payments pending, authorized or done whose payment is not posted yet."""
+        if "payment.transaction" not in self.env:
+            return []
+        self.env["payment.transaction"].flush_model()
+        rows = self.env.execute_query(SQL(
+            """
+            SELECT tx.id, tx.create_date::date, tx.amount, tx.reference, partner.commercial_partner_id,
+                   ARRAY_AGG(move.id ORDER BY move.id)
+              FROM payment_transaction tx
+              JOIN account_invoice_transaction_rel rel ON rel.transaction_id = tx.id
+              JOIN account_move move ON move.id = rel.invoice_id
+              JOIN res_partner partner ON partner.id = move.partner_id
+         LEFT JOIN account_payment payment ON payment.id = tx.payment_id
+         LEFT JOIN account_move payment_move ON payment_move.id = payment.move_id
+             WHERE tx.state IN ('pending', 'authorized', 'done') AND tx.company_id = ANY(%(companies)s)
+               AND (payment.id IS NULL OR payment_move.state IS DISTINCT FROM 'posted')
+               AND move.state = 'posted' AND move.payment_state IN ('not_paid', 'partial')
+          GROUP BY tx.id, partner.commercial_partner_id
+            """, companies=companies,
+        ))
+        return [Seen("transaction", tx_id, when, amount, reference, partner_id, tuple(move_ids))
+                for tx_id, when, amount, reference, partner_id, move_ids in rows]
+
+    @api.model
+    def _seen_pause_rows(self, company, move_ids=None):
+        """_pause_rows' rows of the payments seen: (move id, SEEN_UNTIL, "payment", "<date>: <label>")."""
+        return [
+            (move_id, SEEN_UNTIL, "payment", f"{seen.date}|{seen.label}")
+            for seen in self._payments_seen(company) for move_id in seen.move_ids
+            if move_ids is None or move_id in move_ids
+        ]
+
+    # ------------------------------------------------------------------
+    # The accountant's task
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _ask_to_match_payments_seen(self, company):
+        """One task per payment seen (once: a task already made is not made again), for an accountant of the
+        company, on the customer, with the proposed match."""
+        # sudo: the scheduled run writes the accountants' tasks on the customers.
+        Partner = self.env["res.partner"].sudo()
+        Move = self.env["account.move"].sudo()
+        accountant = self._accountant(company)
+        made = 0
+        for seen in self._payments_seen(company):
+            key = f"[{seen.kind} {seen.record_id}]"
+            customer = Partner.browse(seen.partner_id)
+            if not customer or self.env["mail.activity"].sudo().search_count([
+                    ("res_model", "=", "res.partner"), ("res_id", "=", customer.id),
+                    ("summary", "like", key)], limit=1):
+                continue
+            invoices = Move.browse(seen.move_ids)
+            what = (self.env._("bank statement line") if seen.kind == "statement"
+                    else self.env._("online payment"))
+            note = Markup("<p>%s</p><ul>%s</ul><p>%s</p>") % (
+                self.env._("A %(what)s of %(amount)s on %(date)s (%(label)s) is not matched yet. Follow-up of these "
+                           "invoices is paused until it is:", what=what,
+                           amount=format_amount(self.env, seen.amount, company.currency_id),
+                           date=format_date(self.env, seen.date), label=seen.label or "-"),
+                Markup("").join(Markup("<li>%s: %s</li>") % (
+                    invoice.name, format_amount(self.env, invoice.amount_residual, invoice.currency_id))
+                    for invoice in invoices),
+                self.env._("Match the payment with these invoices (what it does not cover stays open and is "
+                           "followed up again)."),
+            )
+            customer.activity_schedule(
+                "mail.mail_activity_data_todo", user_id=(accountant or customer._collections_collector(company)).id,
+                summary=self.env._("Match the payment seen %(key)s", key=key), note=note,
+            )
+            made += 1
+        return made
+
+    @api.model
+    def _accountant(self, company):
+        """Who matches payments: an accountant of the company (Odoo's accounting administrators), else nobody."""
+        group = self.env.ref("account.group_account_manager")
+        return self.env["res.users"].sudo().search([
+            ("all_group_ids", "in", group.id), ("company_ids", "in", company.id), ("share", "=", False),
+            ("id", "!=", self.env.ref("base.user_root").id),
+        ], order="name", limit=1)

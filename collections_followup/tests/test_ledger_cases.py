@@ -1,0 +1,201 @@
+"""The ledger issue's cases, through Odoo's own documents: each disagreed with Odoo before, each is a regression test.
+
+Money that reaches the receivable by other roads than a payment matched with an invoice: a bank statement line
+booked straight to the receivable, a journal entry (money on account, an opening balance), a branch's invoice paid
+into the parent's bank, an exchange difference; and money seen in the bank but not booked at all."""
+from datetime import timedelta
+
+from odoo import Command
+from odoo.tests import freeze_time, tagged
+
+from .common import TODAY, CollectionsCommon
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestLedgerCases(CollectionsCommon):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.bank = cls.company_data["default_journal_bank"]
+        cls.receivable = cls.company_data["default_account_receivable"]
+
+    def _statement_line(self, amount, ref="", partner=None, to_receivable=True, when=TODAY):
+        values = {"journal_id": self.bank.id, "partner_id": (partner or self.customer).id, "amount": amount,
+                  "date": when, "payment_ref": ref}
+        if to_receivable:
+            values["counterpart_account_id"] = self.receivable.id
+        return self.env["account.bank.statement.line"].create(values)
+
+    def _entry(self, balance, partner=None):
+        entry = self.env["account.move"].create({
+            "move_type": "entry", "date": TODAY - timedelta(days=5),
+            "journal_id": self.company_data["default_journal_misc"].id, "line_ids": [
+                Command.create({"name": "Money on account", "account_id": self.receivable.id,
+                                "partner_id": (partner or self.customer).id, "balance": balance}),
+                Command.create({"name": "Money on account", "account_id":
+                                self.company_data["default_account_expense"].id, "balance": -balance}),
+            ]})
+        entry.action_post()
+        return entry
+
+    def _figures(self, partner=None):
+        """(Odoo's balance, our total due, our net overdue on the form, the worklist's, the dashboard's)."""
+        partner = (partner or self.customer).with_company(self.company)
+        partner.invalidate_recordset()
+        as_collector = partner.with_user(self.collector)
+        worklist = self.env["collections.worklist"].with_user(self.collector).search(
+            [("partner_id", "=", partner.id)]).amount_overdue
+        dashboard = {row["id"]: row["overdue"] for row in self.env["collections.dashboard"]._top_customers(
+            self.company, TODAY)}.get(partner.id, 0.0)
+        return (partner.credit, as_collector.collections_total_due, as_collector.collections_total_overdue,
+                worklist, dashboard)
+
+    def test_a_statement_line_booked_to_the_receivable_pays(self):
+        self._invoice(self.customer, 1000.0, 30)
+        line = self._statement_line(1000.0, "Acme payment")
+        self.assertTrue(line.move_id.line_ids.filtered(lambda item: item.account_id == self.receivable).no_followup,
+                        "Odoo marks it no follow-up: we must count it all the same")
+        self.assertEqual(self._figures(), (0.0, 0.0, 0.0, 0.0, 0.0))
+        with self.mock_mail_gateway():
+            self._run()
+        self.assertFalse(self._actions(self.customer, channel="email"))
+
+    def test_money_on_account_from_a_journal_entry_counts(self):
+        self._invoice(self.customer, 1000.0, 30)
+        self._entry(-400.0)
+        self.assertEqual(self._figures(), (600.0, 600.0, 600.0, 600.0, 600.0))
+        with self.mock_mail_gateway():
+            self._run()
+        self.assertEqual(self._actions(self.customer, channel="email").amount_overdue, 600.0)
+
+    def test_a_customer_whose_credits_cover_its_overdue_is_not_dunned(self):
+        """Deco Addict: unapplied credits larger than its overdue invoices; one figure everywhere: nothing."""
+        self._invoice(self.customer, 9000.0, 40)
+        self._invoice(self.customer, 2000.0, -10)  # not yet due
+        self._statement_line(9500.0, "Deco payment on account")
+        balance, due, *overdue = self._figures()
+        self.assertEqual((balance, due), (1500.0, 1500.0))
+        self.assertEqual(overdue, [0.0, 0.0, 0.0])
+        with self.mock_mail_gateway():
+            self._run()
+        self.assertFalse(self._actions(self.customer, channel="email"))
+
+    def test_a_held_customer_who_pays_is_released(self):
+        self._invoice(self.customer, 1000.0, 60)
+        self.customer.sudo()._collections_set_hold("Level reached", "level", self.company)
+        self._statement_line(1000.0, "settled")
+        changes = self.env["res.partner"]._collections_hold_changes(self.company, TODAY)
+        self.assertIn((self.customer, "release"), [(partner, change) for partner, change, _why in changes])
+
+    def test_a_branch_invoice_paid_into_the_parents_bank_is_paid(self):
+        self.company.write({"child_ids": [Command.create({"name": "Branch South"})]})
+        self.cr.precommit.run()
+        branch = self.company.child_ids
+        self.collector.write({"company_ids": [Command.link(branch.id)]})
+        invoice = self.env["account.move"].create({
+            "move_type": "out_invoice", "partner_id": self.customer.id, "company_id": branch.id,
+            "invoice_date": TODAY - timedelta(days=60), "invoice_date_due": TODAY - timedelta(days=30),
+            "invoice_line_ids": [Command.create({"name": "Goods", "quantity": 1, "price_unit": 1000.0,
+                                                 "tax_ids": []})],
+        })
+        invoice.action_post()
+        self.assertEqual(self._figures(), (1000.0, 1000.0, 1000.0, 1000.0, 1000.0), "the branch's debt is followed")
+        self._pay(invoice, 1000.0)  # from the root's bank journal
+        self.assertEqual(self._figures(), (0.0, 0.0, 0.0, 0.0, 0.0))
+        # A payment booked in the root, not matched, covers the branch's invoice too.
+        other = self.env["account.move"].create({
+            "move_type": "out_invoice", "partner_id": self.customer.id, "company_id": branch.id,
+            "invoice_date": TODAY - timedelta(days=60), "invoice_date_due": TODAY - timedelta(days=30),
+            "invoice_line_ids": [Command.create({"name": "Goods", "quantity": 1, "price_unit": 700.0,
+                                                 "tax_ids": []})],
+        })
+        other.action_post()
+        self._statement_line(700.0, "branch invoice")
+        self.assertEqual(self._figures(), (0.0, 0.0, 0.0, 0.0, 0.0))
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestPaymentsSeen(CollectionsCommon):
+    """Money in the bank not matched yet: its invoices are not reminded, the why says so, an accountant is asked."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.bank = cls.company_data["default_journal_bank"]
+        cls.accountant = cls.env["res.users"].create({
+            "name": "Ada Accountant", "login": "ada_accountant", "email": "ada@company.example.com",
+            "company_id": cls.company.id, "company_ids": [Command.set(cls.company.ids)],
+            "group_ids": [Command.set(cls.env.ref("account.group_account_manager").ids)],
+        })
+        cls.first = cls._invoice(cls.customer, 1000.0, 30)
+        cls.second = cls._invoice(cls.customer, 600.0, 20)
+
+    def _on_suspense(self, amount, ref, partner=None):
+        return self.env["account.bank.statement.line"].create({
+            "journal_id": self.bank.id, "partner_id": partner.id if partner else False, "amount": amount,
+            "date": TODAY - timedelta(days=1), "payment_ref": ref,
+        })
+
+    def _reminded(self):
+        with self.mock_mail_gateway():
+            self._run()
+        return self._actions(self.customer, channel="email")
+
+    def test_a_line_naming_an_invoice_pauses_it_and_asks_an_accountant(self):
+        line = self._on_suspense(1000.0, f"Payment {self.first.name} thank you")  # no partner on the line
+        seen = self.env["collections.ledger"]._payments_seen(self.company)
+        self.assertEqual([(s.record_id, s.move_ids) for s in seen], [(line.id, self.first.ids)])
+        entry = self._reminded()
+        self.assertEqual(entry.move_ids, self.second, "the other invoice is reminded, the one paid is not")
+        # the why of the paused invoice, in a sentence
+        sentences = [s["text"] for s in self.env["collections.why"]._sentences(
+            self.customer.with_company(self.company).with_user(self.collector)._collections_why_data(),
+            self.company.currency_id)]
+        self.assertTrue(any("payment seen on 2026-03-30" in text and "waiting to be matched" in text
+                            for text in sentences), sentences)
+        task = self.customer.activity_ids.filtered(lambda a: "Match the payment seen" in (a.summary or ""))
+        self.assertEqual(task.user_id, self.accountant)
+        self.assertIn(self.first.name, str(task.note))
+        # Once: a second run the same day, or the next, asks nothing more.
+        self.env["collections.ledger"]._ask_to_match_payments_seen(self.company)
+        self.assertEqual(len(self.customer.activity_ids.filtered(
+            lambda a: "Match the payment seen" in (a.summary or ""))), 1)
+
+    def test_matched_partly_the_rest_is_chased_and_a_reversed_line_resumes(self):
+        line = self._on_suspense(400.0, "on account", partner=self.customer)
+        # A line from the customer naming no invoice pays the oldest first, as far as it goes: the first, in part.
+        self.assertEqual(self.env["collections.ledger"]._payments_seen(self.company)[0].move_ids, self.first.ids)
+        entry = self._reminded()
+        self.assertEqual(entry.move_ids, self.second)
+        # Matched (the accountant's job): the first invoice is partly paid, the rest chased again.
+        receivable = self.company_data["default_account_receivable"]
+        suspense = line.move_id.line_ids.filtered(lambda item: item.account_id == self.bank.suspense_account_id)
+        line.move_id.button_draft()
+        suspense.write({"account_id": receivable.id, "partner_id": self.customer.id})
+        line.move_id.action_post()
+        (line.move_id.line_ids | self.first.line_ids).filtered(
+            lambda item: item.account_id == receivable and not item.reconciled).reconcile()
+        self.assertFalse(self.env["collections.ledger"]._payments_seen(self.company))
+        self.assertEqual(self.first.amount_residual, 600.0)
+        self.assertFalse(self.env["collections.ledger"]._pause_rows(self.company, set(self.first.ids)))
+        # Another line, then reversed (deleted): follow-up of the invoice it named resumes.
+        other = self._on_suspense(600.0, self.second.name)
+        self.assertEqual(self.env["collections.ledger"]._payments_seen(self.company)[0].move_ids, self.second.ids)
+        other.unlink()
+        self.assertFalse(self.env["collections.ledger"]._payments_seen(self.company))
+
+    def test_an_online_payment_not_posted_yet_pauses_its_invoices(self):
+        provider = self.env["payment.provider"].sudo().search([("code", "=", "none")], limit=1) or \
+            self.env["payment.provider"].sudo().create({"name": "Test", "code": "none", "state": "test"})
+        method = self.env["payment.method"].sudo().search([], limit=1)
+        self.env["payment.transaction"].sudo().create({
+            "provider_id": provider.id, "payment_method_id": method.id, "amount": 600.0,
+            "currency_id": self.company.currency_id.id, "partner_id": self.customer.id, "reference": "TX-SEEN-1",
+            "state": "pending", "invoice_ids": [Command.set(self.second.ids)],
+        })
+        seen = self.env["collections.ledger"]._payments_seen(self.company)
+        self.assertEqual([(s.kind, s.move_ids) for s in seen], [("transaction", self.second.ids)])
+        self.assertEqual(self._reminded().move_ids, self.first)
