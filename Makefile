@@ -11,7 +11,7 @@
 # psycopg2's binary wheel, no python-ldap) are in tools/setup_env.py with their reasons.
 ODOO_PYTHON_GIVEN := $(ODOO_PYTHON)
 ODOO_SRC_GIVEN := $(ODOO_SRC)
-SETUP_GOALS := run test test-odoo test-host test-engine lint py310 bench pot deps dist
+SETUP_GOALS := run test test-odoo test-host test-engine lint py310 bench pot deps dist soak
 ifneq ($(filter $(SETUP_GOALS),$(MAKECMDGOALS)),)
 SETUP_STATUS := $(shell ODOO_PYTHON="$(ODOO_PYTHON_GIVEN)" ODOO_SRC="$(ODOO_SRC_GIVEN)" python3 tools/setup_env.py env --out .local/env.mk 1>&2; echo $$?)
 ifneq ($(SETUP_STATUS),0)
@@ -29,7 +29,7 @@ ADDONS_PATH = $(ODOO_SRC)/addons,$(ODOO_SRC)/odoo/addons,$(CURDIR)
 ODOO = $(ODOO_PYTHON) $(ODOO_SRC)/odoo-bin --addons-path=$(ADDONS_PATH)
 export ODOO_PYTHON ODOO_SRC ADDONS_PATH
 
-.PHONY: help doctor deps lint test-engine test-odoo test test-host py310 run stop reset clean-local dist pot bench
+.PHONY: help doctor deps lint test-engine test-odoo test test-host py310 run stop reset clean-local dist pot bench soak
 
 help:
 	@echo "make run         demo database with overdue customers, served on http://127.0.0.1:$(PORT)"
@@ -45,6 +45,8 @@ help:
 	@echo "make pot         export i18n/*.pot from the demo database (after changing a translatable text)"
 	@echo "make bench       the daily run at 10k/100k and 20k/200k customers/invoices (SIZE=customers:invoices for one,"
 	@echo "                 PDF=n customers in the sample with invoice PDFs, default 100)"
+	@echo "make soak        the ledger invariant on ROUNDS random books of STEPS steps each (default 100 x 200 = 20,000"
+	@echo "                 steps, hours on 2 cores; SEED=first seed), seeds printed in odoo-test.log"
 	@echo "make dist        build the addons' wheels (odoo-addon-*) into dist/"
 	@echo "make reset       drop the demo database ($(DB)) so that 'make run' recreates it"
 	@echo "make stop        stop the private PostgreSQL of .local/ (when make started one)"
@@ -110,6 +112,13 @@ pot: doctor
 SIZE ?=
 bench: deps doctor
 	@$(ODOO_PYTHON) tools/bench.py $(if $(SIZE),--size $(SIZE)) $(if $(PDF),--pdf-customers $(PDF))
+
+ROUNDS ?= 100
+STEPS ?= 200
+SEED ?= 20261207
+soak: doctor
+	@COLLECTIONS_LEDGER_ROUNDS=$(ROUNDS) COLLECTIONS_LEDGER_STEPS=$(STEPS) COLLECTIONS_LEDGER_SEED=$(SEED) \
+		$(ODOO_PYTHON) tools/run_tests.py --odoo-tags "/collections_followup:TestLedgerRoads"
 
 dist:
 	@$(ODOO_PYTHON) tools/dist.py build --out dist

@@ -132,6 +132,10 @@ class CollectionsAction(models.Model):
         Message, Attachment = self.env["mail.message"].sudo(), self.env["ir.attachment"].sudo()
         messages = Message.browse({vals["message_id"] for vals in sealed if vals.get("message_id")})
         messages.fetch(["subject", "body", "attachment_ids", "model", "res_id", "is_internal"])
+        # every file sealed, in one read (queries do not grow with the batch)
+        files = messages.attachment_ids | Attachment.browse({vals["attachment_id"] for vals in sealed
+                                                              if vals.get("attachment_id")})
+        files.fetch(["name", "res_model", "res_id", "public", "store_fname", "db_datas", "type", "url"])
         for vals in sealed:
             vals["digest"] = digest(Message.browse(vals.get("message_id") or ()),
                                     Attachment.browse(vals.get("attachment_id") or ()), vals.get("recipients"))

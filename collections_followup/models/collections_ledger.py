@@ -85,7 +85,7 @@ class CollectionsLedger(models.AbstractModel):
     @api.model
     def _company_domain(self, company, field="company_id"):
         """ORM domain of the journal items (or documents) of ``company``'s hierarchy (no query of its own)."""
-        return [(field, "child_of", company.root_id.id)]
+        return [(f"{field}.parent_path", "=like", f"{company.root_id.parent_path}%")]
 
     @api.model
     def _company_sql(self, company):

@@ -147,12 +147,13 @@ class TestPaymentsSeen(CollectionsCommon):
     def test_a_line_naming_an_invoice_pauses_it_and_asks_an_accountant(self):
         line = self._on_suspense(1000.0, f"Payment {self.first.name} thank you")  # no partner on the line
         seen = self.env["collections.ledger"]._payments_seen(self.company)
-        self.assertEqual([(s.record_id, s.move_ids) for s in seen], [(line.id, self.first.ids)])
+        self.assertEqual([(s.record_id, list(s.move_ids)) for s in seen], [(line.id, self.first.ids)])
         entry = self._reminded()
         self.assertEqual(entry.move_ids, self.second, "the other invoice is reminded, the one paid is not")
         # the why of the paused invoice, in a sentence
         sentences = [s["text"] for s in self.env["collections.why"]._sentences(
-            self.customer.with_company(self.company).with_user(self.collector)._collections_why_data(),
+            self.customer.with_company(self.company).with_user(self.collector)._collections_why_data()[
+                self.customer.id],
             self.company.currency_id)]
         self.assertTrue(any("payment seen on 2026-03-30" in text and "waiting to be matched" in text
                             for text in sentences), sentences)
@@ -167,7 +168,7 @@ class TestPaymentsSeen(CollectionsCommon):
     def test_matched_partly_the_rest_is_chased_and_a_reversed_line_resumes(self):
         line = self._on_suspense(400.0, "on account", partner=self.customer)
         # A line from the customer naming no invoice pays the oldest first, as far as it goes: the first, in part.
-        self.assertEqual(self.env["collections.ledger"]._payments_seen(self.company)[0].move_ids, self.first.ids)
+        self.assertEqual(list(self.env["collections.ledger"]._payments_seen(self.company)[0].move_ids), self.first.ids)
         entry = self._reminded()
         self.assertEqual(entry.move_ids, self.second)
         # Matched (the accountant's job): the first invoice is partly paid, the rest chased again.
@@ -183,19 +184,19 @@ class TestPaymentsSeen(CollectionsCommon):
         self.assertFalse(self.env["collections.ledger"]._pause_rows(self.company, set(self.first.ids)))
         # Another line, then reversed (deleted): follow-up of the invoice it named resumes.
         other = self._on_suspense(600.0, self.second.name)
-        self.assertEqual(self.env["collections.ledger"]._payments_seen(self.company)[0].move_ids, self.second.ids)
+        self.assertEqual(list(self.env["collections.ledger"]._payments_seen(self.company)[0].move_ids), self.second.ids)
         other.unlink()
         self.assertFalse(self.env["collections.ledger"]._payments_seen(self.company))
 
     def test_an_online_payment_not_posted_yet_pauses_its_invoices(self):
-        provider = self.env["payment.provider"].sudo().search([("code", "=", "none")], limit=1) or \
-            self.env["payment.provider"].sudo().create({"name": "Test", "code": "none", "state": "test"})
-        method = self.env["payment.method"].sudo().search([], limit=1)
+        provider = self.env["payment.provider"].sudo().create(
+            {"name": "Bank transfer (test)", "code": "none", "state": "test", "company_id": self.company.id})
+        method = self.env["payment.method"].sudo().with_context(active_test=False).search([], limit=1)
         self.env["payment.transaction"].sudo().create({
             "provider_id": provider.id, "payment_method_id": method.id, "amount": 600.0,
             "currency_id": self.company.currency_id.id, "partner_id": self.customer.id, "reference": "TX-SEEN-1",
             "state": "pending", "invoice_ids": [Command.set(self.second.ids)],
         })
         seen = self.env["collections.ledger"]._payments_seen(self.company)
-        self.assertEqual([(s.kind, s.move_ids) for s in seen], [("transaction", self.second.ids)])
+        self.assertEqual([(s.kind, list(s.move_ids)) for s in seen], [("transaction", self.second.ids)])
         self.assertEqual(self._reminded().move_ids, self.first)

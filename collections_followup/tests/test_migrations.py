@@ -158,3 +158,21 @@ class TestMigrationRunWorkers(TransactionCase):
         self.env.invalidate_all()
         self.assertEqual(first.nextcall, later)
         self.assertFalse(second.active, "turned off by the administrator, off after the update")
+
+
+@tagged("post_install", "-at_install")
+class TestMigrationCronGroups(TransactionCase):
+    """19.0.1.2.0: the addon's scheduled actions are run by hand by administrators only."""
+
+    def test_existing_scheduled_actions_get_the_administrators_group(self):
+        crons = self.env["ir.cron"].search([("ir_actions_server_id.model_id.model", "like", "collections.%")])
+        system = self.env.ref("base.group_system")
+        self.assertTrue(crons)
+        self.assertEqual(set(crons.mapped(lambda cron: system in cron.ir_actions_server_id.group_ids)), {True},
+                         "the data of a new database")
+        crons.ir_actions_server_id.write({"group_ids": [(5, 0, 0)]})  # as 19.0.1.1.0 left them
+        script = load_script("collections_followup/migrations/19.0.1.2.0/post-cron_groups.py", "cron_groups")
+        for _twice in range(2):
+            script.migrate(self.env.cr, "19.0.1.1.0")
+            self.env.invalidate_all()
+            self.assertEqual(crons.ir_actions_server_id.group_ids, system)

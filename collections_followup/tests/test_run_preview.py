@@ -120,7 +120,8 @@ class TestRunPreview(CollectionsCommon):
         paid.sudo()._collections_set_hold("follow-up level reached", "level", self.company, self.level_final)
         preview = self._preview(TODAY)
         line = preview.line_ids.filtered(lambda line: line.partner_id == self.paid)
-        self.assertEqual((line.releases_hold, line.hold_reason, line.status), (True, "no overdue invoice left", "none"))
+        self.assertEqual((line.releases_hold, line.hold_reason, line.status),
+                         (True, "nothing overdue left, net of its credits", "none"))
         self.assertEqual((preview.release_count, preview.customer_count), (1, 1))
         self.assertFalse(self._preview(TODAY + timedelta(days=1)).line_ids.filtered("releases_hold"))
         self.assertTrue(paid.collections_credit_hold, "a preview releases nothing")

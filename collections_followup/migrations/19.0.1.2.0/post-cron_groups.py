@@ -1,4 +1,4 @@
-"""19.0.1.1.0: the addon's scheduled actions can be run by hand by administrators only.
+"""19.0.1.2.0: the addon's scheduled actions can be run by hand by administrators only.
 
 A scheduled action is a server action: without groups, any logged-in user (a portal customer too) could start it
 from the web client's action route (/web/action/run), and the jobs act for every company. New databases get
