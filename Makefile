@@ -118,6 +118,7 @@ STEPS ?= 200
 SEED ?= 20261207
 soak: doctor
 	@COLLECTIONS_LEDGER_ROUNDS=$(ROUNDS) COLLECTIONS_LEDGER_STEPS=$(STEPS) COLLECTIONS_LEDGER_SEED=$(SEED) \
+		COLLECTIONS_LEDGER_SCREENS_EVERY=10 \
 		$(ODOO_PYTHON) tools/run_tests.py --odoo-tags "/collections_followup:TestLedgerRoads"
 
 dist:

@@ -77,9 +77,13 @@ def lint(tally):
     readme = run([PYTHON, str(ROOT / "tools" / "gen_readme.py"), "--check"])
     tally.add("readme (generated)", int(readme.returncode == 0), int(readme.returncode != 0))
     # Odoo 19 runs on Python 3.10: compile, stdlib names and engine tests under a 3.10 interpreter.
+    # Without a 3.10 interpreter the check is not run (exit 2) and counts neither way, except under CI=true,
+    # where py310_check.py fails (exit 1): CI must run it.
     py310 = run([PYTHON, str(ROOT / "tools" / "py310_check.py")])
-    missing = "(no Python 3.10 found: make test PYTHON310=/path/to/python3.10)" if py310.returncode == 2 else ""
-    tally.add("python 3.10", int(py310.returncode == 0), int(py310.returncode != 0), missing)
+    if py310.returncode == 2:
+        tally.add("python 3.10", 0, 0, "(not run: no interpreter on this machine; CI runs it)")
+    else:
+        tally.add("python 3.10", int(py310.returncode == 0), int(py310.returncode != 0))
 
 
 def engine_tests(tally):

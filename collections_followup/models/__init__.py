@@ -42,6 +42,7 @@ from . import (
     res_partner_actions,
     res_partner_why,
     res_partner_credit,
+    res_partner_credits,
     res_partner_hold,
     res_partner_link,
     res_partner_mail,

@@ -2,7 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import float_compare
 
-from .collections_guard import server
+from .collections_guard import is_server, server
 
 CASE_STATES = [
     ("proposed", "To Approve"),
@@ -90,8 +90,13 @@ class CollectionsCase(models.Model):
         return cases
 
     def write(self, vals):
-        if {"move_ids", "partner_id", "case_type"} & set(vals) and any(c.state != "proposed" for c in self):
-            raise UserError(self.env._("Invoices and type of a placed case cannot change; close it and open another."))
+        # The terms a manager approved (invoices, type, with whom, at what commission) do not change once placed.
+        placed_terms = {"move_ids", "partner_id", "case_type", "agency_id", "counsel_id", "commission_rate",
+                        "fixed_fee", "company_id"}
+        if placed_terms & set(vals) and not is_server(self.env) and any(c.state != "proposed" for c in self):
+            raise UserError(self.env._(
+                "The invoices, type, agency or counsel and commission of a placed case cannot change; close it and "
+                "open another."))
         result = super().write(vals)
         if "move_ids" in vals:
             self._check_moves_belong()
@@ -143,7 +148,9 @@ class CollectionsCase(models.Model):
         self._check_manager()
         return self._place()
 
-    def _place(self):
+    def _place(self, by_policy=False):
+        """``by_policy``: placed by the policy's standing approval (automatic escalation), no user approved it
+        (server code only: a parameter, never a context key a client could send)."""
         for case in self:
             if case.state != "proposed":
                 raise UserError(self.env._("Case %s is not waiting for approval.", case.name))
@@ -157,7 +164,7 @@ class CollectionsCase(models.Model):
             server(case).write({
                 "state": "open",
                 "placed_date": fields.Date.context_today(self),
-                "approved_by_id": False if self.env.context.get("collections_policy_approval") else self.env.user.id,
+                "approved_by_id": False if by_policy else self.env.user.id,
                 "amount_basis": case._open_residual(),
             })
             with_whom = case.agency_id if case.case_type == "agency" else case.counsel_id
@@ -271,7 +278,7 @@ class CollectionsCase(models.Model):
         })
         if policy.escalation_mode == "automatic" and policy.agency_id:
             # The policy is the manager's standing approval.
-            case.with_context(collections_policy_approval=True)._place()
+            case._place(by_policy=True)
         else:
             approver = Case._approver_for(policy, self.env.company)
             if approver:

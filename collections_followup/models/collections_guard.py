@@ -72,8 +72,9 @@ def fill_protected(records, vals_list, protected):
     missing = {name for vals in vals_list for name in protected if name not in vals}
     if not missing:
         return
-    # What Odoo would fill them with (default_get: context, ir.default, then the field's own default).
-    roads = records.default_get(sorted(missing))
+    # What Odoo would fill them with (default_get: context, ir.default, then the field's own default); some
+    # models' default_get adds other fields (a journal item its account): only the protected ones are looked at.
+    roads = {name: value for name, value in records.default_get(sorted(missing)).items() if name in missing}
     if not roads:
         return
     code = code_defaults(records, roads)

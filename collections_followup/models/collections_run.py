@@ -156,8 +156,10 @@ class CollectionsRun(models.AbstractModel):
                 # The daily run reviews every hold (its first worker: once, at the end of its pass); the
                 # hourly run of the waits only sends.
                 self.env["res.partner"]._collections_refresh_holds(company, today)
-                # ... and asks an accountant to match the payments seen but not booked (once each).
+                # ... asks an accountant to match the payments seen but not booked (once each), and to apply the
+                # credits of the customers they cover (who are not reminded).
                 self.env["collections.ledger"]._ask_to_match_payments_seen(company)
+                self.env["res.partner"]._collections_ask_to_apply_credits(company, today)
         _logger.info("Follow-up run for %s: %d customers due, %d handled%s", company.name, due_count, sent,
                      " (to be continued)" if stopped else "")
         return sent

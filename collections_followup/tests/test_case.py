@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import freeze_time, tagged
 
 from .common import TODAY, CollectionsCommon
@@ -103,3 +103,16 @@ class TestEscalation(CollectionsCommon):
         self.assertEqual(case.state, "uncollectable")
         self.assertEqual(action["res_model"], "collections.writeoff.wizard")
         self.assertEqual(action["context"]["default_move_ids"], self.old.ids)
+
+    def test_a_placed_cases_terms_do_not_change_and_an_approval_names_its_manager(self):
+        """Found from outside: a collector set a placed case's commission to 90 %; a context key sent over RPC
+        could store a manager's approval without the manager."""
+        case = self._case()
+        case.with_user(self.manager).with_context(collections_policy_approval=True).action_approve()
+        self.assertEqual(case.approved_by_id, self.manager, "a context key does not hide who approved")
+        for values in ({"commission_rate": 90.0}, {"fixed_fee": 5000.0}, {"agency_id": False}):
+            for user in (self.collector, self.manager):
+                with self.subTest(values=values, user=user.login), self.assertRaises(UserError):
+                    case.with_user(user).write(values)
+        self.assertEqual((case.commission_rate, case.fixed_fee), (15.0, 20.0))
+        case.with_user(self.collector).write({"amount_reported": 100.0})  # the agency's statements: data entry

@@ -6,6 +6,7 @@ into the parent's bank, an exchange difference; and money seen in the bank but n
 from datetime import timedelta
 
 from odoo import Command
+from odoo.exceptions import AccessError
 from odoo.tests import freeze_time, tagged
 
 from .common import TODAY, CollectionsCommon
@@ -200,3 +201,54 @@ class TestPaymentsSeen(CollectionsCommon):
         seen = self.env["collections.ledger"]._payments_seen(self.company)
         self.assertEqual([(s.kind, list(s.move_ids)) for s in seen], [("transaction", self.second.ids)])
         self.assertEqual(self._reminded().move_ids, self.first)
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestCreditsCoverTheOverdue(CollectionsCommon):
+    """Deco Addict: its credits cover what it owes late. Not dunned; the run says why, an accountant applies them."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.accountant = cls.env["res.users"].create({
+            "name": "Ada Accountant", "login": "ada_credits", "company_id": cls.company.id,
+            "company_ids": [Command.set(cls.company.ids)],
+            "group_ids": [Command.set(cls.env.ref("account.group_account_manager").ids)],
+        })
+        cls.old = cls._invoice(cls.customer, 700.0, 60)
+        cls.recent = cls._invoice(cls.customer, 300.0, 10)
+        cls.not_due = cls._invoice(cls.customer, 900.0, -20)
+        cls.refund = cls.env["account.move"].create({
+            "move_type": "out_refund", "partner_id": cls.customer.id, "invoice_date": TODAY - timedelta(days=5),
+            "invoice_line_ids": [Command.create({"name": "Returned", "quantity": 1, "price_unit": 400.0,
+                                                 "tax_ids": []})],
+        })
+        cls.refund.action_post()
+        cls.env["account.bank.statement.line"].create({
+            "journal_id": cls.company_data["default_journal_bank"].id, "partner_id": cls.customer.id,
+            "amount": 650.0, "date": TODAY - timedelta(days=2), "payment_ref": "on account",
+            "counterpart_account_id": cls.company_data["default_account_receivable"].id,
+        })
+
+    def test_not_dunned_the_accountant_is_asked_and_applies_them_in_one_click(self):
+        with self.mock_mail_gateway():
+            self._run()
+        self.assertFalse(self._actions(self.customer, channel="email"))
+        review = self._actions(self.customer, channel="review")
+        self.assertIn("unapplied credits cover everything overdue", review.note)
+        task = self.customer.activity_ids.filtered(lambda a: "Apply the credits" in (a.summary or ""))
+        self.assertEqual(task.user_id, self.accountant)
+        # the proposal: oldest credit (the credit note) against the oldest invoice, then the statement line
+        self.assertIn(f"{self.refund.name} against {self.old.name}", str(task.note))
+        # Once while the task is open.
+        self.env["res.partner"]._collections_ask_to_apply_credits(self.company, TODAY)
+        self.assertEqual(len(self._actions(self.customer, channel="review")), 1)
+        # A salesperson cannot apply them; a billing user can.
+        with self.assertRaises(AccessError):
+            self.customer.with_user(self.salesman).action_collections_apply_credits()
+        self.customer.with_user(self.billing).action_collections_apply_credits()
+        self.assertEqual((self.old.payment_state, self.recent.payment_state), ("paid", "paid"))
+        self.assertEqual(self.not_due.payment_state, "not_paid")
+        # 700 + 300 overdue paid by 400 + 650: 50 of credit left, the invoice not yet due untouched.
+        self.assertAlmostEqual(self.customer.with_company(self.company).credit, 850.0)

@@ -105,6 +105,23 @@ class TestSaleControls(CollectionsCommon, HttpCase):
         order.invalidate_recordset()
         self.assertEqual(order.amount_total, 800.0)
 
+    def test_an_order_invoiced_in_draft_counts_once(self):
+        """The ledger issue's sale case: an 800 order invoiced, the invoice still in draft: exposure 800 (Odoo counts
+        the order until its invoice is posted), not 1,600."""
+        order = self._order(self.clean, amount=800.0)
+        order.action_confirm()
+        exposure = self.clean.with_company(self.company).sudo()
+        exposure.invalidate_recordset()
+        self.assertEqual(exposure.collections_exposure_orders + exposure.collections_exposure_draft, 800.0)
+        invoice = order.sudo()._create_invoices()
+        self.assertEqual(invoice.state, "draft")
+        exposure.invalidate_recordset()
+        self.assertEqual((exposure.collections_exposure_orders, exposure.collections_exposure_draft), (800.0, 0.0))
+        invoice.action_post()
+        exposure.invalidate_recordset()
+        self.assertEqual((exposure.collections_exposure_receivable, exposure.collections_exposure_orders,
+                          exposure.collections_exposure_draft), (800.0, 0.0, 0.0))
+
     def test_the_invoiced_customer_counts(self):
         self._hold()
         order = self._order(self.clean, partner_invoice_id=self.customer.id)
