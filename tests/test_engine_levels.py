@@ -142,6 +142,20 @@ def test_credits_covering_the_overdue_items_stop_the_reminder_even_with_more_not
     assert decision.net_to_pay == 0
 
 
+def test_no_late_reminder_when_credits_cover_the_overdue_even_with_a_courtesy_reminder_due():
+    """Deco Addict on the demo: 2,500 15 days late, two invoices due today (courtesy level due), credits of 6,000
+    covering the late one: a "First reminder" asked for what falls due. Nothing overdue net: no late reminder."""
+    items = [item(10, 15, 2500), item(11, 0, 3000), item(12, 0, 3000), item(13, 20, -6000),
+             item(14, 5, -500, excluded=True)]  # a statement line on the receivable: no follow-up, still a credit
+    decision = decide_partner(LEVELS, items, TODAY)
+    assert decision.total_credits == Decimal(6500)
+    assert decision.net_overdue == 0
+    assert (decision.status, decision.reason) == ("none", "covered_by_credits")
+    # Only courtesy due (nothing late): the courtesy reminder still goes out, net of the credits.
+    courtesy = decide_partner(LEVELS, [item(11, -3, 3000), item(13, 20, -1000)], TODAY)
+    assert (courtesy.status, courtesy.level_id, courtesy.net_to_pay) == ("action", COURTESY.id, Decimal(2000))
+
+
 def test_level_minimum_applies_to_the_net_amount():
     # SECOND needs 50: 60 overdue less a 20 credit is 40.
     items = [item(10, 25, 60, reached=7, last=TODAY - timedelta(days=18)), item(11, 0, -20)]

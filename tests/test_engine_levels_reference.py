@@ -96,6 +96,8 @@ def reference_decide(levels, items, today, postponed_until=None, excluded=False)
     # A credit counts whatever its follow-up flag; an exchange difference is neither debt nor credit.
     credits = sum((-row[2] for row, item in zip(rows, items, strict=True)
                    if row[2] < 0 and item.excluded != EXCHANGE_DIFFERENCE), Decimal(0))
+    if level.delay > 0 and overdue - credits <= 0:  # nothing overdue net of the credits: no late reminder
+        return result("none", next_action=None, reason="covered_by_credits")
     net = sum((row[2] for row in listed), Decimal(0)) - credits
     if net <= 0:
         return result("none", next_action=None, reason="covered_by_credits")

@@ -11,12 +11,12 @@
         misses terms it has. Prints "i18n: N passed, N failed".
 """
 import argparse
-import re
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+import polib
 from common import ADDONS, ROOT, odoo_bin, tally_line
 
 
@@ -32,32 +32,15 @@ def export(db, odoo_src, addons_path, addon, target):
 
 
 def entries(path):
-    """{(msgctxt, msgid): (sorted locations, msgstr)} of a .po/.pot (the header left out)."""
+    """{(msgctxt, msgid): (sorted locations, msgstr)} of a .po/.pot (the header left out), read by polib (which
+    Odoo itself depends on): multi-line strings, escapes and obsolete entries as gettext has them."""
     result = {}
-    text = Path(path).read_text(encoding="utf-8")
-    for block in text.split("\n\n"):
-        locations = sorted(
-            ref for line in block.splitlines() if line.startswith("#:") for ref in line[2:].split()
-        )
-        fields = {}
-        current = None
-        for line in block.splitlines():
-            match = re.match(r'^(msgctxt|msgid|msgstr) (".*")$', line)
-            if match:
-                current = match.group(1)
-                fields[current] = _unquote(match.group(2))
-            elif line.startswith('"') and current:
-                fields[current] += _unquote(line)
-        if fields.get("msgid"):
-            result[fields.get("msgctxt", ""), fields["msgid"]] = (tuple(locations), fields.get("msgstr", ""))
+    for entry in polib.pofile(str(path), wrapwidth=0):
+        if entry.obsolete or not entry.msgid:
+            continue
+        locations = sorted(f"{where}:{line}" if line else where for where, line in entry.occurrences)
+        result[entry.msgctxt or "", entry.msgid] = (tuple(locations), entry.msgstr)
     return result
-
-
-ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
-
-
-def _unquote(quoted):
-    return re.sub(r'\\(.)', lambda m: ESCAPES.get(m.group(1), m.group(0)), quoted[1:-1])
 
 
 def check(db, odoo_src, addons_path):

@@ -20,7 +20,8 @@ Rules (documented in README.md, "How levels are decided"):
   receivable not yet matched) are allocated to the items the reminder lists,
   before anything else: what the reminder asks for is what those items owe
   less the credits. A customer whose credits cover them is not reminded
-  (``covered_by_credits``).
+  (``covered_by_credits``), and a customer whose credits cover everything
+  it has overdue gets no late reminder, even with invoices about to fall due.
 * Nothing is sent when that net amount is below the level's minimum,
   when the customer is excluded, postponed, or owes nothing net of credits.
 * An item is one open receivable journal item: an invoice on an instalment
@@ -340,6 +341,11 @@ def decide_partner(levels, items, today, postponed_until=None, excluded=False, e
         return result(STATUS_NONE, next_action=None, reason="nothing_due", why={"total_due": total_due})
 
     level = levels[max(due_indexes.values())]
+    if level.delay > 0 and total_overdue - credits <= 0:
+        # Nothing is overdue net of the credits (the customer's one overdue figure is zero): no late reminder,
+        # whatever falls due soon (a courtesy reminder alone may still go out when only courtesy is due).
+        return result(STATUS_NONE, next_action=None, reason="covered_by_credits",
+                      why=dict(_level_values(level), amount=total_overdue, credits=credits))
     window = min(level.delay, 1)
     # Each item on its own: those whose reminder is due today (a courtesy reminder due with a later
     # level's goes in the same communication) and those late enough for the chosen level; an

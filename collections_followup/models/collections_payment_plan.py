@@ -303,7 +303,7 @@ class CollectionsPaymentPlan(models.Model):
             # An employee's session on the customer's page is not the customer's signature.
             raise UserError(self.env._(
                 "You are signed in as an employee: only the customer accepts a plan here. Send it the plan, "
-                "or record the agreement it signed on paper (Accept on Paper)."
+                "or record the agreement it signed on paper (Signed on Paper)."
             ))
         if self.state != "proposed":
             raise UserError(self.env._("This plan is not waiting for your acceptance."))
