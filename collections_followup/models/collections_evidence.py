@@ -50,25 +50,28 @@ def _sealed(env, query):
     return bool(env.execute_query(query))
 
 
-class MailMessage(models.Model):
-    _inherit = "mail.message"
+class CollectionsSealedMixin(models.AbstractModel):
+    """What a log entry may point to: changed or deleted by nobody but the addon's server code once it is."""
+
+    _name = "collections.sealed.mixin"
+    _description = "Collections: evidence the log points to"
+
+    # The fields that make a record what it is (a write that touches none of them is let through).
+    _collections_sealed_fields = frozenset()
 
     def _collections_sealed(self):
-        """These messages' ids that a log entry points to."""
-        if not self.ids:
-            return False
-        return _sealed(self.env, SQL(
-            "SELECT 1 FROM collections_action WHERE message_id = ANY(%s) LIMIT 1", list(self.ids)))
+        """True when a log entry points to one of these records."""
+        raise NotImplementedError
+
+    def _collections_sealed_error(self):
+        raise NotImplementedError
 
     def _collections_refuse_if_sealed(self):
         if not is_server(self.env) and self._collections_sealed():
-            raise UserError(self.env._(
-                "This message is in the collections log as what was sent to the customer: it cannot be "
-                "changed or deleted. Post a new message instead."
-            ))
+            raise UserError(self._collections_sealed_error())
 
     def write(self, vals):
-        if MESSAGE_CONTENT.intersection(vals):
+        if self._collections_sealed_fields.intersection(vals):
             self._collections_refuse_if_sealed()
         return super().write(vals)
 
@@ -77,11 +80,31 @@ class MailMessage(models.Model):
         return super().unlink()
 
 
-class IrAttachment(models.Model):
-    _inherit = "ir.attachment"
+class MailMessage(models.Model):
+    _name = "mail.message"
+    _inherit = ["mail.message", "collections.sealed.mixin"]
+
+    _collections_sealed_fields = MESSAGE_CONTENT
 
     def _collections_sealed(self):
-        """True when a log entry points to one of these attachments, itself or through its message."""
+        if not self.ids:
+            return False
+        return _sealed(self.env, SQL(
+            "SELECT 1 FROM collections_action WHERE message_id = ANY(%s) LIMIT 1", list(self.ids)))
+
+    def _collections_sealed_error(self):
+        return self.env._("This message is in the collections log as what was sent to the customer: it cannot be "
+                          "changed or deleted. Post a new message instead.")
+
+
+class IrAttachment(models.Model):
+    _name = "ir.attachment"
+    _inherit = ["ir.attachment", "collections.sealed.mixin"]
+
+    _collections_sealed_fields = ATTACHMENT_CONTENT
+
+    def _collections_sealed(self):
+        """Itself, or through the message it is attached to."""
         ids = [attachment_id for attachment_id in self.ids if isinstance(attachment_id, int)]
         if not ids:
             return False
@@ -96,21 +119,9 @@ class IrAttachment(models.Model):
             """, ids=ids,
         ))
 
-    def _collections_refuse_if_sealed(self):
-        if not is_server(self.env) and self._collections_sealed():
-            raise UserError(self.env._(
-                "This document is in the collections log as what was sent to the customer: it cannot be "
-                "replaced or deleted."
-            ))
-
-    def write(self, vals):
-        if ATTACHMENT_CONTENT.intersection(vals):
-            self._collections_refuse_if_sealed()
-        return super().write(vals)
-
-    def unlink(self):
-        self._collections_refuse_if_sealed()
-        return super().unlink()
+    def _collections_sealed_error(self):
+        return self.env._("This document is in the collections log as what was sent to the customer: it cannot be "
+                          "replaced or deleted.")
 
 
 class CollectionsAction(models.Model):
