@@ -45,7 +45,7 @@ class CollectionsLedger(models.AbstractModel):
     @api.model
     def _payments_seen(self, company):
         """[Seen] of ``company``'s hierarchy: a few queries over the (few) lines not matched yet."""
-        companies = self._company_ids(company)
+        companies = self._company_sql(company)
         for model in ("account.bank.statement.line", "account.move", "res.partner"):
             self.env[model].flush_model()
         invoices = SQL(
@@ -53,7 +53,7 @@ class CollectionsLedger(models.AbstractModel):
             SELECT move.id, move.name, move.payment_reference, move.commercial_partner_id,
                    move.amount_residual_signed AS residual, COALESCE(move.invoice_date_due, move.date) AS due
               FROM account_move move
-             WHERE move.company_id = ANY(%(companies)s) AND move.move_type = 'out_invoice'
+             WHERE move.company_id IN %(companies)s AND move.move_type = 'out_invoice'
                AND move.state = 'posted' AND move.payment_state IN ('not_paid', 'partial')
             """, companies=companies,
         )
@@ -66,7 +66,7 @@ class CollectionsLedger(models.AbstractModel):
                   JOIN account_move move ON move.id = st.move_id
              LEFT JOIN res_partner partner ON partner.id = st.partner_id
                  WHERE move.state = 'posted' AND st.is_reconciled IS NOT TRUE AND st.amount > 0
-                   AND st.company_id = ANY(%(companies)s)
+                   AND st.company_id IN %(companies)s
             ), invoice AS (%(invoices)s)
             SELECT seen.id, seen.date, seen.amount, seen.ref, COALESCE(seen.partner_id, invoice.commercial_partner_id),
                    invoice.id, invoice.residual, invoice.due,
@@ -130,7 +130,7 @@ class CollectionsLedger(models.AbstractModel):
               JOIN res_partner partner ON partner.id = move.partner_id
          LEFT JOIN account_payment payment ON payment.id = tx.payment_id
          LEFT JOIN account_move payment_move ON payment_move.id = payment.move_id
-             WHERE tx.state IN ('pending', 'authorized', 'done') AND tx.company_id = ANY(%(companies)s)
+             WHERE tx.state IN ('pending', 'authorized', 'done') AND tx.company_id IN %(companies)s
                AND (payment.id IS NULL OR payment_move.state IS DISTINCT FROM 'posted')
                AND move.state = 'posted' AND move.payment_state IN ('not_paid', 'partial')
           GROUP BY tx.id, partner.commercial_partner_id

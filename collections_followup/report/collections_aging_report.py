@@ -49,7 +49,7 @@ class CollectionsAgingReport(models.Model):
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True, help="The company that follows the item up: the "
                                  "root of its company's hierarchy.")
-    branch_id = fields.Many2one("res.company", string="Branch", readonly=True,
+    branch_id = fields.Many2one("res.company", readonly=True,
                                 help="The item's own company (a branch of the company that follows it up, or itself).")
     currency_id = fields.Many2one("res.currency", string="Company Currency", readonly=True)
     document_currency_id = fields.Many2one("res.currency", string="Currency", readonly=True)

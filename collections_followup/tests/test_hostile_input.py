@@ -187,8 +187,11 @@ class TestBadInput(CollectionsCommon):
         with self.mock_mail_gateway():
             self._run()
         for partner in (self.customer, paid_customer):
-            self.assertFalse(self._actions(partner), partner.name)
+            self.assertFalse(self._actions(partner).filtered(lambda entry: entry.channel != "review"), partner.name)
             self.assertEqual(partner.collections_status, "none")
+        # Its credit covers its overdue invoice: an accountant is asked to apply it (logged), nothing is sent.
+        self.assertIn("unapplied credits cover everything overdue", self._actions(self.customer).note)
+        self.assertFalse(self._actions(paid_customer))
         self.assertEqual(self.customer.collections_total_due, -300.0, "the credit is shown, not hidden")
         self.assertFalse(self._mails_to(self.customer))
 

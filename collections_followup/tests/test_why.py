@@ -125,8 +125,9 @@ class TestWhy(CollectionsCommon):
         with self.assertQueryCount(0):
             data = Why._data(other, self.company, plain)
         self.assertEqual(data[0]["code"], "action")
-        # A paused invoice: one query says what pauses it.
+        # A paused invoice: what pauses it in three queries, whatever the number of invoices: the arrangements, and
+        # the payments seen but not booked (bank statement lines, online payments).
         Why._data(partner, self.company, decision)
-        with self.assertQueryCount(1):
+        with self.assertQueryCount(3):
             data = Why._data(partner, self.company, decision)
         self.assertIn("promise", [entry.get("cause") for entry in data])
