@@ -6,6 +6,10 @@ the body, the recipients, and the contents of every attachment. Nobody but the a
 code (collections_guard.server) may then edit or delete that message or those attachments, not
 even superuser code: Odoo's message editing (author's edit, the chatter) and attachment
 replacement are refused. The nightly self-check recomputes every digest.
+
+What the log points to is also the customer's correspondence about its debts: once logged it is marked
+``collections_private`` and read only by billing users, accountants and collectors (record rules in
+security/collections_security.xml), not by every employee who reads the customer (a salesperson).
 """
 import hashlib
 import json
@@ -50,6 +54,16 @@ def _sealed(env, query):
     return bool(env.execute_query(query))
 
 
+def _mark_private(messages, files):
+    """Mark what the log points to as collections correspondence (one UPDATE per table for a batch)."""
+    for records in (messages, files):
+        if records:
+            records.env.execute_query(SQL(
+                "UPDATE %s SET collections_private = TRUE WHERE id = ANY(%s) AND collections_private IS NOT TRUE",
+                SQL.identifier(records._table), list(records.ids)))
+            records.invalidate_recordset(["collections_private"])
+
+
 class CollectionsSealedMixin(models.AbstractModel):
     """What a log entry may point to: changed or deleted by nobody but the addon's server code once it is."""
 
@@ -58,6 +72,12 @@ class CollectionsSealedMixin(models.AbstractModel):
 
     # The fields that make a record what it is (a write that touches none of them is let through).
     _collections_sealed_fields = frozenset()
+
+    collections_private = fields.Boolean(
+        string="Collections Correspondence", readonly=True, copy=False,
+        help="Sent to a customer about its debts (in the collections log): read by billing users, accountants and "
+             "collectors only.",
+    )
 
     def _collections_sealed(self):
         """True when a log entry points to one of these records."""
@@ -71,6 +91,8 @@ class CollectionsSealedMixin(models.AbstractModel):
             raise UserError(self._collections_sealed_error())
 
     def write(self, vals):
+        if "collections_private" in vals and not is_server(self.env):
+            raise UserError(self.env._("Only Collections marks what it sent as collections correspondence."))
         if self._collections_sealed_fields.intersection(vals):
             self._collections_refuse_if_sealed()
         return super().write(vals)
@@ -150,6 +172,7 @@ class CollectionsAction(models.Model):
         for vals in sealed:
             vals["digest"] = digest(Message.browse(vals.get("message_id") or ()),
                                     Attachment.browse(vals.get("attachment_id") or ()), vals.get("recipients"))
+        _mark_private(messages, files)
 
     def _collections_broken_seals(self):
         """The entries among these (sealed ones) whose message or document no longer matches its seal."""

@@ -88,7 +88,7 @@ class ResPartner(models.Model):
             return self._collections_statement_draft(values)
         # sudo: an attachment of the customer the user exports the statement of.
         return self.env["ir.attachment"].sudo().create({
-            **values, "res_model": "res.partner", "res_id": self.commercial_partner_id.id,
+            **values, "res_model": "res.partner", "res_id": self.commercial_partner_id.id, "collections_private": True,
         })
 
     def _collections_statement_draft(self, values):

@@ -53,11 +53,13 @@ class TestAccountLink(CollectionsCommon, HttpCase):
         self.assertIn("Open your account", body)
         self.assertIn("The account link went to the customer only", body)
         self.assertFalse(entry._collections_broken_seals())
-        # As a salesperson reads the chatter: the token is nowhere in what it can read of the customer.
-        messages = self.env["mail.message"].with_user(self.salesman).search_read(
-            [("model", "=", "res.partner"), ("res_id", "=", self.customer.id)], ["body"])
-        self.assertTrue(messages)
+        # As a collector reads the chatter: the token is nowhere in what it reads of the customer; a salesperson
+        # does not read the reminder at all (collections correspondence).
+        domain = [("model", "=", "res.partner"), ("res_id", "=", self.customer.id)]
+        messages = self.env["mail.message"].with_user(self.collector).search_read(domain, ["body"])
+        self.assertIn(entry.message_id.id, [m["id"] for m in messages])
         self.assertFalse([m for m in messages if token in str(m["body"])])
+        self.assertNotIn(entry.message_id.id, self.env["mail.message"].with_user(self.salesman).search(domain).ids)
 
     def _open(self, token, suffix=""):
         return self.url_open(f"/collections/account/{token}{suffix}")

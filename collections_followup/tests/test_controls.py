@@ -161,6 +161,45 @@ class TestControlRoads(CollectionsCommon, HttpCase):
                 self._rpc(self.collector, "ir.attachment", "write", [attachment.id], {"datas": "Zm9yZ2Vk"})
         self.assertFalse(self.env["collections.action"]._collections_check_seals(self.company))
 
+    def test_a_salesperson_does_not_read_the_collections_correspondence(self):
+        """Reminders, letters and statements are posted on the customer, whose chatter every employee who reads
+        the customer reads: once logged they are read by billing users, accountants and collectors only, by
+        every road (RPC search and read, the chatter's route, /web/content)."""
+        entry = self._reminded()
+        message = entry.message_id
+        self.assertTrue(message.collections_private)
+        spreadsheet = self.customer.with_user(self.billing)._collections_statement_xlsx_attachment()
+        documents = message.attachment_ids | spreadsheet
+        self.assertEqual(set(documents.mapped("collections_private")), {True})
+        # Something the salesperson may read stays readable: a note of its own on the customer.
+        note = self.customer.with_user(self.salesman).message_post(body="Called about the new order.")
+        domain = [("model", "=", "res.partner"), ("res_id", "=", self.customer.id)]
+        for user, allowed in ((self.salesman, False), (self.billing, True), (self.collector, True),
+                              (self.manager, True)):
+            with self.subTest(user=user.login):
+                found = set(self._rpc(user, "mail.message", "search", domain))
+                self.assertIn(note.id, found)
+                self.assertEqual(message.id in found, allowed)
+                self.authenticate(user.login, self.passwords[user])
+                chatter = self.make_jsonrpc_request("/mail/thread/messages", {
+                    "thread_model": "res.partner", "thread_id": self.customer.id, "fetch_params": {"limit": 100}})
+                self.assertEqual(message.id in chatter["messages"], allowed)
+                for document in documents:
+                    with mute_logger("odoo.http"):
+                        response = self.url_open(f"/web/content/{document.id}?download=true")
+                    self.assertEqual(response.status_code == 200, allowed, document.name)
+                if allowed:
+                    self.assertTrue(self._rpc(user, "mail.message", "read", [message.id], ["body"]))
+                    continue
+                with self.assertRaises(Fault):
+                    self._rpc(user, "mail.message", "read", [message.id], ["body"])
+                with self.assertRaises(Fault):
+                    self._rpc(user, "ir.attachment", "read", spreadsheet.ids, ["datas"])
+        # Nobody but Collections unmarks it.
+        for user in (self.salesman, self.collector, self.manager):
+            with self.subTest(unmark=user.login), self.assertRaises(Fault):
+                self._rpc(user, "mail.message", "write", [message.id], {"collections_private": False})
+
     def test_the_nightly_check_finds_a_changed_message_and_tells_the_managers(self):
         entry = self._reminded()
         self.assertFalse(self.env["collections.action"]._collections_check_seals(self.company))

@@ -4,9 +4,10 @@ from datetime import timedelta
 from odoo import fields
 from odoo.modules.migration import load_script
 from odoo.tests import TransactionCase, freeze_time, tagged
+from odoo.tools import SQL
 from odoo.tools.convert import convert_file
 
-from .common import TODAY
+from .common import TODAY, CollectionsCommon
 from .test_ledger import InstalmentCommon
 
 
@@ -176,3 +177,35 @@ class TestMigrationCronGroups(TransactionCase):
             script.migrate(self.env.cr, "19.0.1.1.0")
             self.env.invalidate_all()
             self.assertEqual(crons.ir_actions_server_id.group_ids, system)
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestMigrationPrivateCorrespondence(CollectionsCommon):
+    """19.0.1.3.0: what was logged before is marked collections correspondence (read by finance users only)."""
+
+    def test_logged_messages_and_documents_are_marked(self):
+        self._invoice(self.customer, 800.0, 20)
+        with self.mock_mail_gateway():
+            self._run()
+        entry = self._actions(self.customer, channel="email")
+        self.assertEqual(len(entry), 1)
+        attachment = self.env["ir.attachment"].create({"name": "letter.pdf", "raw": b"%PDF letter",
+                                                       "res_model": "res.partner", "res_id": self.customer.id})
+        self.env.cr.execute(SQL("UPDATE collections_action SET attachment_id = %s WHERE id = %s",
+                                attachment.id, entry.id))
+        other = self.customer.message_post(body="A note of the salesperson.")
+        # As 19.0.1.2.0 left them: nothing marked.
+        self.env.cr.execute("UPDATE mail_message SET collections_private = NULL")
+        self.env.cr.execute("UPDATE ir_attachment SET collections_private = NULL")
+        self.env.invalidate_all()
+        script = load_script("collections_followup/migrations/19.0.1.3.0/post-private_correspondence.py",
+                             "private_correspondence")
+        for _twice in range(2):
+            script.migrate(self.env.cr, "19.0.1.2.0")
+            self.env.invalidate_all()
+            self.assertTrue(entry.message_id.collections_private)
+            self.assertTrue(attachment.collections_private)
+            self.assertEqual(set(entry.message_id.attachment_ids.mapped("collections_private")), {True}
+                             if entry.message_id.attachment_ids else set())
+            self.assertFalse(other.collections_private)
