@@ -1,20 +1,35 @@
-from odoo import api, models
+from odoo import api, fields, models
 
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
     def _collections_orders_to_invoice(self):
-        """Confirmed orders not yet invoiced: Odoo's own credit_to_invoice, company currency."""
+        """{commercial partner id: what its confirmed orders commit it to and is not invoiced yet}, company
+        currency (``self.env.company``'s hierarchy), counted on the customer invoiced as Odoo does.
+
+        Not Odoo's ``credit_to_invoice``: for a product invoiced on delivery, Odoo counts only what was delivered
+        and not invoiced, so an order confirmed and not delivered yet counts 0 and two orders each under the limit
+        both confirm. The customer is committed to what it ordered (or what was delivered, when more): that, less
+        what posted invoices hold (a draft invoice's lines are still counted here, not in the drafts)."""
         result = super()._collections_orders_to_invoice()
-        # credit_to_invoice is computed on read and depends on no field, so nothing refreshes a
-        # cached value: one left here by the check that runs before an order is confirmed hid
-        # that order from every later read in the transaction (Odoo's test_commercial_partner_credit
-        # read 0.0 instead of 1200.0). Read it fresh, leave nothing behind.
-        self.invalidate_recordset(["credit_to_invoice"])
-        for partner in self:
-            result[partner.id] = result.get(partner.id, 0.0) + (partner.credit_to_invoice or 0.0)
-        self.invalidate_recordset(["credit_to_invoice"])
+        company = self.env.company
+        if not company.account_use_credit_limit or not self:
+            return result
+        customers = self.commercial_partner_id
+        orders = self.env["sale.order"].search([
+            *self.env["collections.ledger"]._company_domain(company),
+            ("state", "=", "sale"),
+            ("partner_invoice_id.commercial_partner_id", "in", customers.ids),
+            "|", ("invoice_status", "!=", "invoiced"), ("invoice_ids.state", "=", "draft"),
+        ])
+        today = fields.Date.context_today(self)
+        for order in orders:
+            amount = order._collections_amount_not_invoiced()
+            if amount:
+                customer = order.partner_invoice_id.commercial_partner_id.id
+                result[customer] = result.get(customer, 0.0) + order.currency_id._convert(
+                    amount, company.currency_id, company, today)
         return result
 
     @api.model

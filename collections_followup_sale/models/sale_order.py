@@ -97,6 +97,20 @@ class SaleOrder(models.Model):
         self.ensure_one()
         return self.amount_total
 
+    def _collections_amount_not_invoiced(self):
+        """What the order commits its customer to and no posted invoice holds yet (taxes included, the order's
+        currency): per line, the quantity ordered (or delivered, when more) less the quantity on posted invoices,
+        at the line's price; whatever the product's invoicing policy (see res.partner._collections_orders_to_invoice)."""
+        self.ensure_one()
+        amount = 0.0
+        for line in self.order_line:
+            if not line.product_uom_qty or line.display_type:
+                continue
+            quantity = max(line.product_uom_qty, line.qty_delivered) - line.qty_invoiced_posted
+            if quantity > 0:
+                amount += line.price_total / line.product_uom_qty * quantity
+        return amount
+
     def _collections_debtors(self):
         """The customers (commercial entities) the order's debt falls on: the ordering customer and the
         invoiced one (who owes the invoice)."""
@@ -121,9 +135,9 @@ class SaleOrder(models.Model):
             company = order.company_id
             date = order.date_order or fields.Date.context_today(order)
             total = order.currency_id._convert(order.amount_total, company.currency_id, company, date)
-            # sudo: what Odoo already counts of the order in the customer's exposure (read to add the rest).
-            counted = order.currency_id._convert(order.sudo().amount_to_invoice, company.currency_id, company, date) \
-                if confirmed and company.account_use_credit_limit else 0.0
+            # sudo: what the exposure already counts of the order (read to add the rest).
+            counted = order.currency_id._convert(order.sudo()._collections_amount_not_invoiced(), company.currency_id,
+                                                 company, date) if confirmed and company.account_use_credit_limit else 0.0
             invoiced = order.partner_invoice_id.commercial_partner_id
             for debtor in order._collections_debtors():
                 # Odoo counts the order in the invoiced customer's exposure only.

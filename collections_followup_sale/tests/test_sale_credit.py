@@ -106,6 +106,35 @@ class TestSaleCredit(CollectionsCommon, HttpCase):
         second.with_user(self.seller).action_confirm()
         self.assertEqual(second.state, "sale")
 
+    def test_orders_of_products_invoiced_on_delivery_count_from_confirmation(self):
+        """Odoo counts an order of products invoiced on delivery only once delivered (credit_to_invoice 0 before):
+        two orders each under the limit would both confirm. Ours counts what the customer ordered, until a
+        posted invoice holds it."""
+        self.product_a.sudo().write({"invoice_policy": "delivery", "type": "consu"})
+        self.customer.with_company(self.company).with_user(self.manager).credit_limit = 1000.0
+        self.policy.with_user(self.manager).credit_limit_mode = "block"
+        first = self._order(700.0)
+        first.with_user(self.seller).action_confirm()
+        self.assertEqual(first.amount_to_invoice, 0.0, "Odoo counts nothing of an order not delivered")
+        self.customer.invalidate_recordset()
+        self.assertEqual(self.customer.collections_exposure_orders, 700.0)
+        second = self._order(400.0)
+        with self.assertRaisesRegex(UserError, r"1,100\.00.*credit limit of .*1,000\.00"):
+            second.with_user(self.seller).action_confirm()
+        self.assertEqual(second.state, "draft")
+        # Delivered and invoiced: in the draft, still the order's; once posted, the receivable's, counted once.
+        first.order_line.sudo().qty_delivered = 1
+        invoice = first.sudo()._create_invoices()
+        self.customer.invalidate_recordset()
+        self.assertEqual((self.customer.collections_exposure_orders, self.customer.collections_exposure_draft,
+                          self.customer.collections_exposure), (700.0, 0.0, 700.0))
+        invoice.action_post()
+        self.customer.invalidate_recordset()
+        self.assertEqual((self.customer.collections_exposure_orders, self.customer.collections_exposure_receivable,
+                          self.customer.collections_exposure), (0.0, 700.0, 700.0))
+        with self.assertRaisesRegex(UserError, r"1,100\.00.*credit limit of .*1,000\.00"):
+            second.with_user(self.seller).action_confirm()
+
     def test_orders_confirmed_together_count_together(self):
         """Each under the limit, together over it: confirming both in one call is blocked."""
         self.customer.with_company(self.company).with_user(self.manager).credit_limit = 1000.0
