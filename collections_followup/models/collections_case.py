@@ -63,7 +63,9 @@ class CollectionsCase(models.Model):
     fixed_fee = fields.Monetary(string="Fixed Fee per Case")
     amount_reported = fields.Monetary(
         string="Reported by Agency", tracking=True,
-        help="Collected by the agency and not yet received by us (from the agency's statements).",
+        help="Collected by the agency and not yet received by us (from the agency's statements), entered by a "
+             "Collections Manager: it is owed commission. At most what the case's invoices still owe; what is "
+             "received counts from the ledger.",
     )
     amount_recovered = fields.Monetary(compute="_compute_recovery")
     commission = fields.Monetary(string="Commission Owed", compute="_compute_recovery")
@@ -81,6 +83,8 @@ class CollectionsCase(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         cases = super().create(vals_list)
+        # What the record holds, whatever road filled it (values, a default): only a manager enters it.
+        cases.filtered("amount_reported")._check_reported_by_manager()
         cases._check_not_placed_twice()
         for case in cases:
             server(case).write({"amount_basis": case._open_residual()})
@@ -97,6 +101,8 @@ class CollectionsCase(models.Model):
             raise UserError(self.env._(
                 "The invoices, type, agency or counsel and commission of a placed case cannot change; close it and "
                 "open another."))
+        if "amount_reported" in vals:
+            self._check_reported_by_manager()
         result = super().write(vals)
         if "move_ids" in vals:
             self._check_moves_belong()
@@ -114,6 +120,24 @@ class CollectionsCase(models.Model):
                     "These invoices are already in case %s: close it first.", other.name,
                 ))
 
+    def _check_reported_by_manager(self):
+        """What an agency reports collected is owed commission (billed by a manager): entered by a manager."""
+        if self and not is_server(self.env) and not self.env.user.has_group(
+                "collections_followup.group_collections_manager"):
+            raise AccessError(self.env._(
+                "Only a Collections Manager enters what an agency reports collected: commission is owed on it."))
+
+    @api.constrains("amount_reported")
+    def _check_amount_reported(self):
+        for case in self:
+            rounding = case.currency_id.rounding
+            if float_compare(case.amount_reported, 0.0, precision_rounding=rounding) < 0 or float_compare(
+                    case.amount_reported, case._open_residual(), precision_rounding=rounding) > 0:
+                raise ValidationError(self.env._(
+                    "Case %(name)s: the agency can report at most what its invoices still owe (%(open)s), and not "
+                    "less than nothing; what we received counts from the ledger.",
+                    name=case.name, open=case.currency_id.format(case._open_residual())))
+
     @api.onchange("agency_id")
     def _onchange_agency_id(self):
         if self.agency_id:
@@ -125,7 +149,8 @@ class CollectionsCase(models.Model):
     def _compute_recovery(self):
         for case in self:
             paid = max(case.amount_basis - case._open_residual(), 0.0) if case.amount_basis else 0.0
-            case.amount_recovered = paid + case.amount_reported
+            # Reported and not received: never more than is still owed (a remittance since counts as paid).
+            case.amount_recovered = paid + min(case.amount_reported, max(case._open_residual(), 0.0))
             if case.case_type == "agency" and case.state != "proposed":
                 case.commission = case.currency_id.round(
                     case.amount_recovered * case.commission_rate / 100 + case.fixed_fee

@@ -69,6 +69,28 @@ class TestEscalation(CollectionsCommon):
         log = self._actions(self.customer, channel="case")
         self.assertTrue(any("Partly Recovered" in (entry.note or "") for entry in log))
 
+    def test_the_reported_amount_is_a_managers_and_never_more_than_is_owed(self):
+        case = self._case()
+        case.with_user(self.manager).action_approve()
+        # A collector's own default does not reach the record either.
+        self.env["ir.default"].with_user(self.collector).set("collections.case", "amount_reported", 100.0,
+                                                             user_id=True)
+        with self.assertRaises(AccessError):
+            self._case(moves=self.newer)
+        self.env["ir.default"].with_user(self.collector).set("collections.case", "amount_reported", False,
+                                                             user_id=True)
+        for amount in (-10.0, 2000.01):
+            with self.subTest(amount=amount), self.assertRaises(ValidationError):
+                case.with_user(self.manager).amount_reported = amount
+        case.with_user(self.manager).amount_reported = 2000.0
+        case.invalidate_recordset()
+        self.assertEqual(case.amount_recovered, 2000.0)
+        # The agency remits 1,500 (booked as a payment) and nobody lowers the report: counted once.
+        self._pay(self.old, 1500.0)
+        case.invalidate_recordset()
+        self.assertEqual(case.amount_recovered, 2000.0)
+        self.assertEqual(case.commission, 320.0)  # 15 % of 2,000 + 20 fixed
+
     def test_level_escalation_proposes_a_case_for_a_manager(self):
         self.level_final.with_user(self.manager).escalate = True
         self._at_second_level()
@@ -115,4 +137,8 @@ class TestEscalation(CollectionsCommon):
                 with self.subTest(values=values, user=user.login), self.assertRaises(UserError):
                     case.with_user(user).write(values)
         self.assertEqual((case.commission_rate, case.fixed_fee), (15.0, 20.0))
-        case.with_user(self.collector).write({"amount_reported": 100.0})  # the agency's statements: data entry
+        # What the agency reports collected is owed commission: a manager enters it (attack of session 17: a
+        # collector's entry fed the commission a manager then billed).
+        with self.assertRaises(AccessError):
+            case.with_user(self.collector).write({"amount_reported": 100.0})
+        case.with_user(self.manager).write({"amount_reported": 100.0})
