@@ -26,7 +26,7 @@ DB ?= collections_demo
 PORT ?= 8069
 TAGS ?= /collections_followup
 ADDONS_PATH = $(ODOO_SRC)/addons,$(ODOO_SRC)/odoo/addons,$(CURDIR)
-ODOO = $(ODOO_PYTHON) $(ODOO_SRC)/odoo-bin --addons-path=$(ADDONS_PATH)
+ODOO = $(ODOO_PYTHON) $(ODOO_SRC)/odoo-bin --addons-path=$(ADDONS_PATH) --data-dir=$(CURDIR)/.local/odoo-data
 export ODOO_PYTHON ODOO_SRC ADDONS_PATH
 
 .PHONY: help doctor deps lint test-engine test-odoo test test-host py310 run stop reset clean-local dist pot bench soak
@@ -41,7 +41,7 @@ help:
 	@echo "make test-host   Odoo's own sale/account tests with and without the addons (part of make test)"
 	@echo "make py310       compile, stdlib names and engine tests under Python 3.10 (PYTHON310=/path/to/python3.10)"
 	@echo "make doctor      what is missing (Odoo 19, PostgreSQL, wkhtmltopdf, Chromium) and what each disables"
-	@echo "make deps        the Python packages of requirements.txt and requirements-dev.txt"
+	@echo "make deps        the Python packages of requirements.txt and requirements-dev.txt (into .local only)"
 	@echo "make pot         export i18n/*.pot from the demo database (after changing a translatable text)"
 	@echo "make bench       the daily run at 10k/100k and 20k/200k customers/invoices (SIZE=customers:invoices for one,"
 	@echo "                 PDF=n customers in the sample with invoice PDFs, default 100)"
@@ -56,7 +56,7 @@ doctor:
 	@$(ODOO_PYTHON) tools/doctor.py
 
 deps:
-	@$(ODOO_PYTHON) -m pip install -q -r requirements.txt -r requirements-dev.txt
+	@$(ODOO_PYTHON) tools/setup_env.py deps
 
 lint:
 	@$(ODOO_PYTHON) tools/run_tests.py --lint-only
@@ -78,7 +78,7 @@ test-host: deps doctor
 
 run:
 	@$(ODOO_PYTHON) tools/doctor.py run
-	@$(ODOO_PYTHON) -c "import phonenumbers, dateutil" 2>/dev/null || $(ODOO_PYTHON) -m pip install -q -r requirements.txt
+	@$(ODOO_PYTHON) tools/setup_env.py deps --runtime
 	@state=0; $(ODOO_PYTHON) tools/setup_env.py db-exists "$(DB)" || state=$$?; \
 	if [ $$state = 0 ]; then \
 		echo "Database $(DB) exists: reusing it ('make reset' to recreate)."; \
@@ -96,7 +96,10 @@ run:
 	@echo "  Customer portal: http://127.0.0.1:$(PORT)/my/collections as bluefjord / bluefjord (Blue Fjord Seafood)."
 	@echo "  Stop with Ctrl+C."
 	@echo ""
-	@$(ODOO) -d $(DB) --http-interface=127.0.0.1 --http-port=$(PORT) --log-level=warn
+	@$(ODOO) -d $(DB) --http-interface=127.0.0.1 --http-port=$(PORT) --log-level=warn & server=$$!; \
+	trap 'kill -INT $$server 2>/dev/null; wait $$server; exit 0' INT TERM; \
+	$(ODOO_PYTHON) tools/demo_documents.py --db $(DB) --url http://127.0.0.1:$(PORT) --odoo-src $(ODOO_SRC); \
+	wait $$server
 
 stop:
 	@python3 tools/setup_env.py stop

@@ -10,6 +10,9 @@ ROOT = Path(__file__).resolve().parent.parent
 ADDONS = ["collections_followup", "collections_followup_sale", "collections_followup_snailmail"]
 # The Python that imports Odoo (the Makefile exports ODOO_PYTHON; a tool run by hand uses its own).
 PYTHON = os.environ.get("ODOO_PYTHON") or sys.executable
+# Odoo's data folder (filestore, sessions) for every database the tools make: in the clone, not in the user's
+# home (tools/setup_env.py links there the filestores of databases made before it moved).
+DATA_DIR = ROOT / ".local" / "odoo-data"
 
 
 def addons_path(odoo_src, *more):
@@ -22,7 +25,8 @@ def odoo_bin(odoo_src, path, *args, command=None, python=PYTHON):
     if command == "i18n":
         # i18n takes no server options: the addons path goes before it, as odoo-bin's one shared option.
         return [python, f"{odoo_src}/odoo-bin", f"--addons-path={path}", command, *args]
-    return [python, f"{odoo_src}/odoo-bin", *([command] if command else []), f"--addons-path={path}", *args]
+    return [python, f"{odoo_src}/odoo-bin", *([command] if command else []), f"--addons-path={path}",
+            f"--data-dir={DATA_DIR}", *args]
 
 
 def tally_line(name, passed, failed):

@@ -36,6 +36,7 @@ from common import ROOT
 
 TEST_PACKAGES = ["pytest", "python-dateutil", "phonenumbers"]
 VENV = ROOT / ".local" / "py310-venv"
+os.environ.setdefault("PIP_CACHE_DIR", str(ROOT / ".local" / "pip-cache"))  # pip's cache in the clone too
 # Standard-library modules newer than 3.10, which 3.10's sys.stdlib_module_names cannot know.
 NEWER_STDLIB = {"tomllib", "annotationlib", "compression"}
 SKIPPED_DIRS = {"__pycache__", "node_modules", "dist", "build"}

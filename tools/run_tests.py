@@ -9,12 +9,13 @@ import csv
 import glob
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
 import uuid
 
-from common import ADDONS, PYTHON, ROOT, odoo_bin, tally_line
+from common import ADDONS, DATA_DIR, PYTHON, ROOT, odoo_bin, tally_line
 
 ODOO_TIMEOUT = 45 * 60  # a hung suite must fail well before CI's own limit
 HOST_BUDGET = 40 * 60  # tools/host_tests.py: all its steps together
@@ -134,6 +135,7 @@ def odoo_tests(tally):
             crash_tests(tally, db, odoo_src, addons_path)
     finally:
         subprocess.run(["dropdb", "--if-exists", db], check=False)
+        shutil.rmtree(DATA_DIR / "filestore" / db, ignore_errors=True)
 
 
 def odoo_loop(tally, tags):

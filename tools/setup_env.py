@@ -19,6 +19,16 @@ own cluster is started with Debian's pg_ctlcluster (created with pg_createcluste
 installed without one) and root is given a role that may create databases; elsewhere, as root, start a
 server yourself or run as a normal user.
 
+The addon's own packages (requirements.txt, requirements-dev.txt) are never installed into a Python of the
+user's: when the Python that imports Odoo lacks some, a virtual environment .local/venv-odoo is made on top of
+it (``--system-site-packages``: it sees that Python's Odoo) and they go there; Odoo's data folder (filestore,
+sessions) is .local/odoo-data (the filestores of databases made before, in Odoo's default data folder, are
+linked there); pip's cache is .local/pip-cache.
+
+    python3 tools/setup_env.py deps [--runtime]             install the addon's packages (runtime only with
+                                                            --runtime) into the .local Python make uses, or
+                                                            say which are missing from a Python of the user's
+
 Everything this tool creates is under .local/ (git-ignored); `make clean-local` removes it.
 """
 import argparse
@@ -35,6 +45,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL = ROOT / ".local"
+OVERLAY = LOCAL / "venv-odoo"
+# pip's cache in the clone too (pip and the tools it starts read it from the environment).
+os.environ.setdefault("PIP_CACHE_DIR", str(LOCAL / "pip-cache"))
 ODOO_REPO = os.environ.get("ODOO_REPO") or "https://github.com/odoo/odoo.git"
 ODOO_BRANCH = os.environ.get("ODOO_BRANCH") or "19.0"
 # What Odoo 19's requirements need to install with pip on a current Python (measured on Debian 12,
@@ -124,6 +137,86 @@ def install_odoo():
     return str(python), str(src)
 
 
+def requirement_names(runtime=False):
+    """Distribution names of the addon's packages (requirements.txt; requirements-dev.txt too unless ``runtime``)."""
+    names, files = [], [ROOT / "requirements.txt"] + ([] if runtime else [ROOT / "requirements-dev.txt"])
+    for path in files:
+        for line in path.read_text().splitlines():
+            line = line.split("#")[0].strip()
+            if line and not line.startswith("-"):
+                names.append(line.split(";")[0].split("[")[0].split("=")[0].split(">")[0].split("<")[0].strip())
+    return names
+
+
+def missing_packages(python, runtime=False):
+    """The addon's packages ``python`` does not have (presence only: pip decides versions when it installs)."""
+    code = ("import importlib.metadata as m, sys\n"
+            "for name in sys.argv[1:]:\n"
+            "    try:\n        m.distribution(name)\n"
+            "    except m.PackageNotFoundError:\n        print(name)\n")
+    done = subprocess.run([python, "-c", code, *requirement_names(runtime)], capture_output=True, text=True,
+                          check=False)
+    return done.stdout.split()
+
+
+def in_local(python):
+    return Path(python).absolute().is_relative_to(LOCAL)
+
+
+def overlay(python):
+    """A Python with the addon's packages for ``python`` (a Python of the user's that imports Odoo): itself when
+    it has them all, else .local/venv-odoo made on top of it (its packages, Odoo included, seen; ours installed
+    there only)."""
+    venv_python = OVERLAY / "bin" / "python"
+    if (OVERLAY / ".installed").exists() and venv_python.exists():
+        return str(venv_python)
+    missing = missing_packages(python)
+    if not missing:
+        return python
+    say(f"{python} lacks {', '.join(missing)}: installing them into .local/venv-odoo, on top of it "
+        "(nothing is installed into your Python)")
+    run([python, "-m", "venv", "--system-site-packages", OVERLAY])
+    run([venv_python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+         "-r", ROOT / "requirements.txt", "-r", ROOT / "requirements-dev.txt"])
+    (OVERLAY / ".installed").write_text(time.strftime("%Y-%m-%d %H:%M:%S\n"))
+    return str(venv_python)
+
+
+def deps_command(runtime=False):
+    """`make deps`: the addon's packages into the Python make uses when it is one of .local's; a Python of the user's
+    is never changed: what it lacks is said (make's set-up installs it into .local/venv-odoo)."""
+    python = os.environ.get("ODOO_PYTHON") or sys.executable
+    if in_local(python):
+        files = ["-r", ROOT / "requirements.txt"] + ([] if runtime else ["-r", ROOT / "requirements-dev.txt"])
+        if missing_packages(python, runtime):
+            run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *files])
+        return
+    missing = missing_packages(python, runtime)
+    if missing:
+        raise SystemExit(f"{python} lacks {', '.join(missing)}; make does not install into your Python: "
+                         f"remove .local/env.mk and run make again (it sets up .local/venv-odoo), or install them.")
+
+
+def default_data_dir():
+    """Odoo's own default data folder (where databases made before .local/odoo-data keep their files)."""
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / "Odoo"
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "Odoo"
+
+
+def link_old_filestores():
+    """The tools keep Odoo's files in .local/odoo-data: a database the tools made before (collections_*) keeps its
+    files where they are, linked from there."""
+    old, new = default_data_dir() / "filestore", LOCAL / "odoo-data" / "filestore"
+    new.mkdir(parents=True, exist_ok=True)
+    if not old.is_dir():
+        return
+    for folder in old.glob("collections*"):
+        target = new / folder.name
+        if folder.is_dir() and not target.exists() and not target.is_symlink():
+            target.symlink_to(folder)
+
+
 # ----------------------------------------------------------------------------------------------
 # PostgreSQL
 # ----------------------------------------------------------------------------------------------
@@ -150,7 +243,12 @@ def pg_bindir(python):
     system = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
     if system:
         return str(Path(system[-1]).parent)
-    say("no PostgreSQL installed: installing the pgserver wheel (PostgreSQL 16 binaries) into Odoo's Python")
+    if not in_local(python):  # a Python of the user's: the wheel goes into a venv of .local's
+        venv = LOCAL / "pgserver-venv"
+        if not (venv / "bin" / "python").exists():
+            run([sys.executable, "-m", "venv", venv])
+        python = str(venv / "bin" / "python")
+    say("no PostgreSQL installed: installing the pgserver wheel (PostgreSQL 16 binaries) into a Python of .local")
     run([python, "-m", "pip", "install", "--quiet", "pgserver"])
     bindir = probe(python, "import pgserver, os; print(os.path.join(os.path.dirname(pgserver.__file__), "
                            "'pginstall', 'bin'))")
@@ -240,6 +338,9 @@ def stop():
 def env_command(out):
     found = find_odoo()
     python, src = found or install_odoo()
+    if not in_local(python):
+        python = overlay(python)
+    link_old_filestores()
     lines = [f"ODOO_PYTHON := {python}", f"ODOO_SRC := {src}"]
     state = pg_state(python)
     private = LOCAL / "pgdata" / "PG_VERSION"
@@ -301,9 +402,13 @@ def main():
     sub.add_parser("stop")
     exists = sub.add_parser("db-exists")
     exists.add_argument("name")
+    deps = sub.add_parser("deps")
+    deps.add_argument("--runtime", action="store_true")
     args = parser.parse_args()
     if args.command == "env":
         env_command(args.out)
+    elif args.command == "deps":
+        deps_command(args.runtime)
     elif args.command == "stop":
         stop()
     else:

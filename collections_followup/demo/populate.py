@@ -2,6 +2,10 @@ import base64
 from datetime import timedelta
 
 from odoo import fields
+from odoo.http import request
+
+# Set while the demo's documents wait for a server to render them (see populate_documents).
+DOCUMENTS_PENDING = "collections_followup.demo_documents_pending"
 
 # (customer, email, country code, [(days late, amount, paid share)]);
 # negative days late: not yet due.
@@ -73,8 +77,32 @@ LEDGER_CASES_CUSTOMER = "Blue Fjord Seafood"
 
 def populate(env):
     """Realistic overdue customers for the demo database (`make run`): called by the addon's post-init
-    hook when it is installed with demo data; not a model, so nothing of it is in a production registry."""
-    DemoData(env)._populate()
+    hook when it is installed with demo data; not a model, so nothing of it is in a production registry.
+
+    The steps that render PDFs (a plan's agreement, sent when it is proposed or accepted) need a server
+    for the report's styles (wkhtmltopdf loads them over HTTP): installed from the command line (`make run`
+    creating its database: no server yet), they wait for populate_documents, which `make run` calls once
+    the database is served (tools/demo_documents.py)."""
+    data = DemoData(env)
+    data._populate()
+    if request:
+        data._populate_documents()
+    else:
+        env["ir.config_parameter"].sudo().set_param(DOCUMENTS_PENDING, "1")
+
+
+def populate_documents(env, url):
+    """The demo's PDF steps, rendered with the styles served at ``url`` (a running server of this database);
+    nothing when they are done. Returns True when it did them."""
+    parameters = env["ir.config_parameter"].sudo()
+    if not parameters.get_param(DOCUMENTS_PENDING):
+        return False
+    previous = parameters.get_param("report.url")
+    parameters.set_param("report.url", url)
+    DemoData(env)._populate_documents()
+    parameters.set_param("report.url", previous or False)
+    parameters.set_param(DOCUMENTS_PENDING, False)
+    return True
 
 
 class DemoData:
@@ -240,7 +268,6 @@ class DemoData:
             "signed_document_name": "signed-agreement.pdf",
         })
         running.action_compute_schedule()
-        running.action_accept_paper()
         waiting = Plan.create({
             "partner_id": partners["Blue Fjord Seafood"].id,
             "move_ids": [(6, 0, overdue(partners["Blue Fjord Seafood"]).ids)],
@@ -251,7 +278,6 @@ class DemoData:
             "down_payment_date": today + timedelta(days=3),
         })
         waiting.action_compute_schedule()
-        waiting.action_propose()
         self.env["collections.promise"].with_user(collector).create({
             "partner_id": partners["Atlas Fitness Clubs"].id,
             "amount": 1450.0,
@@ -276,6 +302,16 @@ class DemoData:
             "name": contact.name, "login": "bluefjord", "password": "bluefjord", "partner_id": contact.id,
             "group_ids": [(6, 0, [self.env.ref("base.group_portal").id])],
         })
+
+    def _populate_documents(self):
+        """The steps that render a PDF: the paper agreement of Meridian Architects' plan accepted (in force), Blue
+        Fjord Seafood's plan proposed to the customer (waiting for its signature on the portal)."""
+        Plan = self.env["collections.payment.plan"]
+        for customer, step in (("Meridian Architects", "action_accept_paper"),
+                               ("Blue Fjord Seafood", "action_propose")):
+            plan = Plan.search([("partner_id.name", "=", customer), ("state", "=", "draft")], limit=1)
+            if plan:
+                getattr(plan.with_user(plan.create_uid), step)()
 
     def _populate_escalations(self, company, collector, today):
         """A dispute, an agency with a placed case, reference rates and late

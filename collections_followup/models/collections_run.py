@@ -1,4 +1,5 @@
 import logging
+from collections import defaultdict
 from datetime import timedelta
 
 import psycopg2.errors
@@ -253,16 +254,56 @@ class CollectionsRun(models.AbstractModel):
         second = self.env.ref("collections_followup.ir_cron_collections_run_second_worker", raise_if_not_found=False)
         if second:
             second._trigger()
+        outside, total, first = self._outside_contact_hours()
+        if not outside:
+            message = self.env._("Today's follow-ups are being sent in the background; see the Collections Log.")
+        elif outside == total:
+            message = self.env._(
+                "No reminder goes out now: every customer with open invoices (%(total)s) is outside its contact "
+                "hours or days. The run records their reminders as waiting (Collections Log, state Waiting) and "
+                "the hourly job sends each when its contact hours start, the first at %(when)s (%(tz)s).",
+                total=total, when=first[1], tz=first[2])
+        else:
+            message = self.env._(
+                "Reminders to customers within their contact hours are being sent in the background. %(outside)s of "
+                "the %(total)s customers with open invoices are outside their contact hours or days now: their "
+                "reminders wait (Collections Log, state Waiting) and the hourly job sends each when its hours "
+                "start, the first at %(when)s (%(tz)s).",
+                outside=outside, total=total, when=first[1], tz=first[2])
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
                 "title": self.env._("Follow-up run started"),
-                "message": self.env._("Today's follow-ups are being sent in the background; see the Collections Log."),
-                "type": "success",
-                "sticky": False,
+                "message": message,
+                "type": "warning" if outside == total and total else "success",
+                "sticky": bool(outside),
             },
         }
+
+    @api.model
+    def _outside_contact_hours(self, now=None):
+        """(customers with open receivables whose contact hours or days exclude ``now``, all of them, (instant,
+        local time, tz) of the first one allowed) in the followed companies: what Run Now tells the manager. Per
+        policy and time zone, one look at the rules (hours and days; a customer's caps and gaps are its own)."""
+        now = now or fields.Datetime.now()
+        Rules = self.env["collections.contact.rules"]
+        outside = total = 0
+        first = None
+        for company in self.env["collections.policy"]._followed_companies():
+            # sudo: counts of the companies' customers, for the manager's message (no amounts, no names).
+            partners = self.env["res.partner"].sudo().with_company(company).browse(self._open_partner_ids(company))
+            default = self.env["collections.policy"].sudo()._get_default_policy(company)
+            groups = defaultdict(list)
+            for partner in partners:
+                groups[(partner.collections_policy_id or default, Rules._customer_tz(partner))].append(partner)
+            total += len(partners)
+            for (policy, _tz), members in groups.items():
+                wait = Rules.with_company(company)._rules_wait(members[0], policy, {"email"}, now, history=[])
+                if wait:
+                    outside += len(members)
+                    first = min(first, wait) if first else wait
+        return outside, total, first
 
     def _handled_today(self, company, today, partner_ids=None):
         domain = [

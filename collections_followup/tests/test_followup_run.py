@@ -501,6 +501,29 @@ class TestFollowupRun(CollectionsCommon):
             self.assertEqual(action["params"]["title"], "Follow-up run started")
             self.assertEqual(Trigger.search([("cron_id", "in", (first | second).ids)]).cron_id, expected)
 
+    def test_run_now_says_when_customers_wait_for_their_contact_hours(self):
+        """Run Now at midnight UTC: customers in Paris (02:00) wait for 09:00, one in Tokyo (09:00) is reminded now;
+        the manager is told which, how many and when the first waiting one goes."""
+        Run = self.env["collections.run"].with_user(self.manager)
+        self._invoice(self.customer, 300.0, 20)
+        self._invoice(self._customer("Paris Ltd", "paris@example.com"), 200.0, 20)
+        open_ids = Run._open_partner_ids(self.company)
+        customers = self.env["res.partner"].browse(open_ids)
+        customers.write({"tz": "Europe/Paris"})
+        self.assertIn("being sent in the background", Run._action_run_now()["params"]["message"])
+        self.policy.sudo().write({"contact_rules": True, "contact_hour_from": 9.0, "contact_hour_to": 18.0})
+        params = Run._action_run_now()["params"]
+        self.assertEqual(params["message"], (
+            f"No reminder goes out now: every customer with open invoices ({len(customers)}) is outside its contact "
+            "hours or days. The run records their reminders as waiting (Collections Log, state Waiting) and the "
+            "hourly job sends each when its contact hours start, the first at 2026-03-31 09:00 (Europe/Paris)."))
+        self.assertEqual((params["type"], params["sticky"]), ("warning", True))
+        self.customer.tz = "Asia/Tokyo"
+        message = Run._action_run_now()["params"]["message"]
+        self.assertIn(f"{len(customers) - 1} of the {len(customers)} customers with open invoices are outside",
+                      message)
+        self.assertIn("the first at 2026-03-31 09:00 (Europe/Paris)", message)
+
     def test_customers_the_run_considers(self):
         """The run lists its customers from Odoo's index of unreconciled receivable items (a
         superset: drafts too) and each chunk keeps only the company's open posted items: a paid
