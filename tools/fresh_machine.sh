@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # A newcomer's first hour, replayed: `make run` then `make test` in a new empty directory, with a clean
-# HOME, no Odoo importable, no PostgreSQL running, as a normal user; Odoo cloned from ODOO_REPO.
+# HOME, no Odoo importable, no PostgreSQL running, as a normal user; Odoo cloned from ODOO_REPO. Fails when
+# anything outside the clone changed: every interpreter's packages (PATH and pyenv) and the home folder's
+# files are listed before and after.
 # Run by a developer (not by make test), e.g. before changing the set-up:
 #
 #     ODOO_REPO=/path/to/a/local/odoo/clone [PYTHON_DIR=/folder/with/python3] tools/fresh_machine.sh [--run-only]
@@ -69,6 +71,22 @@ if python3 -c "import odoo" 2>/dev/null; then echo "odoo is importable: not a fr
 if command -v pg_isready >/dev/null && pg_isready -q; then echo "PostgreSQL is running: not a fresh machine"; exit 1; fi
 echo "checks: no Odoo importable by python3, no PostgreSQL answering"
 
+interpreters() {  # every Python the newcomer has: on PATH, and pyenv's
+    local name
+    { for name in $(compgen -c python3 | grep -E '^python3(\.[0-9]+)?$' | sort -u); do command -v "$name"; done
+      ls -d "$HOME"/.pyenv/versions/*/bin/python 2>/dev/null; } | sort -u
+}
+packages() {  # each interpreter's installed distributions, and every file of the newcomer's home
+    for python in $(interpreters); do
+        echo "== $python ($("$python" --version 2>&1))"
+        "$python" -c "import importlib.metadata as m; print('\n'.join(sorted(f'{d.metadata[\"Name\"]}=={d.version}' for d in m.distributions())))"
+    done
+    echo "== files in $HOME"
+    find "$HOME" -type f -o -type l | sort
+}
+packages > "$WORK/before.txt"
+echo "interpreters: $(interpreters | tr '\n' ' ')($(grep -c '==' "$WORK/before.txt") packages in all)"
+
 step "git clone the project" git clone --quiet "$REPO" collections
 cd collections
 
@@ -94,4 +112,11 @@ if [ "$RUN_ONLY" != "--run-only" ]; then
     step "make test" bash -c "set -o pipefail; make test 2>&1 | tail -30"
 fi
 step "make stop" make stop
+packages > "$WORK/after.txt"
+if diff -u "$WORK/before.txt" "$WORK/after.txt"; then
+    echo "outside the clone: nothing changed (the interpreters' packages and the home folder, before = after)"
+else
+    echo "outside the clone: CHANGED (the diff above)"
+    exit 1
+fi
 echo "done: $WORK"
