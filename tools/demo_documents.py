@@ -14,7 +14,6 @@ import urllib.error
 import urllib.request
 
 import psycopg2
-
 from common import PYTHON, ROOT, addons_path, odoo_bin
 
 PENDING = "collections_followup.demo_documents_pending"

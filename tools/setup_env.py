@@ -35,6 +35,7 @@ import argparse
 import getpass
 import glob
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -141,10 +142,10 @@ def requirement_names(runtime=False):
     """Distribution names of the addon's packages (requirements.txt; requirements-dev.txt too unless ``runtime``)."""
     names, files = [], [ROOT / "requirements.txt"] + ([] if runtime else [ROOT / "requirements-dev.txt"])
     for path in files:
-        for line in path.read_text().splitlines():
-            line = line.split("#")[0].strip()
+        for text in path.read_text().splitlines():
+            line = text.split("#")[0].strip()
             if line and not line.startswith("-"):
-                names.append(line.split(";")[0].split("[")[0].split("=")[0].split(">")[0].split("<")[0].strip())
+                names.append(re.split(r"[;\[=<>~! ]", line, maxsplit=1)[0])
     return names
 
 

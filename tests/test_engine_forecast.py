@@ -1,0 +1,118 @@
+"""When each open item will be paid, the 13-week forecast and its backtest (engine/forecast.py)."""
+from datetime import date, timedelta
+
+import pytest
+
+from collections_followup.engine import forecast as F
+from collections_followup.engine.forecast import History, backtest, fit, predict, weekly_band
+from collections_followup.engine.forecast_book import BEHAVIOURS, book
+
+TODAY = date(2026, 12, 7)
+LATE, ON_TIME, NEVER, NEWCOMER = 1, 2, 3, 4
+
+
+def _history(customer, months=12, delay=10, written_off=False):
+    """An invoice of 1,000 due each month for ``months`` months, paid ``delay`` days late (or written off)."""
+    rows = []
+    for month in range(1, months + 1):
+        due = TODAY - timedelta(days=30 * month + 200)
+        when = due + timedelta(days=180 if written_off else delay)
+        rows.append(History(customer, 1000.0, due, due - timedelta(days=30),
+                            () if written_off else ((when, 1000.0),), ((when, 1000.0),) if written_off else ()))
+    return rows
+
+
+@pytest.fixture
+def histories():
+    return _history(LATE, delay=10) + _history(ON_TIME, delay=0) + _history(NEVER, written_off=True)
+
+
+def test_a_customers_own_history_gives_the_worked_out_answers(histories):
+    model = fit(histories, TODAY)
+    late, on_time, never = model.own[LATE], model.own[ON_TIME], model.own[NEVER]
+    # Always 10 days late: an invoice 3 days late is paid in 7 days, surely within 30.
+    prediction = predict(late, 500.0, TODAY - timedelta(days=3), TODAY)
+    assert prediction.expected == TODAY + timedelta(days=7)
+    assert (prediction.p30, prediction.p60, prediction.p90) == (1.0, 1.0, 1.0)
+    # Not due yet (in 5 days): 10 days after its due date.
+    assert predict(late, 500.0, TODAY + timedelta(days=5), TODAY).expected == TODAY + timedelta(days=15)
+    # Always on time: on its due date; an invoice already 3 days late is older than anything it ever paid.
+    assert predict(on_time, 500.0, TODAY + timedelta(days=5), TODAY).expected == TODAY + timedelta(days=5)
+    stale = predict(on_time, 500.0, TODAY - timedelta(days=3), TODAY)
+    assert (stale.expected, stale.p90) == (None, 0.0)
+    # Never pays: nothing expected, no chance.
+    nothing = predict(never, 500.0, TODAY + timedelta(days=5), TODAY)
+    assert (nothing.expected, nothing.p30, nothing.p90, sum(nothing.weekly)) == (None, 0.0, 0.0, 0.0)
+    assert (late.mean_delay, on_time.mean_delay) == (pytest.approx(10), 0)
+
+
+def test_little_history_is_shrunk_toward_the_company_and_an_old_item_is_not_expected_in_the_past(histories):
+    model = fit(histories, TODAY)
+    # The company: a third paid on time, a third 10 days late, a third never (equal amounts and dates).
+    company = model.company
+    assert company.s(-1) == pytest.approx(1.0)
+    assert company.s(0) == pytest.approx(2 / 3)
+    assert company.s(10) == pytest.approx(1 / 3)
+    assert company.s(400) == pytest.approx(1 / 3)
+    # A newcomer has the company's curve: paid on its due date with a third, 10 days late with another.
+    newcomer = model.curve(NEWCOMER)
+    assert newcomer.s(0) == pytest.approx(2 / 3) and newcomer.s(10) == pytest.approx(1 / 3)
+    # The on-time customer, weighed by its history against the prior.
+    weight = sum(0.5 ** ((TODAY - h.due_date).days / F.HALF_LIFE_DAYS) for h in histories if h.customer == ON_TIME)
+    share = weight / (weight + F.PRIOR)
+    curve = model.curve(ON_TIME)
+    assert curve.s(0) == pytest.approx(share * 0 + (1 - share) * 2 / 3)
+    # Its invoice 3 days late: past its own delays; the company's 10-day payers say day 10, never earlier than
+    # tomorrow, with the chance the pool gives.
+    stale = predict(curve, 500.0, TODAY - timedelta(days=3), TODAY)
+    assert stale.expected == TODAY + timedelta(days=7)
+    assert stale.p30 == pytest.approx(1 - ((1 - share) / 3) / ((1 - share) * 2 / 3))
+    long_late = predict(model.curve(LATE), 500.0, TODAY - timedelta(days=40), TODAY)
+    assert long_late.expected is None, "nothing in the books was paid 40 days late"
+    # The sentence: pays 10 days late on average, most of it within 30 days.
+    average, within_30, weight = model.sentence(LATE)
+    assert (average, weight) == (10, pytest.approx(model.own[LATE].weight))
+    assert within_30 == pytest.approx(1 - (1 - weight / (weight + F.PRIOR)) / 3)
+
+
+def test_the_backtest_reads_the_ledger_as_it_stood():
+    due = TODAY - timedelta(days=40)
+    history = History(9, 1000.0, due, due - timedelta(days=30), ((due + timedelta(days=20), 1000.0),))
+    before = due + timedelta(days=10)
+    assert history.open_at(before) == 1000.0 and history.open_at(due + timedelta(days=20)) == 0.0
+    # As of ten days after the due date the payment (day 20) is not known: the item is open, nothing paid.
+    model = fit([history], before)
+    assert model.own[9].days == [] and model.own[9].s(30) == 1.0
+    assert fit([history], TODAY).own[9].s(20) == 0.0
+    # Not issued yet: not in the books of that day.
+    assert fit([history], due - timedelta(days=31)).own == {}
+
+
+def test_weekly_totals_are_the_sum_of_the_items_contributions(histories):
+    model = fit(histories, TODAY)
+    predictions = [predict(model.curve(customer), amount, TODAY + timedelta(days=offset), TODAY, customer=customer)
+                   for customer, amount, offset in ((LATE, 800.0, -3), (ON_TIME, 1200.0, 9), (LATE, 300.0, 20),
+                                                    (NEWCOMER, 500.0, -1), (NEVER, 700.0, 4))]
+    band = weekly_band(predictions)
+    assert len(band) == F.WEEKS
+    for week, (low, likely, high) in enumerate(band):
+        assert likely == pytest.approx(sum(p.weekly[week] for p in predictions))
+        assert 0.0 <= low <= likely <= high
+    # What is expected in 13 weeks is no more than what is open.
+    assert sum(likely for _low, likely, _high in band) <= 3500.0
+
+
+def test_the_model_beats_both_baselines_on_a_book_with_every_behaviour():
+    histories, behaviours = book(120, TODAY, seed=7)
+    assert set(behaviours.values()) == set(BEHAVIOURS)
+    accuracy = backtest(histories, F.month_ends(TODAY, 6), until=TODAY)
+    assert accuracy.items > 1000
+    assert accuracy.mae["model"] <= 0.6 * accuracy.mae["due"]
+    for name in ("due", "average"):
+        assert accuracy.brier["model"] < accuracy.brier[name]
+        assert accuracy.wape["model"] < accuracy.wape[name]
+    assert max(week for _day, week, *_rest in accuracy.weekly) <= TODAY, "only weeks already over are measured"
+
+
+def test_month_ends():
+    assert F.month_ends(date(2026, 3, 15), 3) == [date(2025, 12, 31), date(2026, 1, 31), date(2026, 2, 28)]
