@@ -91,7 +91,9 @@ step "git clone the project" git clone --quiet "$REPO" collections
 cd collections
 
 run_and_stop() {  # make run until the demo answers on 127.0.0.1:8069, then stop it (Ctrl+C)
-    make run > make-run.log 2>&1 &
+    # In a process group of its own, stopped as Ctrl+C stops it: SIGINT to the whole group (a command started
+    # with & ignores SIGINT, so signalling make alone would leave the server running).
+    setsid make run > make-run.log 2>&1 &
     local pid=$! waited=0
     until curl -fs -o /dev/null http://127.0.0.1:8069/web/login; do
         if ! kill -0 "$pid" 2>/dev/null; then tail -40 make-run.log; return 1; fi
@@ -102,9 +104,9 @@ run_and_stop() {  # make run until the demo answers on 127.0.0.1:8069, then stop
     curl -fs -o /dev/null -X POST -H 'Content-Type: application/json' \
         -d '{"jsonrpc":"2.0","params":{"db":"collections_demo","login":"collector","password":"collector"}}' \
         http://127.0.0.1:8069/web/session/authenticate && echo "login collector/collector: ok"
-    pkill -INT -P "$pid" 2>/dev/null || true
-    kill -INT "$pid" 2>/dev/null || true
+    kill -INT -- "-$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
+    if pgrep -g "$pid" >/dev/null; then echo "make run did not stop on Ctrl+C"; return 1; fi
     grep "^\[setup\]" make-run.log | tail -20
 }
 step "make run (set-up, demo database, server answering)" run_and_stop
