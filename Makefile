@@ -29,7 +29,7 @@ ADDONS_PATH = $(ODOO_SRC)/addons,$(ODOO_SRC)/odoo/addons,$(CURDIR)
 ODOO = $(ODOO_PYTHON) $(ODOO_SRC)/odoo-bin --addons-path=$(ADDONS_PATH) --data-dir=$(CURDIR)/.local/odoo-data
 export ODOO_PYTHON ODOO_SRC ADDONS_PATH
 
-.PHONY: help doctor deps lint test-engine test-odoo test test-host py310 run stop reset clean-local dist pot bench soak
+.PHONY: help doctor deps lint test-engine test-odoo test test-host py310 run stop reset clean-local dist pot bench bench-forecast soak
 
 help:
 	@echo "make run         demo database with overdue customers, served on http://127.0.0.1:$(PORT)"
@@ -43,6 +43,7 @@ help:
 	@echo "make doctor      what is missing (Odoo 19, PostgreSQL, wkhtmltopdf, Chromium) and what each disables"
 	@echo "make deps        the Python packages of requirements.txt and requirements-dev.txt (into .local only)"
 	@echo "make pot         export i18n/*.pot from the demo database (after changing a translatable text)"
+	@echo "make bench-forecast  the cash forecast's accuracy (12-month backtest) and speed on books of paid histories"
 	@echo "make bench       the daily run at 10k/100k and 20k/200k customers/invoices (SIZE=customers:invoices for one,"
 	@echo "                 PDF=n customers in the sample with invoice PDFs, default 100)"
 	@echo "make soak        the ledger invariant on ROUNDS random books of STEPS steps each (default 100 x 200 = 20,000"
@@ -115,6 +116,9 @@ pot: doctor
 SIZE ?=
 bench: deps doctor
 	@$(ODOO_PYTHON) tools/bench.py $(if $(SIZE),--size $(SIZE)) $(if $(PDF),--pdf-customers $(PDF))
+
+bench-forecast:
+	@python3 tools/bench_forecast.py $(if $(SIZE),--size $(SIZE))
 
 ROUNDS ?= 100
 STEPS ?= 200

@@ -117,17 +117,28 @@ def build_curve(observations):
     return Curve(days, survival, weight, paid_delay / paid_mass if paid_mass else 0.0)
 
 
-class Mixed:
-    """A customer's curve shrunk toward its pool: S = k S_customer + (1 - k) S_pool."""
+class Mixed(Curve):
+    """A customer's curve shrunk toward its pool: S = k S_customer + (1 - k) S_pool, itself a step function
+    (worked out once at the union of the parts' steps: one bisect per reading)."""
 
-    __slots__ = ("days", "parts")
+    __slots__ = ("parts",)
 
     def __init__(self, parts):
         self.parts = [(share, curve) for share, curve in parts if share > 0]
-        self.days = sorted({day for _share, curve in self.parts for day in curve.days})
+        days = sorted({day for _share, curve in self.parts for day in curve.days})
+        survival = [sum(share * curve.s(day) for share, curve in self.parts) for day in days]
+        super().__init__(days, survival, sum(share * curve.weight for share, curve in self.parts))
 
-    def s(self, delay):
-        return sum(share * curve.s(delay) for share, curve in self.parts)
+    def first_at_most(self, after, threshold):
+        """The first step day after ``after`` where S is at most ``threshold`` (S never rises), or None."""
+        low, high = bisect_right(self.days, after), len(self.days)
+        while low < high:
+            middle = (low + high) // 2
+            if self.survival[middle] <= threshold:
+                high = middle
+            else:
+                low = middle + 1
+        return self.days[low] if low < len(self.days) else None
 
 
 def shrink(own, pool):
@@ -135,8 +146,7 @@ def shrink(own, pool):
     if own is None or own.weight <= 0:
         return pool if isinstance(pool, Mixed) else Mixed([(1.0, pool)])
     share = own.weight / (own.weight + PRIOR)
-    pool_parts = pool.parts if isinstance(pool, Mixed) else [(1.0, pool)]
-    return Mixed([(share, own)] + [((1 - share) * part, curve) for part, curve in pool_parts])
+    return Mixed([(share, own), (1 - share, pool)])
 
 
 def observations_as_of(histories, day):
@@ -172,12 +182,21 @@ class Model:
     customers: dict = field(default_factory=dict)
     own: dict = field(default_factory=dict)
 
+    pools: dict = field(default_factory=dict)
+
+    def pool(self, segment=None):
+        """The segment's curve shrunk toward the company's (the company's without a segment)."""
+        pool = self.pools.get(segment)
+        if pool is None:
+            pool = shrink(self.segments.get(segment), self.company) if segment in self.segments else \
+                Mixed([(1.0, self.company)])
+            self.pools[segment] = pool
+        return pool
+
     def curve(self, customer, segment=None):
         mixed = self.customers.get((customer, segment))
         if mixed is None:
-            pool = shrink(self.segments.get(segment), self.company) if segment in self.segments else \
-                Mixed([(1.0, self.company)])
-            mixed = shrink(self.own.get(customer), pool)
+            mixed = shrink(self.own.get(customer), self.pool(segment))
             self.customers[(customer, segment)] = mixed
         return mixed
 
@@ -236,12 +255,14 @@ def predict(curve, amount, due_date, today, weeks=WEEKS, key=None, customer=None
 
     # The day by which half of what this history pays at that age is paid: the date if it is paid (its
     # chance of being paid at all is p30/p60/p90); None when nothing of the history was paid past that age.
-    ever = paid_by(LATEST)
+    if not isinstance(curve, Mixed):
+        curve = Mixed([(1.0, curve)])
+    last = curve.s(LATEST)
     expected = None
-    for day in [d for d in curve.days if d > age] if ever > 1e-9 else ():
-        if paid_by(day) >= 0.5 * ever:
+    if base - last > 1e-9:
+        day = curve.first_at_most(age, base - 0.5 * (base - last) + 1e-12)
+        if day is not None:
             expected = max(due_date + timedelta(days=day), today + timedelta(days=1))
-            break
     previous, weekly = 0.0, []
     for delay in days_by_week:
         done = paid_by(delay)
@@ -300,6 +321,16 @@ def _week_of(day, start, weeks):
     return index if 0 <= index < weeks else None
 
 
+def _settled_on(history):
+    """The day nothing of ``history`` was left open any more (None: still open)."""
+    left = history.amount
+    for when, amount in sorted(history.payments + history.closed):
+        left -= amount
+        if left <= 0.005:
+            return when
+    return None
+
+
 def backtest(histories, month_ends, segments=None, weeks=WEEKS, until=None):
     """Accuracy of the forecast made as of each of ``month_ends`` from ``histories`` as they stood, against
     what was paid after it (up to ``until``, default the last payment known)."""
@@ -308,13 +339,16 @@ def backtest(histories, month_ends, segments=None, weeks=WEEKS, until=None):
     briers = {name: [0.0, 0] for name in sums}
     errors = {name: [0.0, 0.0] for name in sums}
     accuracy = Accuracy(month_ends=list(month_ends))
+    settled_on = [_settled_on(history) for history in histories]
     for day in month_ends:
         model = fit(histories, day, segments)
         predicted = [0.0] * weeks
         baselines = {"due": [0.0] * weeks, "average": [0.0] * weeks}
         actual = [0.0] * weeks
         horizon_end = week_start(day) + timedelta(weeks=weeks) - timedelta(days=1)
-        for history in histories:
+        for history, settled in zip(histories, settled_on, strict=True):
+            if history.issued > day or (settled is not None and settled <= day):
+                continue
             remaining = history.open_at(day)
             if remaining <= 0.005:
                 continue

@@ -11,6 +11,7 @@ from . import (
     collections_cash_forecast,
     collections_credit_limit_history,
     collections_dashboard,
+    collections_forecast,
     collections_dispute,
     collections_fee,
     collections_job_period,

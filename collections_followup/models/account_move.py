@@ -61,8 +61,9 @@ class AccountMove(models.Model):
 
     collections_predicted_date = fields.Date(
         string="Expected Payment", compute="_compute_collections_predicted_date",
-        help="Due date plus the customer's usual delay (amount-weighted days late over 12 months, refreshed "
-             "nightly with the segments), never before today. Empty when the invoice is paid.",
+        help="When it is expected to be paid, if it is (Cash Forecast: from the customer's paid history and the "
+             "invoice's age, rebuilt nightly); before the first forecast, the due date plus the customer's usual "
+             "delay. Never before today; empty when the invoice is paid.",
     )
 
     # Where the invoice stands in Collections, for whoever may read the invoice (badges on the form,
@@ -171,7 +172,13 @@ class AccountMove(models.Model):
                     or not move.invoice_date_due or not move.is_sale_document():
                 move.collections_predicted_date = False
                 continue
-            # sudo: one integer of the invoice's own customer, for whoever may read the invoice.
+            # sudo: the invoice's own forecast (Cash Forecast, rebuilt nightly), else one integer of its customer,
+            # for whoever may read the invoice.
+            items = self.env["collections.forecast.item"].sudo().search_fetch(
+                [("move_id", "=", move.id), ("expected_date", "!=", False)], ["expected_date"])
+            if items:
+                move.collections_predicted_date = max(min(items.mapped("expected_date")), today)
+                continue
             delay = move.commercial_partner_id.sudo().with_company(move.company_id).collections_usual_delay
             move.collections_predicted_date = predicted_payment_date(move.invoice_date_due, delay, today)
 

@@ -41,7 +41,11 @@ class CollectionsDashboard(models.AbstractModel):
     def get_data(self):
         if not self.env.user.has_group("collections_followup.group_collections_user"):
             raise AccessError(self.env._("The collections dashboard is for collectors and their managers."))
-        return self._data(self.env.company, fields.Date.context_today(self))
+        today = fields.Date.context_today(self)
+        data = self._data(self.env.company, today)
+        # sudo: the company's forecast of today, read as the tiles are (not in the report and digest: _data).
+        data["forecast"] = self.env["collections.forecast"].sudo()._dashboard(self.env.company, today)
+        return data
 
     @api.model
     def _data(self, company, day, days=PERIOD_DAYS):

@@ -45,6 +45,7 @@ class CollectionsWorklist(models.Model):
         "collections.dispute": ["state", "partner_id"],
         "collections.case": ["state", "partner_id"],
         "mail.activity": ["res_model", "res_id", "activity_type_id", "date_deadline"],
+        "collections.forecast.item": ["partner_id", "company_id", "expected_loss"],
     }
 
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
@@ -60,6 +61,9 @@ class CollectionsWorklist(models.Model):
         readonly=True, aggregator="max", help="Days late of the oldest overdue invoice.",
     )
     priority = fields.Float(readonly=True, digits=(16, 0), aggregator="sum")
+    expected_loss = fields.Monetary(
+        readonly=True, help="Open amounts times their chance of not being paid within 90 days (Cash Forecast: "
+                            "from the customer's paid history, as of the forecast's last rebuild).")
     stage = fields.Selection(STAGES, string="Status", readonly=True, group_expand="_expand_stages")
     next_call = fields.Date(string="Call Planned", readonly=True)
     promise_date = fields.Date(string="Promised For", readonly=True)
@@ -114,6 +118,8 @@ class CollectionsWorklist(models.Model):
                    c.amount_overdue * c.days_late
                        * (1 + (100 - COALESCE((p.collections_score ->> %(company)s)::int, %(unknown)s)) / 100.0)
                        AS priority,
+                   (SELECT SUM(item.expected_loss) FROM collections_forecast_item item
+                     WHERE item.partner_id = c.partner_id AND item.company_id = c.company_id) AS expected_loss,
                    CASE
                        WHEN EXISTS (SELECT 1 FROM collections_dispute d WHERE d.partner_id = c.partner_id
                                        AND d.company_id = c.company_id AND d.state IN ('open', 'review'))

@@ -41,3 +41,4 @@ from . import test_road_table
 from . import test_controls
 from . import test_ledger_roads
 from . import test_ledger_cases
+from . import test_forecast

@@ -1,5 +1,6 @@
 import { Component, onWillStart, useState } from "@odoo/owl";
 import { _t } from "@web/core/l10n/translation";
+import { deserializeDate, formatDate } from "@web/core/l10n/dates";
 import { registry } from "@web/core/registry";
 import { formatFloat, formatMonetary } from "@web/views/fields/formatters";
 import { useService } from "@web/core/utils/hooks";
@@ -81,6 +82,37 @@ export class CollectionsDashboard extends Component {
     agingWidth(bucket) {
         const max = Math.max(...this.state.data.aging.map((row) => row.amount), 1);
         return `${Math.max((bucket.amount / max) * 100, 0)}%`;
+    }
+
+    forecastMax() {
+        const weeks = this.state.data.forecast.weeks;
+        return Math.max(...weeks.map((week) => Math.max(week.high, week.contractual)), 1);
+    }
+
+    forecastStyle(bottom, top) {
+        const max = this.forecastMax();
+        return `bottom: ${(bottom / max) * 100}%; height: ${Math.max(((top - bottom) / max) * 100, 0.5)}%;`;
+    }
+
+    weekLabel(week) {
+        return formatDate(deserializeDate(week), { format: "MMM d" });
+    }
+
+    accuracyMax() {
+        const lines = this.state.data.forecast.accuracy.lines;
+        return Math.max(...lines.map((line) => Math.max(line.predicted, line.actual, line.contractual)), 1);
+    }
+
+    accuracyHeight(amount) {
+        return `height: ${Math.max((amount / this.accuracyMax()) * 100, 0.5)}%;`;
+    }
+
+    openForecast() {
+        this.action.doAction("collections_followup.action_collections_cash_forecast");
+    }
+
+    openAccuracy() {
+        this.action.doAction("collections_followup.action_collections_forecast_accuracy");
     }
 
     openTile(tile) {

@@ -1,0 +1,451 @@
+"""When each open item will be paid, the 13-week cash forecast and its measured accuracy (engine/forecast.py).
+
+The ledger reader gives the engine every receivable item of a company's invoices of the last two years (and any
+older one still open) with what became of it: Odoo's partial reconciliations, each a part paid on a date (money:
+a payment, a bank statement line, a cash or bank journal, an exchange difference) or closed without money (a
+credit note, a write-off). The forecast is rebuilt each night and when a user opens it a day later; its accuracy
+is measured once a month (a scheduled job, once per period like the senders) as of each of the last 12
+month-ends, the history read as it stood that day.
+"""
+import logging
+from collections import defaultdict
+from datetime import timedelta
+
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from ..engine import forecast as F
+from .collections_dispute import OPEN_STATES
+
+_logger = logging.getLogger(__name__)
+
+HISTORY_DAYS = 730
+SOURCES = [
+    ("invoice", "Open Invoices"),
+    ("plan", "Plan Instalments"),
+    ("promise", "Promises to Pay"),
+    ("seen", "Payments Seen"),
+    ("dispute", "Disputed"),
+]
+
+
+class CollectionsForecastItem(models.Model):
+    """One open receivable (or instalment, or promise) with when it is expected to be paid."""
+
+    _name = "collections.forecast.item"
+    _description = "Collections: expected payment of an open item"
+    _order = "expected_date, id"
+    _rec_name = "move_id"
+
+    company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True, index=True)
+    move_id = fields.Many2one("account.move", string="Document", readonly=True, index="btree_not_null")
+    user_id = fields.Many2one("res.users", string="Collector", readonly=True)
+    segment_id = fields.Many2one("collections.segment", string="Segment", readonly=True)
+    source = fields.Selection(SOURCES, required=True, readonly=True)
+    amount = fields.Monetary(string="Open", readonly=True)
+    due_date = fields.Date(readonly=True)
+    expected_date = fields.Date(string="Expected Payment", readonly=True,
+                                help="When it is paid, if it is: half of what such a history pays at this age is "
+                                     "paid by then. Empty: nothing in the books was paid so late.")
+    p30 = fields.Float(string="Paid within 30 Days", readonly=True, aggregator="avg")
+    p60 = fields.Float(string="Paid within 60 Days", readonly=True, aggregator="avg")
+    p90 = fields.Float(string="Paid within 90 Days", readonly=True, aggregator="avg")
+    expected_loss = fields.Monetary(string="Expected Loss", readonly=True,
+                                    help="Open amount times the chance it is not paid within 90 days.")
+
+
+class CollectionsForecastWeek(models.Model):
+    """The company's forecast for one week: the band, and what the due dates alone say."""
+
+    _name = "collections.forecast.week"
+    _description = "Collections: cash forecast of a week"
+    _order = "week"
+
+    company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    week = fields.Date(string="Week of", required=True, readonly=True)
+    low = fields.Monetary(string="Low (p10)", readonly=True)
+    likely = fields.Monetary(string="Likely", readonly=True)
+    high = fields.Monetary(string="High (p90)", readonly=True)
+    contractual = fields.Monetary(string="Due Dates Alone", readonly=True)
+
+
+class CollectionsForecastAccuracy(models.Model):
+    """How right the forecast was on the company's own ledger, measured as of each of the last 12 month-ends."""
+
+    _name = "collections.forecast.accuracy"
+    _description = "Collections: forecast accuracy"
+    _order = "date desc, id desc"
+    _rec_name = "date"
+
+    company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
+    date = fields.Date(string="Measured On", required=True, readonly=True)
+    month_ends = fields.Integer(readonly=True)
+    items = fields.Integer(string="Items Predicted", readonly=True)
+    wape = fields.Float(string="Weekly Cash-in Error", readonly=True)
+    wape_due = fields.Float(string="Weekly Error, Due Dates", readonly=True)
+    wape_average = fields.Float(string="Weekly Error, Average Delay", readonly=True)
+    mae = fields.Float(string="Days Off per Invoice", readonly=True)
+    mae_due = fields.Float(string="Days Off, Due Dates", readonly=True)
+    mae_average = fields.Float(string="Days Off, Average Delay", readonly=True)
+    brier = fields.Float(string="Brier Score (30 days)", readonly=True)
+    brier_due = fields.Float(string="Brier Score, Due Dates", readonly=True)
+    brier_average = fields.Float(string="Brier Score, Average Delay", readonly=True)
+    sentence = fields.Char(readonly=True)
+    line_ids = fields.One2many("collections.forecast.accuracy.line", "accuracy_id", readonly=True)
+
+
+class CollectionsForecastAccuracyLine(models.Model):
+    """Predicted and actual cash-in of the 13 weeks after one month-end."""
+
+    _name = "collections.forecast.accuracy.line"
+    _description = "Collections: forecast against what was paid"
+    _order = "month_end"
+
+    accuracy_id = fields.Many2one("collections.forecast.accuracy", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="accuracy_id.company_id", store=True)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    month_end = fields.Date(string="Forecast Made On", readonly=True)
+    predicted = fields.Monetary(readonly=True)
+    actual = fields.Monetary(string="Paid", readonly=True)
+    contractual = fields.Monetary(string="Due Dates Alone", readonly=True)
+
+
+class CollectionsForecast(models.AbstractModel):
+    """Reads the ledger for the engine, writes what it predicts."""
+
+    _name = "collections.forecast"
+    _description = "Collections: cash forecast"
+
+    # ------------------------------------------------------------------
+    # The ledger as the engine reads it
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _histories(self, company, today, since=None, partner_ids=None):
+        """[History] of the receivable items of ``company``'s invoices due since ``since`` (default two years
+        before ``today``) or still open, each with its partial reconciliations (one query); ``partner_ids``: of
+        these customers (commercial partners) only."""
+        since = since or today - timedelta(days=HISTORY_DAYS)
+        Ledger = self.env["collections.ledger"]
+        for model, names in (("account.move.line", ["balance", "date_maturity", "reconciled", "partner_id",
+                                                    "parent_state", "account_id", "company_id"]),
+                             ("account.move", ["move_type", "invoice_date", "origin_payment_id",
+                                               "statement_line_id", "journal_id"]),
+                             ("account.partial.reconcile", ["debit_move_id", "credit_move_id", "amount",
+                                                            "max_date"])):
+            self.env[model].flush_model(names)
+        rows = self.env.execute_query(SQL(
+            """
+            SELECT line.id, partner.commercial_partner_id, line.balance, COALESCE(line.date_maturity, line.date),
+                   COALESCE(move.invoice_date, move.date), line.move_id, partial.max_date, partial.amount,
+                   (credit_move.origin_payment_id IS NOT NULL OR credit_move.statement_line_id IS NOT NULL
+                    OR journal.type IN ('bank', 'cash') OR journal.id = company.currency_exchange_journal_id)
+              FROM account_move_line line
+              JOIN account_move move ON move.id = line.move_id
+              JOIN account_account account ON account.id = line.account_id
+              JOIN res_partner partner ON partner.id = line.partner_id
+              JOIN res_company company ON company.id = line.company_id
+         LEFT JOIN account_partial_reconcile partial ON partial.debit_move_id = line.id
+         LEFT JOIN account_move_line credit ON credit.id = partial.credit_move_id
+         LEFT JOIN account_move credit_move ON credit_move.id = credit.move_id
+         LEFT JOIN account_journal journal ON journal.id = credit_move.journal_id
+             WHERE line.company_id IN %(companies)s
+               AND line.parent_state = 'posted'
+               AND account.account_type = 'asset_receivable'
+               AND line.balance > 0
+               AND move.move_type IN ('out_invoice', 'out_receipt')
+               AND (COALESCE(line.date_maturity, line.date) >= %(since)s OR NOT line.reconciled)
+               AND %(partners)s
+          ORDER BY line.id
+            """,
+            companies=Ledger._company_sql(company), since=since,
+            partners=SQL("TRUE") if partner_ids is None else SQL("partner.commercial_partner_id = ANY(%s)",
+                                                                 list(partner_ids)),
+        ))
+        parts = defaultdict(lambda: ([], []))
+        heads = {}
+        for line_id, partner_id, balance, due, issued, move_id, when, amount, money in rows:
+            heads.setdefault(line_id, (partner_id, balance, due, issued, move_id))
+            if when is not None:
+                parts[line_id][0 if money else 1].append((when, amount))
+        return [F.History(partner_id, balance, due, issued, tuple(parts[line_id][0]), tuple(parts[line_id][1]),
+                          (line_id, move_id))
+                for line_id, (partner_id, balance, due, issued, move_id) in heads.items()]
+
+    @api.model
+    def _segments(self, company, partner_ids):
+        """{commercial partner id: its segment id} in ``company``."""
+        # sudo: the customers' segments (scores), read to pool their histories.
+        partners = self.env["res.partner"].sudo().with_company(company).browse(partner_ids)
+        return {partner.id: partner.collections_segment_id.id or None for partner in partners}
+
+    # ------------------------------------------------------------------
+    # The forecast
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _rebuild(self, company, today):
+        """Predict every open item of ``company`` (root: with its branches) and store the items, the customers'
+        weekly rows (expected and contractual) and the company's weekly band."""
+        histories = self._histories(company, today)
+        segments = self._segments(company, {history.customer for history in histories})
+        model = F.fit(histories, today, segments)
+        Ledger = self.env["collections.ledger"]
+        open_items = Ledger._open_items(company, pauses=False)
+        seen = self._seen_moves(company)
+        disputed = self._disputed_moves(company)
+        plans = self.env["collections.payment.plan"].sudo().search([("company_id", "=", company.id),
+                                                                    ("state", "=", "active")])
+        promises = self.env["collections.promise"].sudo().search([("company_id", "=", company.id),
+                                                                  ("state", "=", "open")])
+        arranged = set(plans.move_ids.ids) | set(promises.move_ids.ids)
+        predictions, items, contractual = [], [], defaultdict(float)
+        first = F.week_start(today)
+
+        def add(partner_id, move_id, source, amount, due, prediction=None):
+            if prediction is None:
+                prediction = F.predict(model.curve(partner_id, segments.get(partner_id)), amount, due, today,
+                                       customer=partner_id)
+            predictions.append((source, prediction))
+            items.append((partner_id, move_id, source, amount, due, prediction))
+            week = max((F.week_start(max(due, today)) - first).days // 7, 0)
+            if week < F.WEEKS:
+                contractual[(partner_id, week)] += amount
+
+        for partner_id, rows in open_items.items():
+            for item in rows:
+                amount = float(item.residual)
+                if amount <= 0 or item.excluded == "exchange" or item.move_id in arranged:
+                    continue
+                if item.move_id in seen:  # the money is in the bank: this week
+                    weekly = (amount,) + (0.0,) * (F.WEEKS - 1)
+                    add(partner_id, item.move_id, "seen", amount, item.due_date, F.Prediction(
+                        None, partner_id, amount, today, 1.0, 1.0, 1.0, weekly))
+                elif item.move_id in disputed:  # not expected until the dispute is settled
+                    add(partner_id, item.move_id, "dispute", amount, item.due_date, F.Prediction(
+                        None, partner_id, amount, None, 0.0, 0.0, 0.0, (0.0,) * F.WEEKS))
+                else:
+                    add(partner_id, item.move_id, "invoice", amount, item.due_date)
+        # Arrangements: each instalment or promised payment due on its own date, paid as the customer pays.
+        for plan in plans:
+            for line in plan.line_ids.filtered(lambda line: line.remaining > 0):
+                add(plan.partner_id.id, False, "plan", line.remaining, line.due_date)
+        for promise in promises:
+            left = promise.amount - promise.amount_paid
+            if left > 0:
+                add(promise.partner_id.id, False, "promise", left, promise.promised_date)
+        self._store(company, today, items, predictions, contractual)
+        return len(items)
+
+    @api.model
+    def _seen_moves(self, company):
+        """Invoices a payment seen in the bank (not matched yet) pays."""
+        return {move_id for seen in self.env["collections.ledger"]._payments_seen(company) for move_id in seen.move_ids}
+
+    @api.model
+    def _disputed_moves(self, company):
+        disputes = self.env["collections.dispute"].sudo().search([("company_id", "=", company.id),
+                                                                  ("state", "in", OPEN_STATES)])
+        return set(disputes.move_ids.ids)
+
+    @api.model
+    def _store(self, company, today, items, predictions, contractual):
+        """Replace the company's stored forecast (three INSERTs; no ORM per row: a book has 200,000 items)."""
+        partners = self.env["res.partner"].sudo().with_company(company).browse({row[0] for row in items}
+                                                                              | {key[0] for key in contractual})
+        collector = {p.id: p.collections_user_id.id or None for p in partners}
+        segment = {p.id: p.collections_segment_id.id or None for p in partners}
+        cr = self.env.cr
+        for table in ("collections_forecast_item", "collections_cash_forecast", "collections_forecast_week"):
+            cr.execute(SQL("DELETE FROM %s WHERE company_id = %s", SQL.identifier(table), company.id))
+        uid = self.env.uid
+        item_rows = [(company.id, partner_id, move_id or None, collector.get(partner_id), segment.get(partner_id),
+                      source, amount, due, prediction.expected, prediction.p30, prediction.p60, prediction.p90,
+                      amount * (1 - prediction.p90), uid, uid)
+                     for partner_id, move_id, source, amount, due, prediction in items]
+        self._insert("collections_forecast_item", (
+            "company_id", "partner_id", "move_id", "user_id", "segment_id", "source", "amount", "due_date",
+            "expected_date", "p30", "p60", "p90", "expected_loss", "create_uid", "write_uid"), item_rows)
+        weekly = defaultdict(float)
+        first = F.week_start(today)
+        for (partner_id, _move, source, _amount, _due, prediction) in items:
+            for week, value in enumerate(prediction.weekly):
+                if value:
+                    weekly[(partner_id, source, week)] += value
+        keys = set(weekly) | {(partner_id, None, week) for partner_id, week in contractual}
+        rows = defaultdict(lambda: [0.0, 0.0])
+        for partner_id, source, week in keys:
+            if source is not None:
+                rows[(partner_id, source, week)][0] += weekly[(partner_id, source, week)]
+        for (partner_id, week), amount in contractual.items():
+            rows[(partner_id, "contractual", week)][1] += amount
+        self._insert("collections_cash_forecast", (
+            "company_id", "partner_id", "user_id", "segment_id", "week", "source", "amount", "contractual",
+            "create_uid", "write_uid"), [
+            (company.id, partner_id, collector.get(partner_id), segment.get(partner_id),
+             first + timedelta(weeks=week), source, expected, due_amount, uid, uid)
+            for (partner_id, source, week), (expected, due_amount) in rows.items()])
+        band = F.weekly_band([prediction for _source, prediction in predictions])
+        due_weeks = defaultdict(float)
+        for (_partner, week), amount in contractual.items():
+            due_weeks[week] += amount
+        self._insert("collections_forecast_week", (
+            "company_id", "week", "low", "likely", "high", "contractual", "create_uid", "write_uid"), [
+            (company.id, first + timedelta(weeks=week), low, likely, high, due_weeks[week], uid, uid)
+            for week, (low, likely, high) in enumerate(band)])
+        company_param = f"collections_followup.forecast_date.{company.id}"
+        self.env["ir.config_parameter"].sudo().set_param(company_param, fields.Date.to_string(today))
+        for model in ("collections.forecast.item", "collections.cash.forecast", "collections.forecast.week"):
+            self.env[model].invalidate_model()
+
+    def _insert(self, table, columns, rows, batch=5000):
+        for start in range(0, len(rows), batch):
+            chunk = rows[start:start + batch]
+            values = SQL(", ").join(
+                SQL("(%s, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')",
+                    SQL(", ").join(SQL("%s", value) for value in row)) for row in chunk)
+            self.env.cr.execute(SQL("INSERT INTO %s (%s, create_date, write_date) VALUES %s", SQL.identifier(table),
+                                    SQL(", ").join(SQL.identifier(name) for name in columns), values))
+
+    @api.model
+    def _ensure(self, company, today):
+        """The company's forecast of ``today`` (its root's: a branch is forecast with it), rebuilt when the stored
+        one is of another day; returns the company it is stored for."""
+        company = company.root_id
+        stored = self.env["ir.config_parameter"].sudo().get_param(f"collections_followup.forecast_date.{company.id}")
+        if stored != fields.Date.to_string(today):
+            self._rebuild(company, today)
+        return company
+
+    @api.model
+    def _customer_text(self, own, items):
+        """The customer's paid history in a sentence and its next expected payments (HTML)."""
+        lines = []
+        if own is not None and own.weight > 0 and own.days:
+            lines.append(self.env._(
+                "Pays %(days)s days late on average (amount-weighted, last two years); %(share)s %% of what it "
+                "owes is paid within 30 days of the due date.",
+                days=round(own.mean_delay), share=round(100 * (1 - own.s(30)))))
+        else:
+            lines.append(self.env._("No paid history yet: forecast from the company's other customers."))
+        for item in items:
+            amount = item.currency_id.format(item.amount)
+            if item.expected_date:
+                lines.append(self.env._(
+                    "%(invoice)s (%(amount)s): expected around %(date)s; %(p30)s %% within 30 days, %(p90)s %% "
+                    "within 90.", invoice=item.move_id.name, amount=amount,
+                    date=fields.Date.to_string(item.expected_date), p30=round(100 * item.p30),
+                    p90=round(100 * item.p90)))
+            else:
+                lines.append(self.env._(
+                    "%(invoice)s (%(amount)s): not expected: nothing in the books was paid so late.",
+                    invoice=item.move_id.name, amount=amount))
+        return Markup("<ul class='mb-0'>%s</ul>") % Markup("").join(Markup("<li>%s</li>") % line for line in lines)
+
+    # ------------------------------------------------------------------
+    # Accuracy
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _measure(self, company, today, count=12):
+        """Backtest as of each of the last ``count`` month-ends; stores and returns the accuracy record."""
+        ends = F.month_ends(today, count)
+        histories = self._histories(company, today, since=ends[0] - timedelta(days=HISTORY_DAYS))
+        segments = self._segments(company, {history.customer for history in histories})
+        result = F.backtest(histories, ends, segments, until=today)
+        per_end = defaultdict(lambda: [0.0, 0.0, 0.0])
+        for day, _week, predicted, actual, due in result.weekly:
+            per_end[day][0] += predicted
+            per_end[day][1] += actual
+            per_end[day][2] += due
+        values = {
+            "company_id": company.id, "date": today, "month_ends": len(ends), "items": result.items,
+            "sentence": self._sentence(result, len(ends)),
+            "line_ids": [(0, 0, {"month_end": day, "predicted": p, "actual": a, "contractual": d})
+                         for day, (p, a, d) in sorted(per_end.items())],
+        }
+        for metric in ("wape", "mae", "brier"):
+            scores = getattr(result, metric)
+            values.update({metric: scores["model"] or 0.0, f"{metric}_due": scores["due"] or 0.0,
+                           f"{metric}_average": scores["average"] or 0.0})
+        # sudo: the scheduled job's (or a manager's) measurement of the company's own ledger.
+        return self.env["collections.forecast.accuracy"].sudo().create(values)
+
+    @api.model
+    def _sentence(self, result, months):
+        if not result.wape.get("model") and result.wape.get("model") != 0:
+            return self.env._("Not enough history yet to measure the forecast.")
+        return self.env._(
+            "Last %(months)s months: weekly cash-in off by %(model)s %%, due dates alone off by %(due)s %% "
+            "(the customer's average delay: %(average)s %%).",
+            months=months, model=round(100 * result.wape["model"]), due=round(100 * (result.wape["due"] or 0)),
+            average=round(100 * (result.wape["average"] or 0)))
+
+    @api.model
+    def _cron_forecast(self):
+        """Nightly: the forecast of every followed company; once a month, its accuracy (once per period: a
+        job killed before its commit measures again, a second one finds the claim)."""
+        today = fields.Date.context_today(self)
+        in_cron = bool(self.env.context.get("cron_id"))
+        for company in self.env["collections.policy"]._followed_companies():
+            self.with_company(company)._rebuild(company, today)
+            if in_cron:
+                self.env["ir.cron"]._commit_progress(1)
+            # The claim and the measure commit together: a job killed in between measures again.
+            if self.env["collections.job.period"]._claim("forecast_accuracy", company, today.replace(day=1)):
+                self.with_company(company)._measure(company, today)
+                _logger.info("Forecast accuracy of %s measured", company.name)
+            if in_cron:
+                self.env["ir.cron"]._commit_progress(1)
+
+    @api.model
+    def _dashboard(self, company, today):
+        """What the dashboard shows: the 13 weeks with their band and the contractual series, and the last
+        accuracy measured."""
+        company = self._ensure(company, today)
+        weeks = self.env["collections.forecast.week"].sudo().search([("company_id", "=", company.id)])
+        accuracy = self.env["collections.forecast.accuracy"].sudo().search([("company_id", "=", company.id)],
+                                                                          limit=1)
+        return {
+            "weeks": [{"week": fields.Date.to_string(w.week), "low": w.low, "likely": w.likely, "high": w.high,
+                       "contractual": w.contractual} for w in weeks],
+            "accuracy": (accuracy and {
+                "sentence": accuracy.sentence, "date": fields.Date.to_string(accuracy.date),
+                "lines": [{"month_end": fields.Date.to_string(line.month_end), "predicted": line.predicted,
+                           "actual": line.actual, "contractual": line.contractual} for line in accuracy.line_ids],
+            }) or False,
+        }
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    collections_forecast = fields.Html(
+        string="When It Pays", compute="_compute_collections_forecast", sanitize=False,
+        groups="collections_followup.group_collections_user,account.group_account_invoice",
+        help="The customer's paid history in a sentence, and when its open invoices are expected (Cash Forecast).",
+    )
+
+    @api.depends_context("company")
+    def _compute_collections_forecast(self):
+        company = self.env.company.root_id
+        today = fields.Date.context_today(self)
+        Forecast = self.env["collections.forecast"].sudo()
+        for partner in self:
+            commercial = partner.commercial_partner_id
+            if not commercial.id:
+                partner.collections_forecast = False
+                continue
+            # sudo: this customer's own ledger and forecast, for a billing user or collector reading it.
+            histories = Forecast._histories(company, today, partner_ids=[commercial.id])
+            own = F.fit(histories, today).own.get(commercial.id) if histories else None
+            items = self.env["collections.forecast.item"].sudo().search(
+                [("company_id", "=", company.id), ("partner_id", "=", commercial.id), ("move_id", "!=", False)],
+                order="expected_date, id", limit=5)
+            partner.collections_forecast = Forecast._customer_text(own, items) if (own or items) else False
+

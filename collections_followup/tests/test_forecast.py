@@ -1,0 +1,140 @@
+"""When each open item will be paid, the 13-week forecast and its accuracy, on Odoo's own documents."""
+from datetime import timedelta
+
+from odoo.exceptions import AccessError
+from odoo.tests import freeze_time, tagged
+
+from ..engine import forecast as F
+from .common import TODAY, CollectionsCommon
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestForecast(CollectionsCommon):
+    """Three customers with a known history (always 10 days late, always on time, never pays: credit notes),
+    built with Odoo's invoices, payments and credit notes."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.late = cls._customer("Ten Days Late Ltd", "late@example.com")
+        cls.punctual = cls._customer("Punctual Ltd", "punctual@example.com")
+        cls.never = cls._customer("Never Pays Ltd", "never@example.com")
+        for month in range(1, 7):
+            days_ago = 30 * month + 20  # due 50, 80, ... days ago: all settled
+            cls._pay(cls._invoice(cls.late, 1000.0, days_ago), 1000.0, when=TODAY - timedelta(days=days_ago - 10))
+            cls._pay(cls._invoice(cls.punctual, 1000.0, days_ago), 1000.0, when=TODAY - timedelta(days=days_ago))
+            cls._credit(cls._invoice(cls.never, 1000.0, days_ago))
+        cls.late_open = cls._invoice(cls.late, 800.0, 3)  # 3 days late
+        cls.late_future = cls._invoice(cls.late, 300.0, -20)  # due in 20 days
+        cls.punctual_open = cls._invoice(cls.punctual, 1200.0, -9)  # due in 9 days
+        cls.never_open = cls._invoice(cls.never, 700.0, 4)
+
+    @classmethod
+    def _credit(cls, invoice):
+        """The invoice cancelled by a credit note (closed without money)."""
+        reversal = invoice._reverse_moves([{"invoice_date": invoice.invoice_date_due + timedelta(days=30)}],
+                                          cancel=True)
+        return reversal
+
+    def _rebuild(self):
+        self.env["collections.forecast"]._rebuild(self.company, TODAY)
+        return self.env["collections.forecast.item"].search([("company_id", "=", self.company.id)])
+
+    def test_the_ledger_reader_tells_money_from_credit_notes(self):
+        histories = self.env["collections.forecast"]._histories(self.company, TODAY)
+        by_customer = {}
+        for history in histories:
+            by_customer.setdefault(history.customer, []).append(history)
+        late = by_customer[self.late.id]
+        self.assertEqual(len(late), 8)
+        paid = [h for h in late if h.payments]
+        self.assertEqual(len(paid), 6)
+        self.assertEqual({(when - h.due_date).days for h in paid for when, _amount in h.payments}, {10})
+        never = by_customer[self.never.id]
+        self.assertEqual(sum(len(h.closed) for h in never), 6, "credit notes close without money")
+        self.assertFalse([h for h in never if h.payments])
+        self.assertEqual({h.open_at(TODAY) for h in never if not h.closed}, {700.0})
+
+    def test_expected_dates_and_chances_are_the_worked_out_ones(self):
+        items = self._rebuild()
+        by_move = {item.move_id: item for item in items}
+        # Always 10 days late: 3 days late now, paid in 7 days; due in 20 days, paid 30 days from now.
+        self.assertEqual(by_move[self.late_open].expected_date, TODAY + timedelta(days=7))
+        self.assertEqual(by_move[self.late_future].expected_date, TODAY + timedelta(days=30))
+        # On time: on its due date.
+        self.assertEqual(by_move[self.punctual_open].expected_date, TODAY + timedelta(days=9))
+        # Never pays, and nothing in these books was paid 4 days late but the 10-day payer's: its pool says day
+        # 10, with the small chance the pool gives (the customer's own history weighs against it).
+        never = by_move[self.never_open]
+        self.assertLess(never.p90, 0.5)
+        self.assertAlmostEqual(never.expected_loss, 700.0 * (1 - never.p90), places=2)
+        # The figures are the engine's on the same ledger.
+        histories = self.env["collections.forecast"]._histories(self.company, TODAY)
+        model = F.fit(histories, TODAY, self.env["collections.forecast"]._segments(
+            self.company, {h.customer for h in histories}))
+        for move, item in by_move.items():
+            engine = F.predict(model.curve(move.commercial_partner_id.id, item.segment_id.id or None),
+                               move.amount_residual, move.invoice_date_due, TODAY)
+            self.assertAlmostEqual(item.p30, engine.p30, places=6)
+            self.assertEqual(item.expected_date, engine.expected)
+        # Never before today, whatever the history.
+        self.assertFalse([item for item in items if item.expected_date and item.expected_date <= TODAY])
+
+    def test_weekly_totals_are_the_sums_of_the_items_contributions(self):
+        self._rebuild()
+        weeks = self.env["collections.forecast.week"].search([("company_id", "=", self.company.id)])
+        self.assertEqual(len(weeks), F.WEEKS)
+        rows = self.env["collections.cash.forecast"].search([("company_id", "=", self.company.id)])
+        for week in weeks:
+            expected = sum(rows.filtered(lambda row, w=week: row.week == w.week).mapped("amount"))
+            self.assertAlmostEqual(week.likely, expected, places=2)
+            self.assertLessEqual(week.low, week.likely)
+            self.assertGreaterEqual(week.high, week.likely)
+        # Due dates alone: what is late this week (800 and 700), the rest in the week it falls due.
+        self.assertAlmostEqual(weeks[0].contractual, 1500.0, places=2)
+        self.assertAlmostEqual(sum(weeks.mapped("contractual")), 800.0 + 300.0 + 1200.0 + 700.0, places=2)
+
+    def test_the_worklist_ranks_by_expected_loss(self):
+        items = self._rebuild()
+        worklist = self.env["collections.worklist"].with_user(self.collector).search(
+            [("company_id", "=", self.company.id)], order="expected_loss desc")
+        self.assertEqual(worklist[0].partner_id, self.never)
+        self.assertAlmostEqual(worklist[0].expected_loss, sum(items.filtered(
+            lambda item: item.partner_id == self.never).mapped("expected_loss")), places=2)
+
+    def test_the_accuracy_is_measured_once_a_month_and_says_it_in_a_sentence(self):
+        Forecast = self.env["collections.forecast"]
+        Forecast._cron_forecast()
+        Forecast._cron_forecast()
+        accuracy = self.env["collections.forecast.accuracy"].search([("company_id", "=", self.company.id)])
+        self.assertEqual(len(accuracy), 1, "once per month, however often the job runs")
+        self.assertEqual(accuracy.month_ends, 12)
+        self.assertEqual(len(accuracy.line_ids), 12)
+        self.assertIn("Last 12 months: weekly cash-in off by", accuracy.sentence)
+        self.assertTrue(self.env["collections.forecast.week"].search([("company_id", "=", self.company.id)]))
+
+    def test_the_customer_form_says_when_it_pays(self):
+        self._rebuild()
+        text = str(self.late.with_user(self.collector).collections_forecast)
+        self.assertIn("Pays 10 days late on average", text)
+        self.assertIn(self.late_open.name, text)
+        self.assertIn(str(TODAY + timedelta(days=7)), text)
+        self.late_open.invalidate_recordset()
+        self.assertEqual(self.late_open.with_user(self.collector).collections_predicted_date,
+                         TODAY + timedelta(days=7))
+
+    def test_only_collections_and_billing_read_the_forecast(self):
+        self._rebuild()
+        self.env["collections.forecast"]._measure(self.company, TODAY)
+        salesman = self.salesman
+        for model in ("collections.forecast.item", "collections.forecast.week", "collections.cash.forecast",
+                      "collections.forecast.accuracy", "collections.forecast.accuracy.line"):
+            for user in (self.collector, self.billing):
+                with self.subTest(model=model, user=user.login):
+                    self.assertTrue(self.env[model].with_user(user).search_count([]))
+            with self.subTest(model=model, user="sales"), self.assertRaises(AccessError):
+                self.env[model].with_user(salesman).search_count([])
+        with self.assertRaises(AccessError):
+            self.env["collections.cash.forecast"].with_user(salesman).action_open()
+        self.assertNotIn("collections_forecast", self.env["res.partner"].with_user(salesman).fields_get())

@@ -1,0 +1,135 @@
+"""make bench-forecast: the cash forecast's accuracy and speed on books of paid histories by behaviour.
+
+    make bench-forecast                     # 10,000 customers / 100,000 open items, then 20,000 / 200,000
+    make bench-forecast SIZE=2000:20000     # one size (customers:open items)
+
+For each size, a book of two years of paid histories (collections_followup/engine/forecast_book.py: on time,
+habitually late, erratic, getting worse, seasonal, partial payers, never paying; each customer invoiced twice a
+month) goes through the product's own forecast (engine/forecast.py, as collections.forecast calls it):
+
+- the 12-month backtest (as of each month-end, the history as it stood; the weeks not over yet are not scored):
+  weekly cash-in WAPE over 13 weeks, per-item mean absolute error in days, Brier score of "paid within 30 days",
+  for the model and the two baselines (the due date, the customer's average delay); its time;
+- fitting the curves and predicting every open item of a book of that many open items (the open items of the
+  behaviour book, repeated with other due dates up to the size), with the process's peak memory.
+
+Writes its table into bench/results.md under "## Cash forecast (make bench-forecast)" (the rest kept). Targets
+(issue #37): WAPE <= 15 %, MAE <= 0.6 x the due-date baseline, Brier below both baselines, predicting <= 2 x
+the decision phase of `make bench` at that size, the backtest <= 3 minutes.
+"""
+import argparse
+import random
+import resource
+import sys
+import time
+import types
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# The engine alone, without Odoo (the addon's __init__ imports Odoo): the addon folder as a bare package.
+_package = types.ModuleType("collections_followup")
+_package.__path__ = [str(ROOT / "collections_followup")]
+sys.modules.setdefault("collections_followup", _package)
+
+from collections_followup.engine import forecast as F  # noqa: E402  (the addon's engine, without Odoo)
+from collections_followup.engine.forecast_book import book  # noqa: E402
+
+SIZES = [(10_000, 100_000), (20_000, 200_000)]
+SECTION = "## Cash forecast (make bench-forecast)"
+
+
+def measure(customers, open_items, today, seed):
+    started = time.perf_counter()
+    histories, behaviours = book(customers, today, seed=seed)
+    generated = time.perf_counter() - started
+    started = time.perf_counter()
+    accuracy = F.backtest(histories, F.month_ends(today), until=today)
+    backtest_s = time.perf_counter() - started
+    # Predicting a book of ``open_items`` open items: the behaviour book's own, then more of its customers' at
+    # other due dates, up to the size.
+    rng = random.Random(seed)
+    opened = [(h.customer, h.open_at(today), h.due_date) for h in histories if h.open_at(today) > 0]
+    customers_list = sorted(behaviours)
+    while len(opened) < open_items:
+        opened.append((rng.choice(customers_list), round(rng.uniform(100, 5000), 2),
+                       today - timedelta(days=rng.randint(-45, 120))))
+    opened = opened[:open_items]
+    started = time.perf_counter()
+    model = F.fit(histories, today)
+    fitted = time.perf_counter() - started
+    predictions = [F.predict(model.curve(customer), amount, due, today, customer=customer)
+                   for customer, amount, due in opened]
+    band = F.weekly_band(predictions)
+    predict_s = time.perf_counter() - started
+    return {
+        "customers": customers, "open_items": open_items, "histories": len(histories),
+        "generate_s": round(generated, 1), "backtest_s": round(backtest_s, 1), "fit_s": round(fitted, 1),
+        "fit_predict_s": round(predict_s, 1), "backtest_items": accuracy.items,
+        "wape": accuracy.wape, "mae": accuracy.mae, "brier": accuracy.brier,
+        "likely_13_weeks": round(sum(likely for _low, likely, _high in band)),
+        "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
+
+
+def table(rows, today):
+    def pct(value):
+        return f"{100 * value:.1f} %"
+
+    lines = [SECTION, "", f"Run on {today} ({time.strftime('%H:%M')}), books of seed 20261207 "
+             "(engine/forecast_book.py). Model / due-date baseline / average-delay baseline.", "",
+             "| | " + " | ".join(f"{r['customers']:,} customers" for r in rows) + " |",
+             "| --- |" + " --- |" * len(rows)]
+
+    def row(label, fn):
+        lines.append(f"| {label} | " + " | ".join(fn(r) for r in rows) + " |")
+
+    row("weekly cash-in WAPE, 13 weeks (target <= 15 %)",
+        lambda r: f"**{pct(r['wape']['model'])}** / {pct(r['wape']['due'])} / {pct(r['wape']['average'])}")
+    row("per-item MAE, days (target <= 0.6 x due date)",
+        lambda r: f"**{r['mae']['model']:.1f}** / {r['mae']['due']:.1f} / {r['mae']['average']:.1f} "
+                  f"({r['mae']['model'] / r['mae']['due']:.2f} x)")
+    row("Brier, paid within 30 days (target below both)",
+        lambda r: f"**{r['brier']['model']:.3f}** / {r['brier']['due']:.3f} / {r['brier']['average']:.3f}")
+    row("items scored in the backtest", lambda r: f"{r['backtest_items']:,}")
+    row("12-month backtest, s (target <= 180)", lambda r: f"{r['backtest_s']}")
+    row("fit the curves, s", lambda r: f"{r['fit_s']}")
+    row("fit and predict every open item, s", lambda r: f"{r['fit_predict_s']} ({r['open_items']:,} items)")
+    row("histories in the book", lambda r: f"{r['histories']:,}")
+    row("peak memory of the process so far, MB", lambda r: f"{r['peak_mb']}")
+    return "\n".join(lines)
+
+
+def write(section):
+    out = ROOT / "bench" / "results.md"
+    text = out.read_text(encoding="utf-8") if out.exists() else "# Benchmark results\n"
+    start = text.find(SECTION)
+    if start != -1:
+        end = text.find("\n## ", start + len(SECTION))
+        text = text[:start] + section + "\n" + (text[end:] if end != -1 else "")
+    else:
+        marker = text.find("\n## ")
+        text = (text[:marker + 1] + section + "\n" + text[marker:]) if marker != -1 else text + "\n" + section + "\n"
+    out.write_text(text, encoding="utf-8")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", default="", help="customers:open items")
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    sizes = [tuple(int(part) for part in args.size.split(":"))] if args.size else SIZES
+    today = date.today()
+    rows = []
+    for customers, open_items in sizes:
+        print(f"[bench-forecast] {customers:,} customers, {open_items:,} open items...", flush=True)
+        rows.append(measure(customers, open_items, today, seed=20261207))
+        print(rows[-1], flush=True)
+    section = table(rows, today)
+    print(section)
+    if not args.no_write:
+        write(section)
+
+
+if __name__ == "__main__":
+    main()
