@@ -19,6 +19,12 @@ $(error Odoo or PostgreSQL could not be set up: see the lines above)
 endif
 endif
 -include .local/env.mk
+# What the tools and the programs they start (pylint, Chromium, fontconfig, pip) keep in a user's home folder goes
+# into the clone's .local/ instead: make changes nothing outside the clone.
+export XDG_CONFIG_HOME := $(CURDIR)/.local/config
+export XDG_CACHE_HOME := $(CURDIR)/.local/cache
+export PYLINTHOME := $(CURDIR)/.local/cache/pylint
+export PIP_CACHE_DIR := $(CURDIR)/.local/pip-cache
 
 ODOO_PYTHON ?= python3
 ODOO_SRC ?= $(shell $(ODOO_PYTHON) -c "import odoo, os; print(os.path.dirname(os.path.dirname(os.path.abspath(odoo.__path__[0] + '/__init__.py'))))" 2>/dev/null)
