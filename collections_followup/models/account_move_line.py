@@ -29,3 +29,10 @@ class AccountMoveLine(models.Model):
     def write(self, vals):
         check_protected(self, [vals], PROTECTED_LINE_FIELDS)
         return super().write(vals)
+
+    def _collections_exchange_only(self):
+        """True when this open item's residual exists in company currency only (its document's currency residual is
+        zero): an exchange difference to book, neither chased nor offered (collections_ledger.EXCHANGE_ONLY in SQL,
+        engine.EXCHANGE_DIFFERENCE)."""
+        self.ensure_one()
+        return self.currency_id != self.company_currency_id and self.currency_id.is_zero(self.amount_residual_currency)

@@ -199,10 +199,10 @@ class CollectionsForecast(models.AbstractModel):
         open_items = Ledger._open_items(company, pauses=False)
         seen = self._seen_moves(company)
         disputed = self._disputed_moves(company)
-        plans = self.env["collections.payment.plan"].sudo().search([("company_id", "=", company.id),
-                                                                    ("state", "=", "active")])
-        promises = self.env["collections.promise"].sudo().search([("company_id", "=", company.id),
-                                                                  ("state", "=", "open")])
+        hierarchy = Ledger._company_domain(company)
+        # sudo: the company's arrangements, read to place what they bring (the forecast is the company's).
+        plans = self.env["collections.payment.plan"].sudo().search([*hierarchy, ("state", "=", "active")])
+        promises = self.env["collections.promise"].sudo().search([*hierarchy, ("state", "=", "open")])
         arranged = set(plans.move_ids.ids) | set(promises.move_ids.ids)
         predictions, items, contractual = [], [], defaultdict(float)
         first = F.week_start(today)
@@ -249,8 +249,9 @@ class CollectionsForecast(models.AbstractModel):
 
     @api.model
     def _disputed_moves(self, company):
-        disputes = self.env["collections.dispute"].sudo().search([("company_id", "=", company.id),
-                                                                  ("state", "in", OPEN_STATES)])
+        # sudo: which invoices are disputed (their amounts are the forecast's).
+        disputes = self.env["collections.dispute"].sudo().search([
+            *self.env["collections.ledger"]._company_domain(company), ("state", "in", OPEN_STATES)])
         return set(disputes.move_ids.ids)
 
     @api.model
@@ -258,8 +259,10 @@ class CollectionsForecast(models.AbstractModel):
         """Replace the company's stored forecast (three INSERTs; no ORM per row: a book has 200,000 items)."""
         partners = self.env["res.partner"].sudo().with_company(company).browse({row[0] for row in items}
                                                                               | {key[0] for key in contractual})
-        collector = {p.id: p.collections_user_id.id or None for p in partners}
-        segment = {p.id: p.collections_segment_id.id or None for p in partners}
+        # Who collects a customer: the one rule of every screen (the customer's collector, else its policy's).
+        collector = {partner_id: found.user_id or None
+                     for partner_id, found in partners._collections_collectors(company).items()}
+        segment = self._segments(company, partners.ids)
         cr = self.env.cr
         for table in ("collections_forecast_item", "collections_cash_forecast", "collections_forecast_week"):
             cr.execute(SQL("DELETE FROM %s WHERE company_id = %s", SQL.identifier(table), company.id))

@@ -104,12 +104,12 @@ class CollectionsKpiSnapshot(models.Model):
                                      ELSE 0 END), 0)
               FROM account_move_line line
               JOIN account_account account ON account.id = line.account_id
-             WHERE line.company_id = ANY(%(company)s)
+             WHERE line.company_id IN %(company)s
                AND account.account_type = 'asset_receivable'
                AND line.parent_state = 'posted'
                AND line.date <= %(day)s
             """,
-            company=self.env["collections.ledger"]._company_ids(company), day=day,
+            company=self.env["collections.ledger"]._company_sql(company), day=day,
         ))
         return Decimal(str(total)), Decimal(str(current))
 
@@ -122,13 +122,13 @@ class CollectionsKpiSnapshot(models.Model):
               FROM account_move_line line
               JOIN account_move move ON move.id = line.move_id
               JOIN account_account account ON account.id = line.account_id
-             WHERE line.company_id = ANY(%(company)s)
+             WHERE line.company_id IN %(company)s
                AND account.account_type = 'asset_receivable'
                AND move.state = 'posted'
                AND move.move_type IN ('out_invoice', 'out_refund')
                AND line.date > %(date_from)s AND line.date <= %(date_to)s
             """,
-            company=self.env["collections.ledger"]._company_ids(company), date_from=date_from, date_to=date_to,
+            company=self.env["collections.ledger"]._company_sql(company), date_from=date_from, date_to=date_to,
         ))
         return Decimal(str(sales))
 

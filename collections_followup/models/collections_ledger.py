@@ -74,15 +74,6 @@ class CollectionsLedger(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
-    def _company_ids(self, company):
-        """Ids of the companies whose receivables are ``company``'s: its root and every branch under it
-        (Odoo 19's company hierarchy, as res.partner.credit reads it). Collections follows a customer up
-        for the whole hierarchy, from its root company: a branch's invoice paid into the parent's bank is
-        paid."""
-        # sudo: the company tree (configuration), whatever companies the user may open.
-        return self.env["res.company"].sudo().search([("id", "child_of", company.root_id.id)]).ids
-
-    @api.model
     def _company_domain(self, company, field="company_id"):
         """ORM domain of the journal items (or documents) of ``company``'s hierarchy (no query of its own)."""
         return [(f"{field}.parent_path", "=like", f"{company.root_id.parent_path}%")]
@@ -137,7 +128,7 @@ class CollectionsLedger(models.AbstractModel):
                    line.collections_last_reminder_date,
                    move.collections_deferred_until,
                    line.id,
-                   line.currency_id != line.company_currency_id AND line.amount_residual_currency = 0
+                   %(exchange_only)s
               FROM account_move_line line
               JOIN res_partner partner ON partner.id = line.partner_id
               JOIN account_move move ON move.id = line.move_id
@@ -146,6 +137,7 @@ class CollectionsLedger(models.AbstractModel):
             """,
             open_line=open_line,
             where_partner=where_partner,
+            exchange_only=EXCHANGE_ONLY,
         ))
         if not isinstance(pauses, dict):
             pauses = self._pauses(company) if pauses else {}
@@ -287,8 +279,7 @@ class CollectionsLedger(models.AbstractModel):
                 "currency": line.currency_id,
                 "company_residual": line.amount_residual,
                 "excluded": line.no_followup,
-                "exchange": line.currency_id != line.company_currency_id and line.currency_id.is_zero(
-                    line.amount_residual_currency),
+                "exchange": line._collections_exchange_only(),
                 "credit": credit,
                 "url": move.get_portal_url() if is_invoice and not credit else False,
                 "discount": early_discount(move, today) if is_invoice and not credit and len(siblings) == 1 else None,

@@ -161,12 +161,14 @@ class CollectionsLedger(models.AbstractModel):
         Move = self.env["account.move"].sudo()
         accountant = self._accountant(company)
         made = 0
-        for seen in self._payments_seen(company):
+        payments = self._payments_seen(company)
+        # Once per payment seen: a task marked done (archived by Odoo) without matching is not made again; the
+        # invoices stay paused and the why says so. One read of the tasks already made.
+        asked = self._task_summaries({seen.partner_id for seen in payments if seen.partner_id}, include_done=True)
+        for seen in payments:
             key = f"[{seen.kind} {seen.record_id}]"
             customer = Partner.browse(seen.partner_id)
-            if not customer or self.env["mail.activity"].sudo().search_count([
-                    ("res_model", "=", "res.partner"), ("res_id", "=", customer.id),
-                    ("summary", "like", key)], limit=1):
+            if not customer or key in asked.get(customer.id, ""):
                 continue
             invoices = Move.browse(seen.move_ids)
             what = (self.env._("bank statement line") if seen.kind == "statement"
@@ -188,6 +190,21 @@ class CollectionsLedger(models.AbstractModel):
             )
             made += 1
         return made
+
+    @api.model
+    def _task_summaries(self, partner_ids, include_done=False):
+        """{customer id: the summaries of its tasks, joined} (open ones; done ones too with ``include_done``), one
+        query: the run's reviews look a task up by the key in its summary."""
+        if not partner_ids:
+            return {}
+        # sudo: the tasks the scheduled run made on these customers.
+        tasks = self.env["mail.activity"].sudo().with_context(active_test=not include_done).search_read(
+            [("res_model", "=", "res.partner"), ("res_id", "in", list(partner_ids)), ("summary", "like", "[")],
+            ["res_id", "summary"])
+        summaries = {}
+        for task in tasks:
+            summaries[task["res_id"]] = summaries.get(task["res_id"], "") + "\n" + (task["summary"] or "")
+        return summaries
 
     @api.model
     def _accountant(self, company):

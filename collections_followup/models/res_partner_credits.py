@@ -46,9 +46,7 @@ class ResPartner(models.Model):
         goes (company currency)."""
         self.ensure_one()
         items = self.env["collections.ledger"]._journal_items(self, company)
-        exchange = items.filtered(lambda item: item.currency_id != item.company_currency_id
-                                  and item.currency_id.is_zero(item.amount_residual_currency))
-        items -= exchange
+        items = items.filtered(lambda item: not item._collections_exchange_only())
         debts = [[item, item.amount_residual] for item in items.sorted(lambda i: (i.date_maturity or i.date, i.id))
                  if item.amount_residual > 0 and not item.no_followup and (item.date_maturity or item.date) < today]
         matches = []
@@ -71,13 +69,13 @@ class ResPartner(models.Model):
         whose credits cover its overdue."""
         Ledger = self.env["collections.ledger"]
         accountant = Ledger._accountant(company)
-        Activity = self.env["mail.activity"].sudo()
         asked = 0
+        covered = self._collections_covered_by_credits(company, today)
+        open_tasks = Ledger._task_summaries(covered)  # one read of the open tasks
         # sudo: the scheduled run writes the accountants' tasks and the log for every customer.
-        for partner in self.sudo().with_company(company).browse(self._collections_covered_by_credits(company, today)):
+        for partner in self.sudo().with_company(company).browse(covered):
             key = TASK_KEY % partner.id
-            if Activity.search_count([("res_model", "=", "res.partner"), ("res_id", "=", partner.id),
-                                      ("summary", "like", key)], limit=1):
+            if key in open_tasks.get(partner.id, ""):
                 continue
             matches = partner._collections_credit_matches(company, today)
             if not matches:

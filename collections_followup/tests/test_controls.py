@@ -231,6 +231,40 @@ class TestControlRoads(CollectionsCommon, HttpCase):
                         self.assertNotEqual(response.status_code, 200)
                         self.assertNotIn(self.late[0].name, response.text)
 
+    def test_no_report_of_the_addons_is_read_by_a_salesperson_or_a_customer(self):
+        """Every report the addons ship (found in the registry: a new one is covered the day it is added), through
+        /report/html and /report/pdf, as a salesperson and as a portal user of the customer: refused, and nothing of
+        the customer's debts in the answer. A collector reads the customer documents."""
+        plan = self._proposed_plan()
+        case = self.env["collections.case"].with_user(self.collector).create({
+            "partner_id": self.customer.id, "move_ids": [Command.set(self.late[0].ids)], "case_type": "legal"})
+        records = {"res.partner": self.customer, "collections.payment.plan": plan, "collections.case": case,
+                   "res.company": self.company}
+        reports = self.env["ir.actions.report"].search([]).filtered(
+            lambda report: report.get_external_id()[report.id].split(".")[0].startswith("collections_followup"))
+        self.assertGreaterEqual(len(reports), 5)
+        portal = new_test_user(self.env, login="portal_reports", password="portal_reports", groups="base.group_portal")
+        portal.partner_id.parent_id = self.customer
+        cells = 0
+        for report in reports:
+            self.assertIn(report.model, records, f"give the table a record of {report.model} ({report.report_name})")
+            record = records[report.model]
+            for login, password in ((self.salesman.login, "salesman_pw"), ("portal_reports", "portal_reports")):
+                self.authenticate(login, password)
+                for kind in ("html", "pdf"):
+                    with self.subTest(report=report.report_name, user=login, kind=kind), \
+                            mute_logger("odoo.http", "odoo.sql_db"):
+                        response = self.url_open(f"/report/{kind}/{report.report_name}/{record.id}")
+                        self.assertNotEqual(response.status_code, 200)
+                        self.assertNotIn(self.late[0].name, response.text)
+                        cells += 1
+        self.assertEqual(cells, len(reports) * 4)
+        self.authenticate(self.collector.login, "collector_pw")
+        for report in reports.filtered(lambda report: report.model != "res.company"):
+            with self.subTest(report=report.report_name, user="collector"), mute_logger("odoo.http", "odoo.sql_db"):
+                self.assertEqual(self.url_open(
+                    f"/report/html/{report.report_name}/{records[report.model].id}").status_code, 200)
+
     def test_the_portal_shows_no_text_from_the_query(self):
         portal = new_test_user(self.env, login="portal_controls", password="portal_controls",
                                groups="base.group_portal")

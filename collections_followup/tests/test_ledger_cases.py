@@ -161,10 +161,14 @@ class TestPaymentsSeen(CollectionsCommon):
         task = self.customer.activity_ids.filtered(lambda a: "Match the payment seen" in (a.summary or ""))
         self.assertEqual(task.user_id, self.accountant)
         self.assertIn(self.first.name, str(task.note))
-        # Once: a second run the same day, or the next, asks nothing more.
-        self.env["collections.ledger"]._ask_to_match_payments_seen(self.company)
-        self.assertEqual(len(self.customer.activity_ids.filtered(
-            lambda a: "Match the payment seen" in (a.summary or ""))), 1)
+        # Once: a second run the same day, or the next, asks nothing more; nor once the accountant marked the task
+        # done without matching (the invoice stays paused, the why says so).
+        Ledger = self.env["collections.ledger"]
+        self.assertEqual(Ledger._ask_to_match_payments_seen(self.company), 0)
+        task.action_feedback("Looked at it")
+        self.assertFalse(self.customer.activity_ids.filtered(lambda a: "Match the payment seen" in (a.summary or "")))
+        self.assertEqual(Ledger._ask_to_match_payments_seen(self.company), 0)
+        self.assertFalse(self.customer.activity_ids.filtered(lambda a: "Match the payment seen" in (a.summary or "")))
 
     def test_matched_partly_the_rest_is_chased_and_a_reversed_line_resumes(self):
         line = self._on_suspense(400.0, "on account", partner=self.customer)

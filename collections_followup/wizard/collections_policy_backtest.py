@@ -163,10 +163,10 @@ class CollectionsPolicyBacktest(models.TransientModel):
             """
             SELECT COUNT(*) FROM account_move_line line
               JOIN account_account account ON account.id = line.account_id
-             WHERE line.company_id = ANY(%s) AND account.account_type = 'asset_receivable'
+             WHERE line.company_id IN %s AND account.account_type = 'asset_receivable'
                AND line.parent_state = 'posted' AND line.date <= %s
                AND (line.reconciled IS NOT TRUE OR line.date >= %s - INTERVAL '1 year')
-            """, self.env["collections.ledger"]._company_ids(company), end, start,
+            """, self.env["collections.ledger"]._company_sql(company), end, start,
         ))[0][0]
 
     @api.model
@@ -185,14 +185,14 @@ class CollectionsPolicyBacktest(models.TransientModel):
               FROM account_move_line line
               JOIN account_account account ON account.id = line.account_id
               JOIN res_partner partner ON partner.id = line.partner_id
-             WHERE line.company_id = ANY(%(company)s) AND account.account_type = 'asset_receivable'
+             WHERE line.company_id IN %(company)s AND account.account_type = 'asset_receivable'
                AND line.parent_state = 'posted' AND line.date <= %(end)s AND line.balance != 0
                AND (line.reconciled IS NOT TRUE OR EXISTS (
                     SELECT 1 FROM account_partial_reconcile partial
                      WHERE (partial.debit_move_id = line.id OR partial.credit_move_id = line.id)
                        AND partial.max_date >= %(start)s))
             """,
-            company=self.env["collections.ledger"]._company_ids(company), start=start, end=end,
+            company=self.env["collections.ledger"]._company_sql(company), start=start, end=end,
         ))
         ids = [row[0] for row in rows]
         payments = defaultdict(list)

@@ -23,7 +23,7 @@ class ResPartner(models.Model):
             ("partner_invoice_id.commercial_partner_id", "in", customers.ids),
             "|", ("invoice_status", "!=", "invoiced"), ("invoice_ids.state", "=", "draft"),
         ])
-        today = fields.Date.context_today(self)
+        today = fields.Date.context_today(self) if orders else None  # the user's day: read only when needed
         for order in orders:
             amount = order._collections_amount_not_invoiced()
             if amount:
