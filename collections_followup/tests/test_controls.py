@@ -231,20 +231,25 @@ class TestControlRoads(CollectionsCommon, HttpCase):
                         self.assertNotEqual(response.status_code, 200)
                         self.assertNotIn(self.late[0].name, response.text)
 
-    def test_no_report_of_the_addons_is_read_by_a_salesperson_or_a_customer(self):
+    def test_no_report_of_the_addons_is_read_by_a_salesperson_or_another_customer(self):
         """Every report the addons ship (found in the registry: a new one is covered the day it is added), through
-        /report/html and /report/pdf, as a salesperson and as a portal user of the customer: refused, and nothing of
-        the customer's debts in the answer. A collector reads the customer documents."""
+        /report/html and /report/pdf, as a salesperson, and as a portal user of another customer: refused, and
+        nothing of the customer's debts in the answer. A collector reads the customer documents; the customer reads
+        its own plan's agreement (the portal's link to it)."""
         plan = self._proposed_plan()
         case = self.env["collections.case"].with_user(self.collector).create({
             "partner_id": self.customer.id, "move_ids": [Command.set(self.late[0].ids)], "case_type": "legal"})
+        preview = self.env["collections.run.preview"].with_user(self.manager).create({})
+        preview.action_preview()
         records = {"res.partner": self.customer, "collections.payment.plan": plan, "collections.case": case,
-                   "res.company": self.company}
+                   "res.company": self.company, "collections.run.preview": preview}
         reports = self.env["ir.actions.report"].search([]).filtered(
             lambda report: report.get_external_id()[report.id].split(".")[0].startswith("collections_followup"))
-        self.assertGreaterEqual(len(reports), 5)
-        portal = new_test_user(self.env, login="portal_reports", password="portal_reports", groups="base.group_portal")
-        portal.partner_id.parent_id = self.customer
+        self.assertGreaterEqual(len(reports), 6)
+        other = self._customer("Other Customer Ltd", "other@example.com")
+        outsider = new_test_user(self.env, login="portal_reports", password="portal_reports",
+                                 groups="base.group_portal")
+        outsider.partner_id.parent_id = other
         cells = 0
         for report in reports:
             self.assertIn(report.model, records, f"give the table a record of {report.model} ({report.report_name})")
@@ -260,10 +265,17 @@ class TestControlRoads(CollectionsCommon, HttpCase):
                         cells += 1
         self.assertEqual(cells, len(reports) * 4)
         self.authenticate(self.collector.login, "collector_pw")
-        for report in reports.filtered(lambda report: report.model != "res.company"):
+        for report in reports.filtered(lambda report: report.model in ("res.partner", "collections.payment.plan",
+                                                                        "collections.case")):
             with self.subTest(report=report.report_name, user="collector"), mute_logger("odoo.http", "odoo.sql_db"):
                 self.assertEqual(self.url_open(
                     f"/report/html/{report.report_name}/{records[report.model].id}").status_code, 200)
+        owner = new_test_user(self.env, login="portal_owner", password="portal_owner", groups="base.group_portal")
+        owner.partner_id.parent_id = self.customer
+        self.authenticate("portal_owner", "portal_owner")
+        with mute_logger("odoo.http", "odoo.sql_db"):
+            self.assertEqual(self.url_open(f"/report/html/collections_followup.report_payment_plan/{plan.id}")
+                             .status_code, 200)
 
     def test_the_portal_shows_no_text_from_the_query(self):
         portal = new_test_user(self.env, login="portal_controls", password="portal_controls",
