@@ -32,7 +32,9 @@ DB ?= collections_demo
 PORT ?= 8069
 TAGS ?= /collections_followup
 ADDONS_PATH = $(ODOO_SRC)/addons,$(ODOO_SRC)/odoo/addons,$(CURDIR)
-ODOO = $(ODOO_PYTHON) $(ODOO_SRC)/odoo-bin --addons-path=$(ADDONS_PATH) --data-dir=$(CURDIR)/.local/odoo-data
+DATA_DIR = $(CURDIR)/.local/odoo-data
+ODOO_BIN = $(ODOO_PYTHON) $(ODOO_SRC)/odoo-bin --addons-path=$(ADDONS_PATH)
+ODOO = $(ODOO_BIN) --data-dir=$(DATA_DIR)
 export ODOO_PYTHON ODOO_SRC ADDONS_PATH
 
 .PHONY: help doctor deps lint test-engine test-odoo test test-host py310 run stop reset clean-local dist pot bench bench-forecast soak
@@ -138,4 +140,4 @@ dist:
 	@$(ODOO_PYTHON) tools/dist.py build --out dist
 
 reset:
-	@$(ODOO) db drop $(DB) 2>/dev/null && echo "Dropped $(DB)." || echo "No database $(DB)."
+	@$(ODOO_BIN) db --data-dir=$(DATA_DIR) drop $(DB) 2>/dev/null && echo "Dropped $(DB)." || echo "No database $(DB)."

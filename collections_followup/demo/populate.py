@@ -1,8 +1,11 @@
 import base64
+import random
 from datetime import timedelta
 
 from odoo import fields
 from odoo.http import request
+
+from ..engine.forecast_book import delays
 
 # Set while the demo's documents wait for a server to render them (see populate_documents).
 DOCUMENTS_PENDING = "collections_followup.demo_documents_pending"
@@ -71,6 +74,15 @@ FOREIGN_CURRENCY_CUSTOMER = "Orion Software GmbH"
 DEMO_LIMITS = {"Harbor Logistics": 5000.0, "Cobalt Print Works": 4000.0, "Northwind Traders": 1000.0}
 ON_HOLD = "Quartz Medical Supplies"
 EXCLUDED_INVOICE_CUSTOMER = "Lakeside Hotel Group"
+# How each customer paid over the last year (engine/forecast_book.py's behaviours): the cash forecast, the segments
+# and the credit review read this history. A customer not listed paid on time.
+DEMO_BEHAVIOURS = {
+    "Pinecrest Dental": "late", "Blue Fjord Seafood": "partial", "Cobalt Print Works": "late",
+    "Meridian Architects": "worse", "Northwind Traders": "erratic", "Atlas Fitness Clubs": "late",
+    "Greenleaf Landscaping": "erratic", "Orion Software GmbH": "seasonal", "Quartz Medical Supplies": "never",
+    "Copperline Electric": "worse",
+}
+HISTORY_MONTHS = 12
 # What real books hold besides plain invoices: an invoice on instalments and a credit note not applied yet.
 LEDGER_CASES_CUSTOMER = "Blue Fjord Seafood"
 
@@ -177,6 +189,7 @@ class DemoData:
                     })._create_payments()
                 if name == EXCLUDED_INVOICE_CUSTOMER:
                     move.no_followup = True
+            self._populate_history(partner, journal, bank, product, currency, today)
         self._populate_ledger_cases(company, journal, product, today)
         self._populate_credit(company)
         self._populate_contact(company, collector, today)
@@ -184,6 +197,41 @@ class DemoData:
         self._populate_escalations(company, collector, today)
         # Scores and segments as the nightly job would leave them.
         self.env["collections.segment"]._segment_company(company, today)
+
+    def _populate_history(self, partner, journal, bank, product, currency, today):
+        """A year of monthly invoices, settled as the customer's behaviour says (DEMO_BEHAVIOURS): paid on the
+        day it pays (never after yesterday), or cancelled by a credit note when it never pays. Nothing of it is
+        left open: the demo's open invoices are the ones above."""
+        behaviour = DEMO_BEHAVIOURS.get(partner.name, "on_time")
+        rng = random.Random(partner.name)
+        start = today - timedelta(days=30 * HISTORY_MONTHS + 90)
+        for month in range(HISTORY_MONTHS, 0, -1):
+            due = today - timedelta(days=30 * month + 60)
+            move = self.env["account.move"].create({
+                "move_type": "out_invoice", "partner_id": partner.id, "journal_id": journal.id,
+                "currency_id": currency.id, "invoice_date": due - timedelta(days=30), "invoice_date_due": due,
+                "invoice_line_ids": [(0, 0, {"product_id": product.id, "quantity": 1,
+                                             "price_unit": round(rng.uniform(400, 2500), 2), "tax_ids": [(6, 0, [])]})],
+            })
+            move.action_post()
+            parts = delays(behaviour, due, start, rng)
+            for index, (delay, share) in enumerate(parts):
+                last = index == len(parts) - 1
+                if delay is None:  # never paid: cancelled by a credit note
+                    self._credit_note(move, min(due + timedelta(days=180), today - timedelta(days=1)))
+                    break
+                amount = move.amount_residual if last else move.currency_id.round(move.amount_total * share)
+                self.env["account.payment.register"].with_context(
+                    active_model="account.move", active_ids=move.ids,
+                ).create({
+                    "amount": amount, "journal_id": bank.id,
+                    "payment_date": min(max(due + timedelta(days=delay), move.invoice_date), today - timedelta(days=1)),
+                    "payment_difference_handling": "open",
+                })._create_payments()
+
+    def _credit_note(self, move, day):
+        """``move`` cancelled by a credit note of ``day`` (posted, matched with it)."""
+        move._reverse_moves([{"date": day, "invoice_date": day, "ref": "Uncollectable (demo history)"}], cancel=True)
 
     def _populate_ledger_cases(self, company, journal, product, today):
         """An invoice on a 30 % / 70 % payment term whose first instalment is late and a credit note not

@@ -10,7 +10,7 @@ half-life ago counts half), where
 * an amount closed without cash (credit note, write-off) is never paid: it stays in S for ever;
 
 shrunk toward its segment's curve and that toward the company's, as much as the customer has little history
-(weight n / (n + PRIOR) for n invoices, recency-weighted). An open item ``a`` days late is conditioned on its
+(weight n / (n + PRIOR) for n invoices, recency-weighted; an open invoice counts as far as it is late). An open item ``a`` days late is conditioned on its
 age: P(paid by day d | not paid by day a) = 1 - S(d) / S(a), so an invoice 60 days late is not expected on
 the customer's average delay. Its expected date is the day by which half of what such a history pays past
 that age is paid (the date if it is paid; how likely it is paid at all is its p30 / p60 / p90); none when
@@ -158,7 +158,11 @@ def observations_as_of(histories, day):
         age_days = (day - history.due_date).days
         recency = 0.5 ** (max(age_days, 0) / HALF_LIFE_DAYS)
         rows = result.setdefault(history.customer, [])
-        rows.append(("open", 0, 0.0, recency))  # the invoice counts once in the weight
+        remaining = history.open_at(day)
+        # What the invoice tells of the customer, for how much its own curve is trusted: all once settled; an open
+        # one only as far as it is late (not due yet: nothing; 90 days late or more: all).
+        known = 1.0 if remaining <= 0 else min(max(age_days, 0) / 90, 1.0)
+        rows.append(("open", 0, 0.0, recency * known))
         share = recency  # each part weighs its amount, less as it is older
         for when, amount in history.payments:
             if when <= day:
@@ -166,7 +170,6 @@ def observations_as_of(histories, day):
         for when, amount in history.closed:
             if when <= day:
                 rows.append(("never", 0, amount * share, 0.0))
-        remaining = history.open_at(day)
         if remaining > 0:
             rows.append(("open", age_days, remaining * share, 0.0))
     return result

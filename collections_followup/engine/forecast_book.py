@@ -25,7 +25,7 @@ BEHAVIOURS = ("on_time", "late", "erratic", "worse", "seasonal", "partial", "nev
 MIX = (30, 20, 12, 12, 10, 10, 6)
 
 
-def _delays(behaviour, due, start, today, rng):
+def delays(behaviour, due, start, rng):
     """[(delay in days, share of the amount)] of one invoice; a None delay: written off (never paid)."""
     if behaviour == "on_time":
         return [(round(rng.gauss(-1, 3)), 1.0)]
@@ -60,7 +60,7 @@ def book(customers, today, seed=20261207, months=24, first_id=1):
             amount = round(scale * rng.lognormvariate(0, 0.5), 2)
             due = issued + timedelta(days=30)
             payments, closed = [], []
-            for delay, share in _delays(behaviour, due, start, today, rng):
+            for delay, share in delays(behaviour, due, start, rng):
                 part = round(amount * share, 2)
                 if delay is None:
                     when = due + timedelta(days=180)

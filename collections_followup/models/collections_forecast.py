@@ -218,9 +218,17 @@ class CollectionsForecast(models.AbstractModel):
                 contractual[(partner_id, week)] += amount
 
         for partner_id, rows in open_items.items():
-            for item in rows:
+            # Unapplied credits settle the oldest debts without money: what they cover is neither cash to come
+            # nor a loss (the accountant applies them: the credits review).
+            credits = -sum(float(item.residual) for item in rows if item.residual < 0 and item.excluded != "exchange")
+            for item in sorted(rows, key=lambda item: (item.due_date, item.line_id or 0)):
                 amount = float(item.residual)
                 if amount <= 0 or item.excluded == "exchange" or item.move_id in arranged:
+                    continue
+                covered = min(credits, amount)
+                credits -= covered
+                amount -= covered
+                if amount <= 0.005:
                     continue
                 if item.move_id in seen:  # the money is in the bank: this week
                     weekly = (amount,) + (0.0,) * (F.WEEKS - 1)

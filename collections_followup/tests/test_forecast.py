@@ -95,6 +95,18 @@ class TestForecast(CollectionsCommon):
         self.assertAlmostEqual(weeks[0].contractual, 1500.0, places=2)
         self.assertAlmostEqual(sum(weeks.mapped("contractual")), 800.0 + 300.0 + 1200.0 + 700.0, places=2)
 
+    def test_unapplied_credits_settle_the_oldest_debts_first(self):
+        """A 500 credit note left unmatched: the oldest open invoice (800, 3 days late) is expected for 300 only,
+        the next one whole; what the credit covers is neither cash to come nor a loss."""
+        refund = self.env["account.move"].create({
+            "move_type": "out_refund", "partner_id": self.late.id, "invoice_date": TODAY,
+            "invoice_line_ids": [(0, 0, {"name": "Goodwill", "quantity": 1, "price_unit": 500.0, "tax_ids": []})],
+        })
+        refund.action_post()
+        items = self._rebuild().filtered(lambda item: item.partner_id == self.late)
+        self.assertEqual({item.move_id: item.amount for item in items},
+                         {self.late_open: 300.0, self.late_future: 300.0})
+
     def test_the_worklist_ranks_by_expected_loss(self):
         items = self._rebuild()
         worklist = self.env["collections.worklist"].with_user(self.collector).search(

@@ -85,13 +85,29 @@ export class CollectionsDashboard extends Component {
     }
 
     forecastMax() {
+        // The band sets the scale: what the due dates alone put in one week (everything overdue, this week) may
+        // be far above it, and is marked at the top with its amount.
         const weeks = this.state.data.forecast.weeks;
-        return Math.max(...weeks.map((week) => Math.max(week.high, week.contractual)), 1);
+        return Math.max(...weeks.map((week) => week.high), 1) * 1.1;
     }
 
     forecastStyle(bottom, top) {
         const max = this.forecastMax();
-        return `bottom: ${(bottom / max) * 100}%; height: ${Math.max(((top - bottom) / max) * 100, 0.5)}%;`;
+        const low = Math.min(bottom, max);
+        const high = Math.min(top, max);
+        return `bottom: ${(low / max) * 100}%; height: ${Math.max(((high - low) / max) * 100, 0.5)}%;`;
+    }
+
+    offScale(amount) {
+        return amount > this.forecastMax();
+    }
+
+    forecastTotal(key) {
+        return this.money(this.state.data.forecast.weeks.reduce((total, week) => total + week[key], 0));
+    }
+
+    monthLabel(day) {
+        return formatDate(deserializeDate(day), { format: "MMM" });
     }
 
     weekLabel(week) {
