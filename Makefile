@@ -96,7 +96,7 @@ run:
 		echo "'make reset' drops it (make run then creates it again), or choose another: make run DB=name."; \
 		exit 1; \
 	else \
-		echo "Creating database $(DB) with demo data, Invoicing, Sales and Odoo's demo payment provider (about 3 minutes)..."; \
+		echo "Creating database $(DB) with demo data, Invoicing, Sales and Odoo's demo payment provider (about 5 minutes)..."; \
 		$(ODOO) -d $(DB) -i collections_followup,sale,payment_demo --with-demo --stop-after-init --log-level=warn --http-interface=127.0.0.1 || exit 1; \
 	fi
 	@echo ""
