@@ -47,6 +47,7 @@ def test_a_customers_own_history_gives_the_worked_out_answers(histories):
 
 
 def test_little_history_is_shrunk_toward_the_company_and_an_old_item_is_not_expected_in_the_past(histories):
+    """A customer toward its company, the company toward the due date; exact against the formula."""
     model = fit(histories, TODAY)
     # The company: a third paid on time, a third 10 days late, a third never (equal amounts and dates).
     company = model.company
@@ -54,14 +55,18 @@ def test_little_history_is_shrunk_toward_the_company_and_an_old_item_is_not_expe
     assert company.s(0) == pytest.approx(2 / 3)
     assert company.s(10) == pytest.approx(1 / 3)
     assert company.s(400) == pytest.approx(1 / 3)
-    # A newcomer has the company's curve: paid on its due date with a third, 10 days late with another.
+    # A newcomer has the company's curve, itself shrunk toward "paid on the due date" by the company's weight:
+    # paid on its due date with a third (and the prior's share), 10 days late with another third.
+    company_share = company.weight / (company.weight + F.PRIOR)
     newcomer = model.curve(NEWCOMER)
-    assert newcomer.s(0) == pytest.approx(2 / 3) and newcomer.s(10) == pytest.approx(1 / 3)
+    assert newcomer.s(-1) == pytest.approx(1.0)
+    assert newcomer.s(0) == pytest.approx(company_share * 2 / 3)
+    assert newcomer.s(10) == pytest.approx(company_share / 3)
     # The on-time customer, weighed by its history against the prior.
     weight = sum(0.5 ** ((TODAY - h.due_date).days / F.HALF_LIFE_DAYS) for h in histories if h.customer == ON_TIME)
     share = weight / (weight + F.PRIOR)
     curve = model.curve(ON_TIME)
-    assert curve.s(0) == pytest.approx(share * 0 + (1 - share) * 2 / 3)
+    assert curve.s(0) == pytest.approx(share * 0 + (1 - share) * company_share * 2 / 3)
     # Its invoice 3 days late: past its own delays; the company's 10-day payers say day 10, never earlier than
     # tomorrow, with the chance the pool gives.
     stale = predict(curve, 500.0, TODAY - timedelta(days=3), TODAY)
@@ -72,7 +77,7 @@ def test_little_history_is_shrunk_toward_the_company_and_an_old_item_is_not_expe
     # The sentence: pays 10 days late on average, most of it within 30 days.
     average, within_30, weight = model.sentence(LATE)
     assert (average, weight) == (10, pytest.approx(model.own[LATE].weight))
-    assert within_30 == pytest.approx(1 - (1 - weight / (weight + F.PRIOR)) / 3)
+    assert within_30 == pytest.approx(1 - (1 - weight / (weight + F.PRIOR)) * company_share / 3)
 
 
 def test_the_backtest_reads_the_ledger_as_it_stood():
@@ -112,6 +117,22 @@ def test_the_model_beats_both_baselines_on_a_book_with_every_behaviour():
         assert accuracy.brier["model"] < accuracy.brier[name]
         assert accuracy.wape["model"] < accuracy.wape[name]
     assert max(week for _day, week, *_rest in accuracy.weekly) <= TODAY, "only weeks already over are measured"
+
+
+def test_a_company_without_paid_history_is_forecast_by_its_due_dates():
+    """Nothing paid yet anywhere: every open amount is expected in the week it falls due (the contractual series),
+    what is late this week."""
+    open_only = [History(1, 1000.0, TODAY + timedelta(days=9), TODAY - timedelta(days=20)),
+                 History(2, 500.0, TODAY - timedelta(days=5), TODAY - timedelta(days=35))]
+    model = fit(open_only, TODAY)
+    soon = predict(model.curve(1), 1000.0, TODAY + timedelta(days=9), TODAY)
+    late = predict(model.curve(2), 500.0, TODAY - timedelta(days=5), TODAY)
+    # (all but the doubt the late one casts: the company's own curve, never paid, weighs its 5 days late)
+    assert soon.expected == TODAY + timedelta(days=9) and soon.p30 > 0.98
+    assert soon.weekly[(F.week_start(TODAY + timedelta(days=9)) - F.week_start(TODAY)).days // 7] == \
+        pytest.approx(sum(soon.weekly)) == pytest.approx(1000.0 * soon.p30)
+    # Already late, and nothing in the books was ever paid late: not expected.
+    assert (late.expected, late.p90) == (None, 0.0)
 
 
 def test_month_ends():

@@ -9,8 +9,9 @@ half-life ago counts half), where
 * an amount still open is "not paid by its age" (censored: it says nothing of later days);
 * an amount closed without cash (credit note, write-off) is never paid: it stays in S for ever;
 
-shrunk toward its segment's curve and that toward the company's, as much as the customer has little history
-(weight n / (n + PRIOR) for n invoices, recency-weighted; an open invoice counts as far as it is late). An open item ``a`` days late is conditioned on its
+shrunk toward its segment's curve, that toward the company's, and the company's toward "paid on the due date"
+(what a company without paid history is forecast by), each as much as it has little history (weight
+n / (n + PRIOR) for n invoices, recency-weighted; an open invoice counts as far as it is late). An open item ``a`` days late is conditioned on its
 age: P(paid by day d | not paid by day a) = 1 - S(d) / S(a), so an invoice 60 days late is not expected on
 the customer's average delay. Its expected date is the day by which half of what such a history pays past
 that age is paid (the date if it is paid; how likely it is paid at all is its p30 / p60 / p90); none when
@@ -117,6 +118,10 @@ def build_curve(observations):
     return Curve(days, survival, weight, paid_delay / paid_mass if paid_mass else 0.0)
 
 
+DUE_DATE = Curve([0], [0.0], 0.0, 0.0)
+"""Everything paid on its due date: the prior of a company's curve (weight PRIOR)."""
+
+
 class Mixed(Curve):
     """A customer's curve shrunk toward its pool: S = k S_customer + (1 - k) S_pool, itself a step function
     (worked out once at the union of the parts' steps: one bisect per reading)."""
@@ -188,11 +193,14 @@ class Model:
     pools: dict = field(default_factory=dict)
 
     def pool(self, segment=None):
-        """The segment's curve shrunk toward the company's (the company's without a segment)."""
+        """The segment's curve shrunk toward the company's, the company's toward the due date (paid on its due
+        date: what a company without paid history is forecast by, the contractual series)."""
         pool = self.pools.get(segment)
         if pool is None:
-            pool = shrink(self.segments.get(segment), self.company) if segment in self.segments else \
-                Mixed([(1.0, self.company)])
+            if segment is None or segment not in self.segments:
+                pool = shrink(self.company, DUE_DATE)
+            else:
+                pool = shrink(self.segments[segment], self.pool(None))
             self.pools[segment] = pool
         return pool
 
