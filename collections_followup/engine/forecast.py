@@ -11,8 +11,8 @@ half-life ago counts half), where
 
 shrunk toward its segment's curve, that toward the company's, and the company's toward "paid on the due date"
 (what a company without paid history is forecast by), each as much as it has little history (weight
-n / (n + PRIOR) for n invoices, recency-weighted; an open invoice counts as far as it is late). An open item ``a`` days late is conditioned on its
-age: P(paid by day d | not paid by day a) = 1 - S(d) / S(a), so an invoice 60 days late is not expected on
+n / (n + PRIOR) for n invoices, recency-weighted; an open invoice counts as far as it is late). An open
+item ``a`` days late is conditioned on its age: P(paid by day d | not paid by day a) = 1 - S(d) / S(a), so an invoice 60 days late is not expected on
 the customer's average delay. Its expected date is the day by which half of what such a history pays past
 that age is paid (the date if it is paid; how likely it is paid at all is its p30 / p60 / p90); none when
 nothing of the history was paid past that age; never in the past.
@@ -381,8 +381,8 @@ def backtest(histories, month_ends, segments=None, weeks=WEEKS, until=None):
                 week = _week_of(when, day, weeks)
                 if week is not None and when <= horizon_end:
                     actual[week] += amount
-            settled = sum(amount for _w, amount in paid)
-            full = max((when for when, _a in paid), default=None) if settled >= remaining - 0.005 else None
+            received = sum(amount for _w, amount in paid)
+            full = max((when for when, _a in paid), default=None) if received >= remaining - 0.005 else None
             accuracy.items += 1
             if day + timedelta(days=30) > until:  # not known yet whether it was paid within 30 days
                 continue

@@ -124,7 +124,8 @@ class TestCashExpectation(CollectionsCommon):
         expected = {(row.week, row.source, row.partner_id.name): row.amount
                     for row in rows.filtered(lambda row: row.source != "contractual")}
         for key, due in (((next_week, "invoice", "Acme Corp"), soon.amount_total),
-                         ((this_week, "promise", "Promiser"), 500.0), ((date(2026, 4, 13), "plan", "Acme Corp"), 100.0)):
+                         ((this_week, "promise", "Promiser"), 500.0),
+                         ((date(2026, 4, 13), "plan", "Acme Corp"), 100.0)):
             with self.subTest(key=key):
                 self.assertGreater(expected[key], 0.8 * due)
                 self.assertLessEqual(expected[key], due + 0.01)
