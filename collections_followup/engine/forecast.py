@@ -10,12 +10,12 @@ half-life ago counts half), where
 * an amount closed without cash (credit note, write-off) is never paid: it stays in S for ever;
 
 shrunk toward its segment's curve, that toward the company's, and the company's toward "paid on the due date"
-(what a company without paid history is forecast by), each as much as it has little history (weight
-n / (n + PRIOR) for n invoices, recency-weighted; an open invoice counts as far as it is late). An open
-item ``a`` days late is conditioned on its age: P(paid by day d | not paid by day a) = 1 - S(d) / S(a), so an
-invoice 60 days late is not expected on the customer's average delay. Its expected date is the day by which half of what such a history pays past
-that age is paid (the date if it is paid; how likely it is paid at all is its p30 / p60 / p90); none when
-nothing of the history was paid past that age; never in the past.
+(what a company without paid history is forecast by), each as much as it has little history (weight n / (n +
+PRIOR) for n invoices, recency-weighted; an open invoice counts as far as it is late). An open item ``a`` days
+late is conditioned on its age: P(paid by day d | not paid by day a) = 1 - S(d) / S(a), so an invoice 60 days
+late is not expected on the customer's average delay. Its expected date is the day by which half of what such a
+history pays past that age is paid (the date if it is paid; how likely it is paid at all is its p30 / p60 /
+p90); none when nothing of the history was paid past that age; never in the past.
 
 The forecast of a week is the expected amount (each item's amount times its probability of being paid that
 week, summed: the weekly totals are the sums of the items' contributions); the band (p10, p90) takes each
