@@ -36,7 +36,7 @@ CORE = {
 # Credit limits are managers' (and accounting administrators') to change: test_doors tests who may.
 # Caches of figures computed from the ledger, rebuilt when a collector opens them (for the caller's own
 # company): not what the matrix guards (test_access checks that a salesperson cannot rebuild them).
-DERIVED = {"collections.cash.forecast"}
+DERIVED = {"collections.cash.forecast", "collections.forecast.item", "collections.forecast.week"}
 # Odoo's messages and documents: the addon only forbids changing those the log points to (evidence); who may
 # post or attach otherwise is Odoo's (test_evidence tests the seal through every road as every role).
 EVIDENCE = {"mail.message", "ir.attachment"}
