@@ -59,7 +59,11 @@ def main():
                  command="shell", python=PYTHON),
         input=SNIPPET.format(url=args.url), capture_output=True, text=True, cwd=ROOT, check=False)
     if "DEMO-DOCUMENTS-DONE" not in done.stdout:
-        print(f"demo documents: not made:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
+        if "KeyboardInterrupt" in done.stderr:  # Ctrl+C while rendering: nothing was written
+            print("  Stopped before the demo's agreements were rendered: the next make run renders them.")
+        else:
+            print(f"demo documents: not made (the next make run tries again):\n{done.stdout[-2000:]}\n"
+                  f"{done.stderr[-3000:]}")
         return 1
     print("  Done: Meridian Architects' plan is in force, Blue Fjord Seafood's waits for its signature.", flush=True)
     return 0

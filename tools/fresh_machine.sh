@@ -100,7 +100,13 @@ run_and_stop() {  # make run until the demo answers on 127.0.0.1:8069, then stop
         sleep 5; waited=$((waited + 5))
         if [ $waited -gt 3600 ]; then tail -40 make-run.log; kill "$pid"; return 1; fi
     done
-    grep -E "Log in as|Customer portal|Open http" make-run.log || true
+    # The newcomer reads what make run prints before pressing Ctrl+C: the demo's documents come after the
+    # server answers (tools/demo_documents.py).
+    waited=0
+    until grep -qE "Done: Meridian|demo documents:|Stopped before" make-run.log || [ $waited -gt 300 ]; do
+        sleep 2; waited=$((waited + 2))
+    done
+    grep -E "Log in as|Customer portal|Open http|Done: Meridian|demo documents:" make-run.log || true
     curl -fs -o /dev/null -X POST -H 'Content-Type: application/json' \
         -d '{"jsonrpc":"2.0","params":{"db":"collections_demo","login":"collector","password":"collector"}}' \
         http://127.0.0.1:8069/web/session/authenticate && echo "login collector/collector: ok"
