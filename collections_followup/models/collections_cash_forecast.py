@@ -23,7 +23,7 @@ class CollectionsCashForecast(models.Model):
     currency_id = fields.Many2one(related="company_id.currency_id")
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True, index=True)
     user_id = fields.Many2one("res.users", string="Collector", readonly=True)
-    segment_id = fields.Many2one("collections.segment", string="Segment", readonly=True)
+    segment_id = fields.Many2one("collections.segment", readonly=True)
     week = fields.Date(string="Week of", required=True, readonly=True, help="Monday of the week.")
     source = fields.Selection(SOURCES, required=True, readonly=True)
     amount = fields.Monetary(string="Expected", readonly=True,

@@ -44,7 +44,7 @@ class CollectionsForecastItem(models.Model):
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True, index=True)
     move_id = fields.Many2one("account.move", string="Document", readonly=True, index="btree_not_null")
     user_id = fields.Many2one("res.users", string="Collector", readonly=True)
-    segment_id = fields.Many2one("collections.segment", string="Segment", readonly=True)
+    segment_id = fields.Many2one("collections.segment", readonly=True)
     source = fields.Selection(SOURCES, required=True, readonly=True)
     amount = fields.Monetary(string="Open", readonly=True)
     due_date = fields.Date(readonly=True)
@@ -54,7 +54,7 @@ class CollectionsForecastItem(models.Model):
     p30 = fields.Float(string="Paid within 30 Days", readonly=True, aggregator="avg")
     p60 = fields.Float(string="Paid within 60 Days", readonly=True, aggregator="avg")
     p90 = fields.Float(string="Paid within 90 Days", readonly=True, aggregator="avg")
-    expected_loss = fields.Monetary(string="Expected Loss", readonly=True,
+    expected_loss = fields.Monetary(readonly=True,
                                     help="Open amount times the chance it is not paid within 90 days.")
 
 
@@ -69,7 +69,7 @@ class CollectionsForecastWeek(models.Model):
     currency_id = fields.Many2one(related="company_id.currency_id")
     week = fields.Date(string="Week of", required=True, readonly=True)
     low = fields.Monetary(string="Low (p10)", readonly=True)
-    likely = fields.Monetary(string="Likely", readonly=True)
+    likely = fields.Monetary(readonly=True)
     high = fields.Monetary(string="High (p90)", readonly=True)
     contractual = fields.Monetary(string="Due Dates Alone", readonly=True)
 

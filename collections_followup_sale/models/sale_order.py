@@ -100,7 +100,7 @@ class SaleOrder(models.Model):
     def _collections_amount_not_invoiced(self):
         """What the order commits its customer to and no posted invoice holds yet (taxes included, the order's
         currency): per line, the quantity ordered (or delivered, when more) less the quantity on posted invoices,
-        at the line's price; whatever the product's invoicing policy (see res.partner._collections_orders_to_invoice)."""
+        at the line's price; whatever the product's invoicing policy (res.partner._collections_orders_to_invoice)."""
         self.ensure_one()
         amount = 0.0
         for line in self.order_line:
@@ -136,8 +136,10 @@ class SaleOrder(models.Model):
             date = order.date_order or fields.Date.context_today(order)
             total = order.currency_id._convert(order.amount_total, company.currency_id, company, date)
             # sudo: what the exposure already counts of the order (read to add the rest).
-            counted = order.currency_id._convert(order.sudo()._collections_amount_not_invoiced(), company.currency_id,
-                                                 company, date) if confirmed and company.account_use_credit_limit else 0.0
+            counted = 0.0
+            if confirmed and company.account_use_credit_limit:
+                counted = order.currency_id._convert(order.sudo()._collections_amount_not_invoiced(),
+                                                     company.currency_id, company, date)
             invoiced = order.partner_invoice_id.commercial_partner_id
             for debtor in order._collections_debtors():
                 # Odoo counts the order in the invoiced customer's exposure only.
