@@ -167,17 +167,19 @@ class AccountMove(models.Model):
     @api.depends("invoice_date_due", "payment_state", "commercial_partner_id")
     def _compute_collections_predicted_date(self):
         today = fields.Date.context_today(self)
+        # sudo: the invoices' own forecast (Cash Forecast, rebuilt nightly), one grouped read for all of them,
+        # else one integer of the customer, for whoever may read the invoice.
+        forecast = dict(self.env["collections.forecast.item"].sudo()._read_group(
+            [("move_id", "in", [id_ for id_ in self._origin.ids if id_]), ("expected_date", "!=", False)], ["move_id"],
+            ["expected_date:min"]))
         for move in self:
             if move.state != "posted" or move.payment_state not in ("not_paid", "partial") \
                     or not move.invoice_date_due or not move.is_sale_document():
                 move.collections_predicted_date = False
                 continue
-            # sudo: the invoice's own forecast (Cash Forecast, rebuilt nightly), else one integer of its customer,
-            # for whoever may read the invoice.
-            items = self.env["collections.forecast.item"].sudo().search_fetch(
-                [("move_id", "=", move.id), ("expected_date", "!=", False)], ["expected_date"])
-            if items:
-                move.collections_predicted_date = max(min(items.mapped("expected_date")), today)
+            expected = forecast.get(move._origin)
+            if expected:
+                move.collections_predicted_date = max(expected, today)
                 continue
             delay = move.commercial_partner_id.sudo().with_company(move.company_id).collections_usual_delay
             move.collections_predicted_date = predicted_payment_date(move.invoice_date_due, delay, today)

@@ -288,11 +288,9 @@ class CollectionsForecast(models.AbstractModel):
             for week, value in enumerate(prediction.weekly):
                 if value:
                     weekly[(partner_id, source, week)] += value
-        keys = set(weekly) | {(partner_id, None, week) for partner_id, week in contractual}
         rows = defaultdict(lambda: [0.0, 0.0])
-        for partner_id, source, week in keys:
-            if source is not None:
-                rows[(partner_id, source, week)][0] += weekly[(partner_id, source, week)]
+        for key, amount in weekly.items():
+            rows[key][0] += amount
         for (partner_id, week), amount in contractual.items():
             rows[(partner_id, "contractual", week)][1] += amount
         self._insert("collections_cash_forecast", (
