@@ -80,6 +80,35 @@ def test_little_history_is_shrunk_toward_the_company_and_an_old_item_is_not_expe
     assert within_30 == pytest.approx(1 - (1 - weight / (weight + F.PRIOR)) * company_share / 3)
 
 
+def test_an_on_time_payers_first_late_invoice_pays_as_its_pool_pays_past_that_age(histories):
+    """Its own history stops at the day it always paid on: the invoice still open 5 days late is unknown past
+    that day, not "never paid" (what was closed without money there stays never paid)."""
+    late_one = History(ON_TIME, 1250.0, TODAY - timedelta(days=5), TODAY - timedelta(days=35))
+    model = fit([*histories, late_one], TODAY)
+    own, pool = model.own[ON_TIME], model.pool(None)
+    assert (own.horizon, own.never) == (5, 0.0)
+    prediction = predict(model.curve(ON_TIME), 1250.0, late_one.due_date, TODAY)
+    # Exactly the pool's chance past that age: its 10-day payers pay it in 5 days; its never-payers never do.
+    for chance, days in ((prediction.p30, 35), (prediction.p90, 95)):
+        assert chance == pytest.approx(1 - pool.s(days) / pool.s(5))
+    # (of the company's amounts unpaid 5 days late, half were paid on day 10, half never)
+    assert (prediction.p30, prediction.p90) == (pytest.approx(0.5), pytest.approx(0.5))
+    assert prediction.expected == TODAY + timedelta(days=5)
+    # A customer that had a third of its amounts credited: that third of what is unpaid past its horizon never is.
+    credited = [History(7, 1000.0, h.due_date, h.issued, h.payments if i % 3 else (),
+                        () if i % 3 else ((h.due_date + timedelta(days=1), 1000.0),))
+                for i, h in enumerate(_history(7, delay=0))]
+    model = fit([*histories, *credited, History(7, 1250.0, late_one.due_date, late_one.issued)], TODAY)
+    own, pool, curve = model.own[7], model.pool(None), model.curve(7)
+    assert 0.0 < own.never < 1.0
+    share = own.weight / (own.weight + F.PRIOR)
+    start = own.s(5)
+    expected = (share * start * (own.never + (1 - own.never) * pool.s(95) / pool.s(5)) + (1 - share) * pool.s(95)) \
+        / (share * start + (1 - share) * pool.s(5))
+    assert predict(curve, 1250.0, late_one.due_date, TODAY).p90 == pytest.approx(1 - expected)
+    assert predict(curve, 1250.0, late_one.due_date, TODAY).p90 < prediction.p90
+
+
 def test_the_backtest_reads_the_ledger_as_it_stood():
     due = TODAY - timedelta(days=40)
     history = History(9, 1000.0, due, due - timedelta(days=30), ((due + timedelta(days=20), 1000.0),))

@@ -11,7 +11,9 @@ half-life ago counts half), where
 
 shrunk toward its segment's curve, that toward the company's, and the company's toward "paid on the due date"
 (what a company without paid history is forecast by), each as much as it has little history (weight n / (n +
-PRIOR) for n invoices, recency-weighted; an open invoice counts as far as it is late). An open item ``a`` days
+PRIOR) for n invoices, recency-weighted; an open invoice counts as far as it is late). Past the last delay a
+customer's history saw, what it still had open there pays as its pool pays past that age (an on-time payer's
+first late invoice is not "never paid"). An open item ``a`` days
 late is conditioned on its age: P(paid by day d | not paid by day a) = 1 - S(d) / S(a), so an invoice 60 days
 late is not expected on the customer's average delay. Its expected date is the day by which half of what such a
 history pays past that age is paid (the date if it is paid; how likely it is paid at all is its p30 / p60 /
@@ -71,10 +73,15 @@ class Curve:
     """S(d): share of the amount still unpaid d days after the due date (step function), from weighted
     observations. ``weight``: the history it stands on, in recency-weighted invoices."""
 
-    __slots__ = ("days", "mean_delay", "survival", "weight")
+    __slots__ = ("days", "horizon", "mean_delay", "never", "survival", "weight")
 
-    def __init__(self, days=(), survival=(), weight=0.0, mean_delay=0.0):
+    def __init__(self, days=(), survival=(), weight=0.0, mean_delay=0.0, horizon=LATEST, never=1.0):
         self.days, self.survival, self.weight, self.mean_delay = list(days), list(survival), weight, mean_delay
+        self.horizon = horizon
+        """The last delay the history saw anything at (a payment, an amount still open): S says nothing past it."""
+        self.never = never
+        """Of what is still unpaid past the horizon, the share closed without money (never paid); the rest is
+        amounts still open there, whose fate past it the history does not know."""
 
     def s(self, delay):
         index = bisect_right(self.days, delay) - 1
@@ -89,7 +96,7 @@ def build_curve(observations):
     """A Curve from ``observations``: [(kind, delay, mass, invoice weight)] with kind "paid" (an event at
     ``delay``), "open" (not paid by ``delay``) or "never" (closed without money)."""
     events, leaving = {}, {}
-    total = weight = paid_mass = paid_delay = 0.0
+    total = weight = paid_mass = paid_delay = never = 0.0
     for kind, observed, mass, invoice_weight in observations:
         weight += invoice_weight
         if mass <= 0:
@@ -105,21 +112,45 @@ def build_curve(observations):
                 paid_delay += mass * max(delay, 0)
         elif kind == "open":
             leaving[min(delay, LATEST)] = leaving.get(min(delay, LATEST), 0.0) + mass
-        # "never": at risk for ever, no event
+        else:  # "never": at risk for ever, no event
+            never += mass
     days, survival = [], []
     at_risk, s = total, 1.0
+    after_last_event = total  # at risk just after the last payment: what the tail past the horizon is made of
     for day in sorted(set(events) | set(leaving)):
         happened = events.get(day, 0.0)
         if happened and at_risk > 0:
             s *= max(1.0 - happened / at_risk, 0.0)
             days.append(day)
             survival.append(s)
+            after_last_event = at_risk - happened
         at_risk -= happened + leaving.get(day, 0.0)
-    return Curve(days, survival, weight, paid_delay / paid_mass if paid_mass else 0.0)
+    horizon = max(set(events) | set(leaving), default=EARLIEST)
+    return Curve(days, survival, weight, paid_delay / paid_mass if paid_mass else 0.0, horizon,
+                 min(never / after_last_event, 1.0) if after_last_event > 1e-9 else 1.0)
 
 
 DUE_DATE = Curve([0], [0.0], 0.0, 0.0)
 """Everything paid on its due date: the prior of a company's curve (weight PRIOR)."""
+
+
+class Extended(Curve):
+    """``own`` past its horizon: of what is still unpaid there, the share closed without money is never paid, the
+    rest (amounts still open at the horizon: an on-time payer's first late invoice) pays as ``pool`` pays past
+    that age. Without it an on-time payer's invoice 5 days late would be "never paid": its own history stops at
+    the day it always paid on."""
+
+    __slots__ = ()
+
+    def __init__(self, own, pool):
+        days, survival = list(own.days), list(own.survival)
+        start, pool_start = own.s(own.horizon), pool.s(own.horizon)
+        if start > 1e-12 and pool_start > 1e-12:
+            for day, value in zip(pool.days, pool.survival, strict=True):
+                if day > own.horizon:
+                    days.append(day)
+                    survival.append(start * (own.never + (1.0 - own.never) * value / pool_start))
+        super().__init__(days, survival, own.weight, own.mean_delay, LATEST, own.never)
 
 
 class Mixed(Curve):
@@ -151,7 +182,7 @@ def shrink(own, pool):
     if own is None or own.weight <= 0:
         return pool if isinstance(pool, Mixed) else Mixed([(1.0, pool)])
     share = own.weight / (own.weight + PRIOR)
-    return Mixed([(share, own), (1 - share, pool)])
+    return Mixed([(share, Extended(own, pool) if own.horizon < LATEST else own), (1 - share, pool)])
 
 
 def observations_as_of(histories, day):
