@@ -114,6 +114,18 @@ class TestForecast(CollectionsCommon):
         self.assertEqual(worklist[0].partner_id, self.never)
         self.assertAlmostEqual(worklist[0].expected_loss, sum(items.filtered(
             lambda item: item.partner_id == self.never).mapped("expected_loss")), places=2)
+        # Disputed, the invoice is no loss to chase (its dispute decides what is owed), nor cash to come.
+        self.env["collections.dispute"].with_user(self.collector).create({
+            "partner_id": self.never.id, "move_ids": [(6, 0, self.never_open.ids)],
+            "reason_id": self.env.ref("collections_followup.dispute_reason_quality").id,
+            "description": "Goods returned",
+        })
+        item = self._rebuild().filtered(lambda item: item.move_id == self.never_open)
+        self.assertEqual((item.source, item.expected_loss, item.expected_date), ("dispute", 0.0, False))
+        self.env.invalidate_all()  # the worklist is a view: read it again, as the next request does
+        worklist = self.env["collections.worklist"].with_user(self.collector).search(
+            [("company_id", "=", self.company.id), ("partner_id", "=", self.never.id)])
+        self.assertEqual(worklist.expected_loss, 0.0)
 
     def test_the_accuracy_is_measured_once_a_month_and_says_it_in_a_sentence(self):
         Forecast = self.env["collections.forecast"]
