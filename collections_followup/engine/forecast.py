@@ -30,9 +30,11 @@ customer's average delay): per-item mean absolute error in days, weekly cash-in 
 13 weeks, and the Brier score of "paid within 30 days".
 """
 import math
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
+from operator import neg
 
 EARLIEST = -60  # paid up to 60 days before the due date
 LATEST = 365  # not paid within a year of its due date: not expected
@@ -42,7 +44,7 @@ Z90 = 1.2815515655446004  # standard normal quantile of 0.9
 WEEKS = 13
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class History:
     """One receivable of the ledger (an invoice or an instalment) with what became of it."""
 
@@ -70,8 +72,8 @@ class History:
 
 
 class Curve:
-    """S(d): share of the amount still unpaid d days after the due date (step function), from weighted
-    observations. ``weight``: the history it stands on, in recency-weighted invoices."""
+    """S(d): share of the amount still unpaid d days after the due date (step function: S at ``days``), from
+    weighted observations. ``weight``: the history it stands on, in recency-weighted invoices."""
 
     __slots__ = ("days", "horizon", "mean_delay", "never", "survival", "weight")
 
@@ -87,141 +89,188 @@ class Curve:
         index = bisect_right(self.days, delay) - 1
         return 1.0 if index < 0 else self.survival[index]
 
+    def dense(self):
+        """S on every day of the grid (``grid``): one list, read by index."""
+        values = [1.0] * SIZE
+        for number, (day, value) in enumerate(zip(self.days, self.survival, strict=True)):
+            end = grid(self.days[number + 1]) if number + 1 < len(self.days) else SIZE
+            start = grid(day)
+            values[start:end] = [value] * (end - start)
+        return values
+
+
+# The grid of delays S is read on: index 0 is "before EARLIEST" (nothing is paid earlier), the last is LATEST and
+# after. A customer's curve is a list on it: a reading is an index, no search.
+OFFSET = EARLIEST - 1
+SIZE = LATEST - OFFSET + 1
+LAST = SIZE - 1
+
+
+def grid(delay):
+    index = delay - OFFSET
+    return 0 if index < 0 else LAST if index > LAST else index
+
 
 def _clamp(delay):
     return EARLIEST if delay < EARLIEST else delay
 
 
+class Pool:
+    """What a set of observations says, summed by delay (a customer's, a segment's, the company's): the
+    observations themselves are not kept. ``add`` takes [(kind, delay, mass, invoice weight)] with kind "paid"
+    (an event at ``delay``), "open" (not paid by ``delay``) or "never" (closed without money)."""
+
+    __slots__ = ("events", "leaving", "never", "paid_delay", "paid_mass", "total", "weight")
+
+    def __init__(self):
+        self.events, self.leaving = {}, {}
+        self.total = self.weight = self.paid_mass = self.paid_delay = self.never = 0.0
+
+    def add(self, observations):
+        events, leaving = self.events, self.leaving
+        for kind, observed, mass, invoice_weight in observations:
+            self.weight += invoice_weight
+            if mass <= 0:
+                continue
+            self.total += mass
+            delay = _clamp(observed)
+            if kind == "paid":
+                if delay > LATEST:
+                    leaving[LATEST] = leaving.get(LATEST, 0.0) + mass
+                else:
+                    events[delay] = events.get(delay, 0.0) + mass
+                    self.paid_mass += mass
+                    self.paid_delay += mass * max(delay, 0)
+            elif kind == "open":
+                delay = min(delay, LATEST)
+                leaving[delay] = leaving.get(delay, 0.0) + mass
+            else:  # "never": at risk for ever, no event
+                self.never += mass
+        return self
+
+    def merge(self, other):
+        """Add what ``other`` holds (a customer's pool into its segment's and company's: its sums, not its
+        observations again)."""
+        for mine, theirs in ((self.events, other.events), (self.leaving, other.leaving)):
+            for day, mass in theirs.items():
+                mine[day] = mine.get(day, 0.0) + mass
+        self.total += other.total
+        self.weight += other.weight
+        self.paid_mass += other.paid_mass
+        self.paid_delay += other.paid_delay
+        self.never += other.never
+        return self
+
+    def curve(self):
+        """The Kaplan-Meier curve of what was added."""
+        days, survival = [], []
+        at_risk, s = self.total, 1.0
+        after_last_event = self.total  # at risk just after the last payment: what the tail past the horizon is
+        for day in sorted(set(self.events) | set(self.leaving)):
+            happened = self.events.get(day, 0.0)
+            if happened and at_risk > 0:
+                s *= max(1.0 - happened / at_risk, 0.0)
+                days.append(day)
+                survival.append(s)
+                after_last_event = at_risk - happened
+            at_risk -= happened + self.leaving.get(day, 0.0)
+        horizon = max(set(self.events) | set(self.leaving), default=EARLIEST)
+        return Curve(days, survival, self.weight, self.paid_delay / self.paid_mass if self.paid_mass else 0.0,
+                     horizon, min(self.never / after_last_event, 1.0) if after_last_event > 1e-9 else 1.0)
+
+
 def build_curve(observations):
-    """A Curve from ``observations``: [(kind, delay, mass, invoice weight)] with kind "paid" (an event at
-    ``delay``), "open" (not paid by ``delay``) or "never" (closed without money)."""
-    events, leaving = {}, {}
-    total = weight = paid_mass = paid_delay = never = 0.0
-    for kind, observed, mass, invoice_weight in observations:
-        weight += invoice_weight
-        if mass <= 0:
-            continue
-        total += mass
-        delay = _clamp(observed)
-        if kind == "paid":
-            if delay > LATEST:
-                leaving[LATEST] = leaving.get(LATEST, 0.0) + mass
-            else:
-                events[delay] = events.get(delay, 0.0) + mass
-                paid_mass += mass
-                paid_delay += mass * max(delay, 0)
-        elif kind == "open":
-            leaving[min(delay, LATEST)] = leaving.get(min(delay, LATEST), 0.0) + mass
-        else:  # "never": at risk for ever, no event
-            never += mass
-    days, survival = [], []
-    at_risk, s = total, 1.0
-    after_last_event = total  # at risk just after the last payment: what the tail past the horizon is made of
-    for day in sorted(set(events) | set(leaving)):
-        happened = events.get(day, 0.0)
-        if happened and at_risk > 0:
-            s *= max(1.0 - happened / at_risk, 0.0)
-            days.append(day)
-            survival.append(s)
-            after_last_event = at_risk - happened
-        at_risk -= happened + leaving.get(day, 0.0)
-    horizon = max(set(events) | set(leaving), default=EARLIEST)
-    return Curve(days, survival, weight, paid_delay / paid_mass if paid_mass else 0.0, horizon,
-                 min(never / after_last_event, 1.0) if after_last_event > 1e-9 else 1.0)
+    """A Curve from ``observations`` (Pool.add's)."""
+    return Pool().add(observations).curve()
 
 
 DUE_DATE = Curve([0], [0.0], 0.0, 0.0)
 """Everything paid on its due date: the prior of a company's curve (weight PRIOR)."""
 
 
-class Extended(Curve):
-    """``own`` past its horizon: of what is still unpaid there, the share closed without money is never paid, the
-    rest (amounts still open at the horizon: an on-time payer's first late invoice) pays as ``pool`` pays past
-    that age. Without it an on-time payer's invoice 5 days late would be "never paid": its own history stops at
-    the day it always paid on."""
-
-    __slots__ = ()
-
-    def __init__(self, own, pool):
-        days, survival = list(own.days), list(own.survival)
-        start, pool_start = own.s(own.horizon), pool.s(own.horizon)
-        if start > 1e-12 and pool_start > 1e-12:
-            for day, value in zip(pool.days, pool.survival, strict=True):
-                if day > own.horizon:
-                    days.append(day)
-                    survival.append(start * (own.never + (1.0 - own.never) * value / pool_start))
-        super().__init__(days, survival, own.weight, own.mean_delay, LATEST, own.never)
-
-
 class Mixed(Curve):
-    """A customer's curve shrunk toward its pool: S = k S_customer + (1 - k) S_pool, itself a step function
-    (worked out once at the union of the parts' steps: one bisect per reading)."""
+    """A curve worked out on the grid: a customer's shrunk toward its pool, a pool toward the next. ``values``: S
+    at each index of the grid."""
 
-    __slots__ = ("parts",)
+    __slots__ = ("values",)
 
-    def __init__(self, parts):
-        self.parts = [(share, curve) for share, curve in parts if share > 0]
-        days = sorted({day for _share, curve in self.parts for day in curve.days})
-        survival = [sum(share * curve.s(day) for share, curve in self.parts) for day in days]
-        super().__init__(days, survival, sum(share * curve.weight for share, curve in self.parts))
+    def __init__(self, values, weight=0.0):
+        super().__init__((), (), weight)
+        self.values = values
+
+    def s(self, delay):
+        return self.values[grid(delay)]
+
+    def dense(self):
+        return self.values
 
     def first_at_most(self, after, threshold):
-        """The first step day after ``after`` where S is at most ``threshold`` (S never rises), or None."""
-        low, high = bisect_right(self.days, after), len(self.days)
-        while low < high:
-            middle = (low + high) // 2
-            if self.survival[middle] <= threshold:
-                high = middle
-            else:
-                low = middle + 1
-        return self.days[low] if low < len(self.days) else None
+        """The first day after ``after`` where S is at most ``threshold`` (S never rises), or None."""
+        index = bisect_left(self.values, -threshold, grid(after) + 1, SIZE, key=neg)
+        return index + OFFSET if index < SIZE else None
 
 
 def shrink(own, pool):
-    """``own`` toward ``pool`` (a Curve or a Mixed): as much its own as its history weighs."""
+    """``own`` toward ``pool`` (a Curve or a Mixed): S = k S_own + (1 - k) S_pool, as much its own (k) as its
+    history weighs. Past its horizon, of what ``own`` still had unpaid, the share closed without money is never
+    paid and the rest (amounts still open there: an on-time payer's first late invoice) pays as ``pool`` pays past
+    that age. Without it an on-time payer's invoice 5 days late would be "never paid": its own history stops at
+    the day it always paid on."""
+    pool_values = pool.dense()
     if own is None or own.weight <= 0:
-        return pool if isinstance(pool, Mixed) else Mixed([(1.0, pool)])
+        return pool if isinstance(pool, Mixed) else Mixed(pool_values, pool.weight)
     share = own.weight / (own.weight + PRIOR)
-    return Mixed([(share, Extended(own, pool) if own.horizon < LATEST else own), (1 - share, pool)])
+    rest = 1.0 - share
+    own_values = own.dense()
+    end = grid(own.horizon) + 1 if own.horizon < LATEST else SIZE
+    values = [share * mine + rest * theirs for mine, theirs in zip(own_values[:end], pool_values[:end], strict=True)]
+    if end < SIZE:
+        start, pool_start = own_values[end - 1], pool_values[end - 1]
+        if start > 1e-12 and pool_start > 1e-12:
+            # S = k start (never + (1 - never) S_pool / pool_start) + (1 - k) S_pool
+            fixed, slope = share * start * own.never, share * start * (1.0 - own.never) / pool_start + rest
+            values += [fixed + slope * theirs for theirs in pool_values[end:]]
+        else:
+            values += [share * start + rest * theirs for theirs in pool_values[end:]]
+    return Mixed(values, share * own.weight + rest * pool.weight)
 
 
-def observations_as_of(histories, day):
-    """{customer: [observation]} of the ledger as it stood at the end of ``day`` (build_curve's input)."""
-    result = {}
-    for history in histories:
-        if history.issued > day:
-            continue
-        age_days = (day - history.due_date).days
-        recency = 0.5 ** (max(age_days, 0) / HALF_LIFE_DAYS)
-        rows = result.setdefault(history.customer, [])
-        remaining = history.open_at(day)
-        # What the invoice tells of the customer, for how much its own curve is trusted: all once settled; an open
-        # one only as far as it is late (not due yet: nothing; 90 days late or more: all).
-        known = 1.0 if remaining <= 0 else min(max(age_days, 0) / 90, 1.0)
-        rows.append(("open", 0, 0.0, recency * known))
-        share = recency  # each part weighs its amount, less as it is older
-        for when, amount in history.payments:
-            if when <= day:
-                rows.append(("paid", (when - history.due_date).days, amount * share, 0.0))
-        for when, amount in history.closed:
-            if when <= day:
-                rows.append(("never", 0, amount * share, 0.0))
-        if remaining > 0:
-            rows.append(("open", age_days, remaining * share, 0.0))
-    return result
+def _observations(history, day):
+    """What ``history`` tells as of the end of ``day`` (none before it was issued)."""
+    if history.issued > day:
+        return ()
+    age_days = (day - history.due_date).days
+    recency = 0.5 ** (max(age_days, 0) / HALF_LIFE_DAYS)
+    remaining = history.open_at(day)
+    # What the invoice tells of the customer, for how much its own curve is trusted: all once settled; an open
+    # one only as far as it is late (not due yet: nothing; 90 days late or more: all).
+    known = 1.0 if remaining <= 0 else min(max(age_days, 0) / 90, 1.0)
+    rows = [("open", 0, 0.0, recency * known)]
+    share = recency  # each part weighs its amount, less as it is older
+    for when, amount in history.payments:
+        if when <= day:
+            rows.append(("paid", (when - history.due_date).days, amount * share, 0.0))
+    for when, amount in history.closed:
+        if when <= day:
+            rows.append(("never", 0, amount * share, 0.0))
+    if remaining > 0:
+        rows.append(("open", age_days, remaining * share, 0.0))
+    return rows
 
 
 @dataclass
 class Model:
-    """The curves of a company as of a day: per customer (shrunk), per segment, the company's."""
+    """The curves of a company as of a day: per customer (its own, unshrunk), per segment, the company's. A
+    customer's shrunk curve is worked out when asked for (the last one kept: callers go customer by customer),
+    so that memory does not grow with the customers."""
 
     day: date
     company: Curve
     segments: dict = field(default_factory=dict)
-    customers: dict = field(default_factory=dict)
     own: dict = field(default_factory=dict)
 
     pools: dict = field(default_factory=dict)
+    last: tuple = (None, None)
 
     def pool(self, segment=None):
         """The segment's curve shrunk toward the company's, the company's toward the due date (paid on its due
@@ -236,10 +285,10 @@ class Model:
         return pool
 
     def curve(self, customer, segment=None):
-        mixed = self.customers.get((customer, segment))
-        if mixed is None:
+        key, mixed = self.last
+        if key != (customer, segment):
             mixed = shrink(self.own.get(customer), self.pool(segment))
-            self.customers[(customer, segment)] = mixed
+            self.last = ((customer, segment), mixed)
         return mixed
 
     def sentence(self, customer, segment=None):
@@ -251,21 +300,31 @@ class Model:
 
 
 def fit(histories, day, segments=None):
-    """The Model of ``histories`` as of ``day``; ``segments``: {customer: segment key}."""
+    """The Model of ``histories`` as of ``day``; ``segments``: {customer: segment key}. Each customer's
+    observations are summed into its own curve and its pools', then dropped."""
     segments = segments or {}
-    per_customer = observations_as_of(histories, day)
-    own = {customer: build_curve(rows) for customer, rows in per_customer.items()}
-    pooled = {}
-    everything = []
-    for customer, rows in per_customer.items():
-        everything += rows
+    by_customer = {}
+    for history in histories:
+        by_customer.setdefault(history.customer, []).append(history)
+    company, pooled, own = Pool(), {}, {}
+    for customer, rows in by_customer.items():
+        mine, issued = Pool(), False
+        for history in rows:
+            observations = _observations(history, day)
+            if observations:
+                issued = True
+                mine.add(observations)
+        if not issued:
+            continue
+        own[customer] = mine.curve()
+        company.merge(mine)
         if segments.get(customer) is not None:
-            pooled.setdefault(segments[customer], []).extend(rows)
-    return Model(day=day, company=build_curve(everything),
-                 segments={key: build_curve(rows) for key, rows in pooled.items()}, own=own)
+            pooled.setdefault(segments[customer], Pool()).merge(mine)
+    return Model(day=day, company=company.curve(),
+                 segments={key: pool.curve() for key, pool in pooled.items()}, own=own)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Prediction:
     key: object
     customer: int
@@ -283,31 +342,41 @@ def week_start(day):
     return day - timedelta(days=day.weekday())
 
 
+@lru_cache(maxsize=16)
+def _week_ends(today, weeks):
+    """The ordinal of the last day of each week of the horizon."""
+    first = week_start(today).toordinal()
+    return tuple(first + 7 * (week + 1) - 1 for week in range(weeks))
+
+
 def predict(curve, amount, due_date, today, weeks=WEEKS, key=None, customer=None):
     """The Prediction of an amount open today, due on ``due_date``, for a customer of ``curve``."""
-    age = (today - due_date).days
-    base = curve.s(age)
-    days_by_week = [(week_start(today) + timedelta(weeks=w + 1) - timedelta(days=1) - due_date).days
-                    for w in range(weeks)]
+    values = curve.dense()
+    due = due_date.toordinal()
+    age = today.toordinal() - due
+    base = values[grid(age)]
     if base <= 1e-9:  # older than anything this history paid: not expected
         return Prediction(key, customer, amount, None, 0.0, 0.0, 0.0, (0.0,) * weeks)
 
     def paid_by(delay):
-        return max(0.0, 1.0 - curve.s(delay) / base)
+        return max(0.0, 1.0 - values[grid(delay)] / base)
 
     # The day by which half of what this history pays at that age is paid: the date if it is paid (its
     # chance of being paid at all is p30/p60/p90); None when nothing of the history was paid past that age.
-    if not isinstance(curve, Mixed):
-        curve = Mixed([(1.0, curve)])
-    last = curve.s(LATEST)
+    last = values[LAST]
     expected = None
     if base - last > 1e-9:
-        day = curve.first_at_most(age, base - 0.5 * (base - last) + 1e-12)
+        mixed = curve if isinstance(curve, Mixed) else Mixed(values)
+        day = mixed.first_at_most(age, base - 0.5 * (base - last) + 1e-12)
         if day is not None:
             expected = max(due_date + timedelta(days=day), today + timedelta(days=1))
+    # Paid by the end of each week (S read on the grid, inline: a book has 200,000 items x 13 weeks).
     previous, weekly = 0.0, []
-    for delay in days_by_week:
-        done = paid_by(delay)
+    shift = due + OFFSET
+    for end in _week_ends(today, weeks):
+        index = end - shift
+        done = 1.0 - values[0 if index < 0 else LAST if index > LAST else index] / base
+        done = max(done, previous)
         weekly.append(amount * (done - previous))
         previous = done
     return Prediction(key, customer, amount, expected, paid_by(age + 30), paid_by(age + 60), paid_by(age + 90),
@@ -319,13 +388,19 @@ def weekly_band(predictions, weeks=WEEKS):
     moving together, customers independent."""
     likely = [0.0] * weeks
     spread = {}
+    sqrt = math.sqrt
     for prediction in predictions:
-        rows = spread.setdefault(prediction.customer, [0.0] * weeks)
+        amount = prediction.amount
+        rows = spread.get(prediction.customer)
+        if rows is None:
+            rows = spread[prediction.customer] = [0.0] * weeks
         for week, value in enumerate(prediction.weekly):
-            likely[week] += value
-            if prediction.amount > 0:
-                p = min(max(value / prediction.amount, 0.0), 1.0)
-                rows[week] += prediction.amount * math.sqrt(p * (1 - p))
+            if value:
+                likely[week] += value
+                if amount > 0:
+                    p = value / amount
+                    if 0.0 < p < 1.0:
+                        rows[week] += amount * sqrt(p * (1 - p))
     result = []
     for week in range(weeks):
         sigma = math.sqrt(sum(rows[week] ** 2 for rows in spread.values()))
@@ -381,6 +456,8 @@ def backtest(histories, month_ends, segments=None, weeks=WEEKS, until=None):
     briers = {name: [0.0, 0] for name in sums}
     errors = {name: [0.0, 0.0] for name in sums}
     accuracy = Accuracy(month_ends=list(month_ends))
+    # Customer by customer: each customer's curve is worked out once per month-end.
+    histories = sorted(histories, key=lambda history: history.customer)
     settled_on = [_settled_on(history) for history in histories]
     for day in month_ends:
         model = fit(histories, day, segments)
