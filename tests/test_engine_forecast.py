@@ -5,7 +5,7 @@ import pytest
 
 from collections_followup.engine import forecast as F
 from collections_followup.engine.forecast import History, backtest, fit, predict, weekly_band
-from collections_followup.engine.forecast_book import BEHAVIOURS, book
+from collections_followup.engine.forecast_book import BEHAVIOURS, book, book_chunks
 
 TODAY = date(2026, 12, 7)
 LATE, ON_TIME, NEVER, NEWCOMER = 1, 2, 3, 4
@@ -146,6 +146,21 @@ def test_the_model_beats_both_baselines_on_a_book_with_every_behaviour():
         assert accuracy.brier["model"] < accuracy.brier[name]
         assert accuracy.wape["model"] < accuracy.wape[name]
     assert max(week for _day, week, *_rest in accuracy.weekly) <= TODAY, "only weeks already over are measured"
+
+
+def test_the_backtest_and_the_fit_read_a_book_in_chunks_as_a_whole():
+    """Read a few customers at a time (memory does not grow with the book), the same figures."""
+    histories, _behaviours = book(60, TODAY, seed=3)
+    ends = F.month_ends(TODAY, 4)
+    whole = backtest(histories, ends, until=TODAY)
+    chunked = backtest(lambda: (chunk for chunk, _kinds in book_chunks(60, TODAY, seed=3, size=7)), ends,
+                       until=TODAY)
+    assert chunked.items == whole.items > 0
+    for metric in ("mae", "wape", "brier"):
+        for name in ("model", "due", "average"):
+            assert getattr(chunked, metric)[name] == pytest.approx(getattr(whole, metric)[name])
+    model = fit(lambda: (chunk for chunk, _kinds in book_chunks(60, TODAY, seed=3, size=7)), TODAY)
+    assert model.company.survival == pytest.approx(fit(histories, TODAY).company.survival)
 
 
 def test_a_company_without_paid_history_is_forecast_by_its_due_dates():

@@ -13,6 +13,9 @@ month) goes through the product's own forecast (engine/forecast.py, as collectio
 - fitting the curves and predicting every open item of a book of that many open items (the open items of the
   behaviour book, repeated with other due dates up to the size), with the process's peak memory.
 
+The engine reads the book a thousand customers at a time (generated anew for each pass, as the product reads
+the ledger in chunks of customers): the time of generating it is measured once and not counted in the rows.
+
 Writes its table into bench/results.md under "## Cash forecast (make bench-forecast)" (the rest kept). Targets
 (issue #37): WAPE <= 15 %, MAE <= 0.6 x the due-date baseline, Brier below both baselines, predicting <= 2 x
 the decision phase of `make bench` at that size, the backtest <= 3 minutes.
@@ -33,24 +36,31 @@ _package.__path__ = [str(ROOT / "collections_followup")]
 sys.modules.setdefault("collections_followup", _package)
 
 from collections_followup.engine import forecast as F  # noqa: E402  (the addon's engine, without Odoo)
-from collections_followup.engine.forecast_book import book  # noqa: E402
+from collections_followup.engine.forecast_book import book_chunks  # noqa: E402
 
 SIZES = [(10_000, 100_000), (20_000, 200_000)]
 SECTION = "## Cash forecast (make bench-forecast)"
 
 
 def measure(customers, open_items, today, seed):
+    # The book is generated anew, a thousand customers at a time, each time the engine reads it (as the product
+    # reads the ledger in chunks of customers): what is held is a chunk, whatever the book's size.
+    def source():
+        return (chunk for chunk, _behaviours in book_chunks(customers, today, seed=seed))
+
     started = time.perf_counter()
-    histories, behaviours = book(customers, today, seed=seed)
+    histories, customers_list, opened = 0, [], []
+    for chunk, behaviours in book_chunks(customers, today, seed=seed):
+        histories += len(chunk)
+        customers_list += sorted(behaviours)
+        opened += [(h.customer, h.open_at(today), h.due_date) for h in chunk if h.open_at(today) > 0]
     generated = time.perf_counter() - started
     started = time.perf_counter()
-    accuracy = F.backtest(histories, F.month_ends(today), until=today)
-    backtest_s = time.perf_counter() - started
+    accuracy = F.backtest(source, F.month_ends(today), until=today)
+    backtest_s = time.perf_counter() - started - 2 * generated  # less generating the book twice (its two passes)
     # Predicting a book of ``open_items`` open items: the behaviour book's own, then more of its customers' at
     # other due dates, up to the size.
     rng = random.Random(seed)
-    opened = [(h.customer, h.open_at(today), h.due_date) for h in histories if h.open_at(today) > 0]
-    customers_list = sorted(behaviours)
     while len(opened) < open_items:
         opened.append((rng.choice(customers_list), round(rng.uniform(100, 5000), 2),
                        today - timedelta(days=rng.randint(-45, 120))))
@@ -58,14 +68,14 @@ def measure(customers, open_items, today, seed):
     # grouped by customer), so that each customer's curve is worked out once.
     opened = sorted(opened[:open_items], key=lambda row: row[0])
     started = time.perf_counter()
-    model = F.fit(histories, today)
-    fitted = time.perf_counter() - started
+    model = F.fit(source, today)
+    fitted = time.perf_counter() - started - generated  # less generating the book once (the ledger's read)
     predictions = [F.predict(model.curve(customer), amount, due, today, customer=customer)
                    for customer, amount, due in opened]
     band = F.weekly_band(predictions)
-    predict_s = time.perf_counter() - started
+    predict_s = time.perf_counter() - started - generated
     return {
-        "customers": customers, "open_items": open_items, "histories": len(histories),
+        "customers": customers, "open_items": open_items, "histories": histories,
         "generate_s": round(generated, 1), "backtest_s": round(backtest_s, 1), "fit_s": round(fitted, 1),
         "fit_predict_s": round(predict_s, 1), "backtest_items": accuracy.items,
         "wape": accuracy.wape, "mae": accuracy.mae, "brier": accuracy.brier,
@@ -97,7 +107,8 @@ def table(rows, today):
     row("12-month backtest, s (target <= 180)", lambda r: f"{r['backtest_s']}")
     row("fit the curves, s", lambda r: f"{r['fit_s']}")
     row("fit and predict every open item, s", lambda r: f"{r['fit_predict_s']} ({r['open_items']:,} items)")
-    row("histories in the book", lambda r: f"{r['histories']:,}")
+    row("histories in the book (generating them once, s: not counted above)",
+        lambda r: f"{r['histories']:,} ({r['generate_s']})")
     row("peak memory of the process so far, MB", lambda r: f"{r['peak_mb']}")
     return "\n".join(lines)
 

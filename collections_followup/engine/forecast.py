@@ -299,29 +299,76 @@ class Model:
                 1.0 - mixed.s(30), own.weight if own else 0.0)
 
 
-def fit(histories, day, segments=None):
-    """The Model of ``histories`` as of ``day``; ``segments``: {customer: segment key}. Each customer's
-    observations are summed into its own curve and its pools', then dropped."""
-    segments = segments or {}
-    by_customer = {}
+def _chunks(source):
+    """The histories of ``source`` in chunks, each customer's in one chunk: ``source`` is a list of histories
+    (one chunk) or a callable that gives the chunks anew each time (the ledger read a few thousand customers at a
+    time: memory does not grow with the book)."""
+    return source() if callable(source) else [source]
+
+
+def _by_customer(histories):
+    grouped = {}
     for history in histories:
-        by_customer.setdefault(history.customer, []).append(history)
+        grouped.setdefault(history.customer, []).append(history)
+    return grouped
+
+
+def _own_pool(histories, day):
+    """The Pool of one customer's ``histories`` as of ``day``; None when none was issued by then."""
+    mine, issued = Pool(), False
+    for history in histories:
+        observations = _observations(history, day)
+        if observations:
+            issued = True
+            mine.add(observations)
+    return mine if issued else None
+
+
+def _pools(source, days, segments):
+    """One pass over ``source``: {day: (company Pool, {segment: Pool})} as of each of ``days``, and the last day
+    anything was paid."""
+    result = {day: (Pool(), {}) for day in days}
+    last_paid = None
+    for chunk in _chunks(source):
+        for customer, rows in _by_customer(chunk).items():
+            for history in rows:
+                for when, _amount in history.payments:
+                    if last_paid is None or when > last_paid:
+                        last_paid = when
+            segment = segments.get(customer)
+            for day in days:
+                mine = _own_pool(rows, day)
+                if mine is None:
+                    continue
+                company, pooled = result[day]
+                company.merge(mine)
+                if segment is not None:
+                    pooled.setdefault(segment, Pool()).merge(mine)
+    return result, last_paid
+
+
+def _model(day, company, pooled):
+    return Model(day=day, company=company.curve(), segments={key: pool.curve() for key, pool in pooled.items()})
+
+
+def fit(source, day, segments=None):
+    """The Model of the histories of ``source`` (a list, or a callable giving chunks: ``_chunks``) as of ``day``;
+    ``segments``: {customer: segment key}. Each customer's observations are summed into its own curve and its
+    pools', then dropped: what is kept is a few steps per customer."""
+    segments = segments or {}
     company, pooled, own = Pool(), {}, {}
-    for customer, rows in by_customer.items():
-        mine, issued = Pool(), False
-        for history in rows:
-            observations = _observations(history, day)
-            if observations:
-                issued = True
-                mine.add(observations)
-        if not issued:
-            continue
-        own[customer] = mine.curve()
-        company.merge(mine)
-        if segments.get(customer) is not None:
-            pooled.setdefault(segments[customer], Pool()).merge(mine)
-    return Model(day=day, company=company.curve(),
-                 segments={key: pool.curve() for key, pool in pooled.items()}, own=own)
+    for chunk in _chunks(source):
+        for customer, rows in _by_customer(chunk).items():
+            mine = _own_pool(rows, day)
+            if mine is None:
+                continue
+            own[customer] = mine.curve()
+            company.merge(mine)
+            if segments.get(customer) is not None:
+                pooled.setdefault(segments[customer], Pool()).merge(mine)
+    model = _model(day, company, pooled)
+    model.own = own
+    return model
 
 
 @dataclass(frozen=True, slots=True)
@@ -448,71 +495,80 @@ def _settled_on(history):
     return None
 
 
-def backtest(histories, month_ends, segments=None, weeks=WEEKS, until=None):
-    """Accuracy of the forecast made as of each of ``month_ends`` from ``histories`` as they stood, against
-    what was paid after it (up to ``until``, default the last payment known)."""
-    until = until or max((when for h in histories for when, _a in h.payments), default=max(month_ends))
+def backtest(source, month_ends, segments=None, weeks=WEEKS, until=None):
+    """Accuracy of the forecast made as of each of ``month_ends`` from the histories of ``source`` (a list, or a
+    callable giving chunks: ``_chunks``) as they stood, against what was paid after it (up to ``until``, default
+    the last payment known). Two passes over ``source``: the pools as of each month-end, then chunk by chunk each
+    customer's own curve and its items scored (memory: a chunk and the pools, whatever the book's size)."""
+    segments = segments or {}
+    pools, last_paid = _pools(source, month_ends, segments)
+    until = until or last_paid or max(month_ends)
+    models = {day: _model(day, *pools[day]) for day in month_ends}
     sums = {name: [0.0, 0] for name in ("model", "due", "average")}
     briers = {name: [0.0, 0] for name in sums}
-    errors = {name: [0.0, 0.0] for name in sums}
     accuracy = Accuracy(month_ends=list(month_ends))
-    # Customer by customer: each customer's curve is worked out once per month-end.
-    histories = sorted(histories, key=lambda history: history.customer)
-    settled_on = [_settled_on(history) for history in histories]
+    series = {day: {name: [0.0] * weeks for name in ("model", "due", "average", "actual")} for day in month_ends}
+    for chunk in _chunks(source):
+        grouped = _by_customer(chunk)
+        for day in month_ends:
+            model, weekly = models[day], series[day]
+            model.own = {}
+            horizon_end = week_start(day) + timedelta(weeks=weeks) - timedelta(days=1)
+            for customer, rows in grouped.items():
+                mine = _own_pool(rows, day)
+                if mine is None:
+                    continue
+                own = model.own[customer] = mine.curve()
+                curve = None
+                average = round(own.mean_delay) if own.weight else 0
+                for history in rows:
+                    remaining = history.open_at(day)
+                    if remaining <= 0.005:  # not issued yet, or settled by then
+                        continue
+                    if curve is None:
+                        curve = model.curve(customer, segments.get(customer))
+                    prediction = predict(curve, remaining, history.due_date, day, weeks, customer=customer)
+                    guesses = {"model": prediction.expected, "due": _baseline_day(history.due_date, 0, day),
+                               "average": _baseline_day(history.due_date, average, day)}
+                    for week, value in enumerate(prediction.weekly):
+                        weekly["model"][week] += value
+                    for name in ("due", "average"):
+                        week = _week_of(guesses[name], day, weeks)
+                        if week is not None:
+                            weekly[name][week] += remaining
+                    paid = history.paid_on(day, until)
+                    for when, amount in paid:
+                        week = _week_of(when, day, weeks)
+                        if week is not None and when <= horizon_end:
+                            weekly["actual"][week] += amount
+                    received = sum(amount for _w, amount in paid)
+                    full = max((when for when, _a in paid), default=None) if received >= remaining - 0.005 else None
+                    accuracy.items += 1
+                    if day + timedelta(days=30) > until:  # not known yet whether it was paid within 30 days
+                        continue
+                    within = 1.0 if full and full <= day + timedelta(days=30) else 0.0
+                    probabilities = {"model": prediction.p30,
+                                     "due": 1.0 if guesses["due"] <= day + timedelta(days=30) else 0.0,
+                                     "average": 1.0 if guesses["average"] <= day + timedelta(days=30) else 0.0}
+                    for name, probability in probabilities.items():
+                        briers[name][0] += (probability - within) ** 2
+                        briers[name][1] += 1
+                    if full:
+                        for name, guess in guesses.items():
+                            sums[name][0] += abs(((guess or day + timedelta(days=LATEST)) - full).days)
+                            sums[name][1] += 1
+            model.own = {}
+    errors = {name: [0.0, 0.0] for name in sums}
     for day in month_ends:
-        model = fit(histories, day, segments)
-        predicted = [0.0] * weeks
-        baselines = {"due": [0.0] * weeks, "average": [0.0] * weeks}
-        actual = [0.0] * weeks
-        horizon_end = week_start(day) + timedelta(weeks=weeks) - timedelta(days=1)
-        for history, settled in zip(histories, settled_on, strict=True):
-            if history.issued > day or (settled is not None and settled <= day):
-                continue
-            remaining = history.open_at(day)
-            if remaining <= 0.005:
-                continue
-            segment = (segments or {}).get(history.customer)
-            prediction = predict(model.curve(history.customer, segment), remaining, history.due_date, day,
-                                 weeks, customer=history.customer)
-            own = model.own.get(history.customer)
-            average = round(own.mean_delay) if own and own.weight else 0
-            guesses = {"model": prediction.expected, "due": _baseline_day(history.due_date, 0, day),
-                       "average": _baseline_day(history.due_date, average, day)}
-            for week, value in enumerate(prediction.weekly):
-                predicted[week] += value
-            for name in ("due", "average"):
-                week = _week_of(guesses[name], day, weeks)
-                if week is not None:
-                    baselines[name][week] += remaining
-            paid = history.paid_on(day, until)
-            for when, amount in paid:
-                week = _week_of(when, day, weeks)
-                if week is not None and when <= horizon_end:
-                    actual[week] += amount
-            received = sum(amount for _w, amount in paid)
-            full = max((when for when, _a in paid), default=None) if received >= remaining - 0.005 else None
-            accuracy.items += 1
-            if day + timedelta(days=30) > until:  # not known yet whether it was paid within 30 days
-                continue
-            within = 1.0 if full and full <= day + timedelta(days=30) else 0.0
-            probabilities = {"model": prediction.p30,
-                             "due": 1.0 if guesses["due"] <= day + timedelta(days=30) else 0.0,
-                             "average": 1.0 if guesses["average"] <= day + timedelta(days=30) else 0.0}
-            for name, probability in probabilities.items():
-                briers[name][0] += (probability - within) ** 2
-                briers[name][1] += 1
-            if full:
-                for name, guess in guesses.items():
-                    sums[name][0] += abs(((guess or day + timedelta(days=LATEST)) - full).days)
-                    sums[name][1] += 1
+        weekly = series[day]
         # Only the weeks over by ``until``: what was paid in a week not over yet is not known.
         monday = week_start(day)
         known = [week for week in range(weeks) if monday + timedelta(weeks=week + 1) - timedelta(days=1) <= until]
-        for name, series in (("model", predicted), ("due", baselines["due"]), ("average", baselines["average"])):
-            errors[name][0] += sum(abs(series[week] - actual[week]) for week in known)
-            errors[name][1] += sum(actual[week] for week in known)
-        accuracy.weekly += [(day, monday + timedelta(weeks=week), predicted[week], actual[week],
-                             baselines["due"][week]) for week in known]
+        for name in sums:
+            errors[name][0] += sum(abs(weekly[name][week] - weekly["actual"][week]) for week in known)
+            errors[name][1] += sum(weekly["actual"][week] for week in known)
+        accuracy.weekly += [(day, monday + timedelta(weeks=week), weekly["model"][week], weekly["actual"][week],
+                             weekly["due"][week]) for week in known]
     accuracy.mae = {name: total / count if count else None for name, (total, count) in sums.items()}
     accuracy.wape = {name: total / base if base else None for name, (total, base) in errors.items()}
     accuracy.brier = {name: total / count if count else None for name, (total, count) in briers.items()}

@@ -47,6 +47,16 @@ def delays(behaviour, due, start, rng):
 def book(customers, today, seed=20261207, months=24, first_id=1):
     """(histories, {customer: behaviour}) of ``customers`` customers, invoiced for ``months`` months before
     ``today``."""
+    histories, behaviours = [], {}
+    for chunk, kinds in book_chunks(customers, today, seed, months, first_id):
+        histories += chunk
+        behaviours.update(kinds)
+    return histories, behaviours
+
+
+def book_chunks(customers, today, seed=20261207, months=24, first_id=1, size=1000):
+    """The same book as ``book``, ``size`` customers at a time: (histories, {customer: behaviour}) per chunk
+    (generated anew each time it is iterated: the engine's chunked source)."""
     rng = random.Random(seed)
     start = today - timedelta(days=round(months * 30.4))
     histories, behaviours = [], {}
@@ -73,4 +83,8 @@ def book(customers, today, seed=20261207, months=24, first_id=1):
             key += 1
             histories.append(History(customer, amount, due, issued, tuple(payments), tuple(closed), key))
             issued += timedelta(days=15)
-    return histories, behaviours
+        if len(behaviours) >= size:
+            yield histories, behaviours
+            histories, behaviours = [], {}
+    if behaviours:
+        yield histories, behaviours

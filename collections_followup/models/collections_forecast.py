@@ -22,6 +22,7 @@ from .collections_dispute import OPEN_STATES
 _logger = logging.getLogger(__name__)
 
 HISTORY_DAYS = 730
+HISTORY_CHUNK = 2000  # customers whose histories are read at once (collections.forecast._history_chunks)
 SOURCES = [
     ("invoice", "Open Invoices"),
     ("plan", "Plan Instalments"),
@@ -165,8 +166,10 @@ class CollectionsForecast(models.AbstractModel):
           ORDER BY line.id
             """,
             companies=Ledger._company_sql(company), since=since,
-            partners=SQL("TRUE") if partner_ids is None else SQL("partner.commercial_partner_id = ANY(%s)",
-                                                                 list(partner_ids)),
+            # Through the journal items' own partner (indexed), as the open items' reader does.
+            partners=SQL("TRUE") if partner_ids is None else SQL(
+                "line.partner_id IN (SELECT id FROM res_partner WHERE commercial_partner_id = ANY(%s))",
+                list(partner_ids)),
         ))
         parts = defaultdict(lambda: ([], []))
         heads = {}
@@ -177,6 +180,36 @@ class CollectionsForecast(models.AbstractModel):
         return [F.History(partner_id, balance, due, issued, tuple(parts[line_id][0]), tuple(parts[line_id][1]),
                           (line_id, move_id))
                 for line_id, (partner_id, balance, due, issued, move_id) in heads.items()]
+
+    @api.model
+    def _history_customers(self, company, since):
+        """Ids of the customers (commercial partners) with a receivable of ``company``'s invoices due since
+        ``since`` or still open: whose histories ``_histories`` reads."""
+        self.env["account.move.line"].flush_model(["date_maturity", "reconciled", "partner_id", "parent_state",
+                                                   "account_id", "company_id", "balance"])
+        return [row[0] for row in self.env.execute_query(SQL(
+            """
+            SELECT DISTINCT partner.commercial_partner_id
+              FROM account_move_line line
+              JOIN account_move move ON move.id = line.move_id
+              JOIN res_partner partner ON partner.id = line.partner_id
+             WHERE line.company_id IN %(companies)s AND line.parent_state = 'posted' AND line.balance > 0
+               AND line.account_id IN (SELECT id FROM account_account WHERE account_type = 'asset_receivable')
+               AND move.move_type IN ('out_invoice', 'out_receipt')
+               AND (COALESCE(line.date_maturity, line.date) >= %(since)s OR NOT line.reconciled)
+          ORDER BY 1
+            """,
+            companies=self.env["collections.ledger"]._company_sql(company), since=since,
+        ))]
+
+    @api.model
+    def _history_chunks(self, company, today, customers, since=None, size=HISTORY_CHUNK):
+        """The engine's chunked source of ``customers``' histories: a callable that reads them ``size`` customers
+        at a time, anew each time it is called (what is held is one chunk, whatever the ledger's size)."""
+        def chunks():
+            for start in range(0, len(customers), size):
+                yield self._histories(company, today, since=since, partner_ids=customers[start:start + size])
+        return chunks
 
     @api.model
     def _segments(self, company, partner_ids):
@@ -193,9 +226,9 @@ class CollectionsForecast(models.AbstractModel):
     def _rebuild(self, company, today):
         """Predict every open item of ``company`` (root: with its branches) and store the items, the customers'
         weekly rows (expected and contractual) and the company's weekly band."""
-        histories = self._histories(company, today)
-        segments = self._segments(company, {history.customer for history in histories})
-        model = F.fit(histories, today, segments)
+        customers = self._history_customers(company, today - timedelta(days=HISTORY_DAYS))
+        segments = self._segments(company, customers)
+        model = F.fit(self._history_chunks(company, today, customers), today, segments)
         Ledger = self.env["collections.ledger"]
         open_items = Ledger._open_items(company, pauses=False)
         seen = self._seen_moves(company)
@@ -365,9 +398,11 @@ class CollectionsForecast(models.AbstractModel):
     def _measure(self, company, today, count=12):
         """Backtest as of each of the last ``count`` month-ends; stores and returns the accuracy record."""
         ends = F.month_ends(today, count)
-        histories = self._histories(company, today, since=ends[0] - timedelta(days=HISTORY_DAYS))
-        segments = self._segments(company, {history.customer for history in histories})
-        result = F.backtest(histories, ends, segments, until=today)
+        since = ends[0] - timedelta(days=HISTORY_DAYS)
+        customers = self._history_customers(company, since)
+        segments = self._segments(company, customers)
+        result = F.backtest(self._history_chunks(company, today, customers, since=since), ends, segments,
+                            until=today)
         per_end = defaultdict(lambda: [0.0, 0.0, 0.0])
         for day, _week, predicted, actual, due in result.weekly:
             per_end[day][0] += predicted

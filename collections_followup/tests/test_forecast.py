@@ -55,6 +55,14 @@ class TestForecast(CollectionsCommon):
         self.assertEqual(sum(len(h.closed) for h in never), 6, "credit notes close without money")
         self.assertFalse([h for h in never if h.payments])
         self.assertEqual({h.open_at(TODAY) for h in never if not h.closed}, {700.0})
+        # Read a customer at a time (the scheduled job reads a few thousand at a time): the same histories.
+        Forecast = self.env["collections.forecast"]
+        customers = Forecast._history_customers(self.company, TODAY - timedelta(days=730))
+        self.assertEqual(set(customers), set(by_customer))
+        chunks = list(Forecast._history_chunks(self.company, TODAY, customers, size=1)())
+        self.assertEqual([{h.customer for h in chunk} for chunk in chunks], [{c} for c in customers])
+        self.assertEqual(sorted((h for chunk in chunks for h in chunk), key=lambda h: h.key),
+                         sorted(histories, key=lambda h: h.key))
 
     def test_expected_dates_and_chances_are_the_worked_out_ones(self):
         items = self._rebuild()
