@@ -35,9 +35,12 @@ Rules (documented in README.md, "How levels are decided"):
   its flag: excluding removes a debt from the reminders, never a credit from
   what the customer owes net.
 * An item whose residual exists in company currency only (its document's
-  currency residual is zero: ``excluded == EXCHANGE_DIFFERENCE``) is an
-  exchange difference to book, not a debt to chase nor a credit to offer: it
-  counts in the total due (it is in the ledger's balance) and nowhere else.
+  currency residual is zero), or one of the customer's open items in a foreign
+  currency that together owe nothing in it (an invoice and a payment of the
+  same euros left unmatched at two rates), is an exchange difference to book
+  (``excluded == EXCHANGE_DIFFERENCE``, the ledger's reader says which), not a
+  debt to chase nor a credit to offer: it counts in the total due (it is in the
+  ledger's balance) and nowhere else.
 * Items paused (covered by an active payment plan, an open promise to pay, or
   deferred) are counted in the totals but neither listed nor advanced until
   the pause ends (``paused_until``; ``date.max`` means until further notice).

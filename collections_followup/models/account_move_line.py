@@ -1,6 +1,8 @@
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 from .collections_guard import check_protected
+from .collections_ledger import EXCHANGE_ONLY
 
 # Written by the ledger's one writer of levels (collections.ledger._set_levels) only.
 PROTECTED_LINE_FIELDS = frozenset({"collections_level_id", "collections_last_reminder_date"})
@@ -31,8 +33,14 @@ class AccountMoveLine(models.Model):
         return super().write(vals)
 
     def _collections_exchange_only(self):
-        """True when this open item's residual exists in company currency only (its document's currency residual is
-        zero): an exchange difference to book, neither chased nor offered (collections_ledger.EXCHANGE_ONLY in SQL,
-        engine.EXCHANGE_DIFFERENCE)."""
-        self.ensure_one()
-        return self.currency_id != self.company_currency_id and self.currency_id.is_zero(self.amount_residual_currency)
+        """Ids of these open items that are exchange differences to book, neither chased nor offered: a residual in
+        company currency only, or a customer's open items in a foreign currency that together owe nothing in it.
+        One definition, collections_ledger.EXCHANGE_ONLY, read in one query."""
+        if not self:
+            return set()
+        # The customer's other open items are read too (their sum in the currency).
+        self.flush_model(["currency_id", "company_currency_id", "amount_residual_currency", "amount_residual",
+                          "reconciled", "parent_state", "account_id", "partner_id", "company_id"])
+        self.env["res.partner"].flush_model(["commercial_partner_id"])
+        return {row[0] for row in self.env.execute_query(SQL(
+            "SELECT line.id FROM account_move_line line WHERE line.id = ANY(%s) AND %s", self.ids, EXCHANGE_ONLY))}

@@ -32,7 +32,27 @@ OPEN_LINE = SQL(
 ROOT_COMPANY = SQL("SPLIT_PART(line_company.parent_path, '/', 1)::int")
 # In SQL, what the engine decides item by item (engine.levels): a debt followed up (not excluded, not an
 # exchange difference) and an unapplied credit (whatever its follow-up flag, not an exchange difference).
-EXCHANGE_ONLY = SQL("(line.currency_id != line.company_currency_id AND line.amount_residual_currency = 0)")
+#
+# An exchange difference (EXCHANGE_ONLY): a foreign-currency item whose residual exists in company currency only, or
+# one of a customer's open items in a foreign currency that together owe nothing in it (an invoice and a payment of
+# 1,000 EUR left unmatched at two rates: their company-currency difference is what matching them books as an
+# exchange difference, not a debt to chase or a credit to offer). Same account, same company hierarchy: what
+# Odoo's reconciliation would match.
+EXCHANGE_ONLY = SQL("""(CASE
+    WHEN line.currency_id = line.company_currency_id THEN FALSE
+    WHEN line.amount_residual_currency = 0 THEN TRUE
+    ELSE (SELECT SUM(other.amount_residual_currency)
+            FROM account_move_line other
+            JOIN res_partner other_partner ON other_partner.id = other.partner_id
+            JOIN res_company other_company ON other_company.id = other.company_id
+           WHERE other.account_id = line.account_id AND other.currency_id = line.currency_id
+             AND other.parent_state = 'posted' AND other.reconciled IS NOT TRUE AND other.amount_residual != 0
+             AND other_partner.commercial_partner_id
+                 = (SELECT commercial_partner_id FROM res_partner WHERE id = line.partner_id)
+             AND SPLIT_PART(other_company.parent_path, '/', 1)
+                 = (SELECT SPLIT_PART(parent_path, '/', 1) FROM res_company WHERE id = line.company_id)
+         ) = 0
+END)""")
 CHASED_DEBT = SQL("(line.amount_residual > 0 AND NOT COALESCE(line.no_followup, FALSE) AND NOT %s)", EXCHANGE_ONLY)
 UNAPPLIED_CREDIT = SQL("(line.amount_residual < 0 AND NOT %s)", EXCHANGE_ONLY)
 
@@ -256,6 +276,7 @@ class CollectionsLedger(models.AbstractModel):
         ], ["move_id", "date_maturity", "date"]):
             receivables[line.move_id.id].append(line)
         rows = {partner_id: [] for partner_id in partners.commercial_partner_id.ids}
+        exchange_only = items._collections_exchange_only()
         for line in items:
             move = line.move_id
             siblings = sorted(receivables[move.id], key=lambda item: (item.date_maturity or item.date, item.id))
@@ -279,7 +300,7 @@ class CollectionsLedger(models.AbstractModel):
                 "currency": line.currency_id,
                 "company_residual": line.amount_residual,
                 "excluded": line.no_followup,
-                "exchange": line._collections_exchange_only(),
+                "exchange": line.id in exchange_only,
                 "credit": credit,
                 "url": move.get_portal_url() if is_invoice and not credit else False,
                 "discount": early_discount(move, today) if is_invoice and not credit and len(siblings) == 1 else None,

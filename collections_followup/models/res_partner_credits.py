@@ -46,7 +46,8 @@ class ResPartner(models.Model):
         goes (company currency)."""
         self.ensure_one()
         items = self.env["collections.ledger"]._journal_items(self, company)
-        items = items.filtered(lambda item: not item._collections_exchange_only())
+        exchange_only = items._collections_exchange_only()
+        items = items.filtered(lambda item: item.id not in exchange_only)
         debts = [[item, item.amount_residual] for item in items.sorted(lambda i: (i.date_maturity or i.date, i.id))
                  if item.amount_residual > 0 and not item.no_followup and (item.date_maturity or item.date) < today]
         matches = []

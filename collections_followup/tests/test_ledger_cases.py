@@ -83,6 +83,40 @@ class TestLedgerCases(CollectionsCommon):
             self._run()
         self.assertFalse(self._actions(self.customer, channel="email"))
 
+    def test_a_foreign_invoice_and_payment_left_unmatched_at_two_rates_owe_nothing(self):
+        """1,000 EUR invoiced at 2 EUR per dollar (500), 1,000 EUR received at 2.5 (400), not matched: Odoo's
+        balance is 100, what matching books as an exchange difference. The customer owes nothing in euros: it is
+        neither chased (no reminder, no fee on it) nor offered as a credit; matched, everything is 0."""
+        euro = self.setup_other_currency("EUR", rates=[(str(TODAY - timedelta(days=200)), 2.0),
+                                                       (str(TODAY - timedelta(days=10)), 2.5)])
+        invoice = self._invoice(self.customer, 1000.0, 30, currency=euro)
+        self.assertEqual(invoice.amount_residual_signed, 500.0)
+        payment = self.env["account.payment"].create({
+            "payment_type": "inbound", "partner_type": "customer", "partner_id": self.customer.id,
+            "amount": 1000.0, "currency_id": euro.id, "date": TODAY, "journal_id": self.bank.id,
+        })
+        payment.action_post()
+        self.assertEqual(self._figures(), (100.0, 100.0, 0.0, 0.0, 0.0))
+        rows = self.env["collections.ledger"]._rows(self.customer, self.company, TODAY)
+        self.assertEqual([row["exchange"] for row in rows], [True, True])
+        self.assertFalse(self.env["collections.ledger"]._reminder_rows(self.customer, self.company))
+        self.assertFalse(self.customer._collections_credit_matches(self.company, TODAY), "no credit to apply")
+        self.policy.with_user(self.manager).fee_product_id = self.env["product.product"].create({
+            "name": "Late payment charges", "type": "service", "taxes_id": [Command.clear()]})
+        self.policy.level_ids.with_user(self.manager).write({"fee_type": "fixed", "fee_fixed": 25.0})
+        with self.mock_mail_gateway():
+            self._run()
+        self.assertFalse(self._actions(self.customer, channel="email"))
+        self.assertFalse(self.env["account.move"].search([("partner_id", "=", self.customer.id),
+                                                          ("collections_fee_source", "=", True)]))
+        # A second euro invoice: the euros owed are 300 again, chased.
+        self._invoice(self.customer, 300.0, 20, currency=euro)
+        self.assertGreater(self._figures()[2], 0.0)
+        # Matched, Odoo books the exchange difference: nothing owed anywhere.
+        (invoice.line_ids | payment.move_id.line_ids).filtered(
+            lambda item: item.account_id.account_type == "asset_receivable").reconcile()
+        self.assertEqual(invoice.payment_state, "paid")
+
     def test_a_held_customer_who_pays_is_released(self):
         self._invoice(self.customer, 1000.0, 60)
         self.customer.sudo()._collections_set_hold("Level reached", "level", self.company)

@@ -19,6 +19,7 @@ becomes a regression test.
 import logging
 import os
 import random
+from collections import defaultdict
 from datetime import timedelta
 
 from odoo import Command
@@ -186,17 +187,22 @@ class TestLedgerRoads(CollectionsCommon):
         if name == "foreign payment":
             if invoice.currency_id != self.euro:
                 return "not in euros"
+            # What is left in euros (at another rate than the invoice's own), or as many euros as it leaves in the
+            # company's currency (less or more than it owes in euros).
+            amount = invoice.amount_residual if rng.random() < 0.5 else invoice.amount_residual_signed
             payment = self.env["account.payment"].create({
                 "payment_type": "inbound", "partner_type": "customer", "partner_id": customer.id,
-                "amount": invoice.amount_residual, "currency_id": self.euro.id, "date": TODAY,
+                "amount": amount, "currency_id": self.euro.id, "date": TODAY,
                 "journal_id": self.company_data["default_journal_bank"].id,
             })
             payment.action_post()
-            if rng.random() < 0.5:  # matched: Odoo books the exchange difference
+            matched = rng.random() < 0.5
+            if matched:  # Odoo books the exchange difference
                 (payment.move_id.line_ids | invoice.line_ids).filtered(
                     lambda item: item.account_id.account_type == "asset_receivable" and not item.reconciled
                 ).reconcile()
-            return f"payment of {invoice.amount_residual} EUR for {invoice.name} at today's rate"
+            state = "matched" if matched else "on account"
+            return f"payment of {amount} EUR for {invoice.name} at today's rate ({state})"
         if name == "branch paid by root":
             move = self._invoice(rng, customer, company=self.branch)
             self._register(move, journal_id=self.company_data["default_journal_bank"].id)
@@ -236,10 +242,15 @@ class TestLedgerRoads(CollectionsCommon):
             ("account_id.account_type", "=", "asset_receivable"), ("reconciled", "=", False),
         ])
         overdue = credits = 0.0
+        # An exchange difference: a foreign item with nothing left in its currency, or the customer's open items in
+        # a foreign currency (same account) that together owe nothing in it.
+        in_currency = defaultdict(float)
         for item in items:
-            exchange_only = item.currency_id != item.company_currency_id and item.currency_id.is_zero(
-                item.amount_residual_currency)
-            if exchange_only:
+            in_currency[(item.account_id, item.currency_id)] += item.amount_residual_currency
+        for item in items:
+            foreign = item.currency_id != item.company_currency_id
+            if foreign and (item.currency_id.is_zero(item.amount_residual_currency)
+                            or item.currency_id.is_zero(in_currency[(item.account_id, item.currency_id)])):
                 continue
             if item.amount_residual < 0:
                 credits -= item.amount_residual
