@@ -41,10 +41,10 @@ class CollectionsLedger(models.AbstractModel):
         open_by_currency = defaultdict(float)
         for row in rows:
             open_by_currency[row["currency"]] += row["residual"]
-        activity = self._activity(partner, company, date_from, today)
+        activity = self._activity(partner, company, date_from)
         if any(not currency.is_zero(section["closing"] - open_by_currency.get(currency, 0.0))
                for currency, section in activity.items()):
-            activity = self._activity(partner, company, date_from, today, in_company_currency=True)
+            activity = self._activity(partner, company, date_from, in_company_currency=True)
         def company_first(section):  # the company's currency first, then the others by name, in both parts
             return section["currency"] != company.currency_id, section["currency"].name
 
@@ -52,21 +52,22 @@ class CollectionsLedger(models.AbstractModel):
                 "activity": sorted(activity.values(), key=company_first)}
 
     @api.model
-    def _activity(self, partner, company, date_from, today, in_company_currency=False):
+    def _activity(self, partner, company, date_from, in_company_currency=False):
         """{currency: activity}: the customer's receivable account as the ledger has it, from
-        ``date_from`` to ``today``, per document currency (or all of it in the company's): the
-        balance brought forward, then every posted receivable journal item (invoices, credit
-        notes, payments and bank statement lines reconciled with them, write-offs, exchange
-        differences) with what it was matched with (account.partial.reconcile) and the running
-        balance."""
+        ``date_from`` on (entries dated after today included), per document currency (or all of it
+        in the company's): the balance brought forward, then every posted receivable journal item
+        (invoices, credit notes, payments and bank statement lines reconciled with them,
+        write-offs, exchange differences) with what it was matched with
+        (account.partial.reconcile) and the running balance."""
         commercial = partner.commercial_partner_id
         # sudo: the customer's own receivable, for its own statement (collector, or the customer on the portal).
         Line = self.env["account.move.line"].sudo()
         domain = [
             ("partner_id.commercial_partner_id", "=", commercial.id), *self._company_domain(company),
             ("parent_state", "=", "posted"), ("account_id.account_type", "=", "asset_receivable"),
-            ("date", "<=", today),
         ]
+        # Entries posted but dated after today too (Odoo's balance counts them, and so do the open items): the
+        # running balance ends on what is open.
         amount_field = "balance" if in_company_currency else "amount_currency"
 
         def key(currency):

@@ -222,6 +222,25 @@ class TestStatement(CollectionsCommon):
         self.assertIn(invoice.name, activity["rows"][1]["matched"])
         self.assertEqual(activity["closing"], section["total"], "the running balance ends on what is open")
 
+    def test_the_running_balance_ends_on_what_is_open_with_entries_dated_after_today(self):
+        """A credit note already posted but dated next week is open (Odoo's balance counts it): the activity
+        shows it too, so that the running balance ends on the open items (it stopped at today, and then fell
+        back to the company's currency without ending on them either)."""
+        self._invoice(self.customer, 1000.0, 40)
+        refund = self.env["account.move"].create({
+            "move_type": "out_refund", "partner_id": self.customer.id, "invoice_date": TODAY + timedelta(days=5),
+            "invoice_line_ids": [(0, 0, {"name": "Rebate", "quantity": 1, "price_unit": 300.0, "tax_ids": []})],
+        })
+        refund.action_post()
+        self.assertEqual(refund.date, TODAY + timedelta(days=5))
+        data = self.customer.with_user(self.collector)._collections_statement_data(self.company, TODAY)
+        [activity], [section] = data["activity"], data["sections"]
+        self.assertEqual(section["total"], 700.0)
+        self.assertEqual([(row["date"], row["balance"]) for row in activity["rows"]],
+                         [(TODAY - timedelta(days=70), 1000.0), (TODAY + timedelta(days=5), 700.0)])
+        self.assertEqual(activity["closing"], section["total"])
+        self.assertAlmostEqual(activity["closing"], self.customer.with_company(self.company).credit, places=2)
+
     def test_statement_in_the_customers_currency_and_as_xlsx(self):
         euro = self.setup_other_currency("EUR", rates=[("2026-01-01", 2.0)])
         invoice = self._invoice(self.customer, 500.0, 20, currency=euro)
