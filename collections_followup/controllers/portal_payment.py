@@ -59,13 +59,27 @@ class CollectionsPortalPayment(CollectionsPortal):
                 "These invoices are from different companies of ours: pay those of one company at a time."
             )}
         currency = rows[0]["currency"]
+        # An invoice whose early-payment discount is still granted today is paid at its discounted amount, as on
+        # Odoo's own invoice page; the transaction's payment writes the discounts off (payment.transaction).
+        rows = [{**row, "to_pay": self._collections_to_pay(row)} for row in rows]
         return {
             "rows": rows,
             "currency": currency,
             "company": rows[0]["move"].company_id,
-            "amount": currency.round(sum(row["residual"] for row in rows)),
+            "amount": currency.round(sum(row["to_pay"] for row in rows)),
+            "discount": currency.round(sum(row["residual"] - row["to_pay"] for row in rows)),
             "moves": rows[0]["move"].browse([]).union(*(row["move"] for row in rows)),
         }
+
+    @staticmethod
+    def _collections_to_pay(row):
+        """What paying this row takes today: the discounted amount while the invoice's early-payment discount is
+        granted and nothing of it is paid yet, else what is due."""
+        discount = row.get("discount")
+        if discount and row["currency"].compare_amounts(row["residual"], row["total"]) == 0 \
+                and row["currency"].compare_amounts(discount["amount"], row["residual"]) < 0:
+            return discount["amount"]
+        return row["residual"]
 
     def _collections_pay_page(self, values, item_ids):
         """The payment page of the chosen items, or the account page with the reason it cannot be."""
@@ -95,6 +109,7 @@ class CollectionsPortalPayment(CollectionsPortal):
             "page_name": "collections_pay",
             "pay_rows": payment["rows"],
             "amount": payment["amount"],
+            "discount": payment["discount"],
             "currency": payment["currency"],
             "payment_reference": reference,
         })

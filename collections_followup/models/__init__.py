@@ -37,6 +37,7 @@ from . import (
     collections_why,
     collections_worklist,
     mail_mail,
+    payment_transaction,
     res_company,
     res_partner,
     res_partner_contacts,

@@ -143,6 +143,50 @@ class TestPayFromTheAccountPage(AccountPaymentCommon, PaymentHttpCommon, Collect
         self.assertEqual(self.instalments.amount_residual, 0.0)
         self.assertTrue(first.reconciled and second.reconciled)
 
+    def _discounted_invoice(self, amount):
+        """An invoice of 3 days ago on "2 % within 10 days, net 30" (the discount still granted today)."""
+        term = self.env["account.payment.term"].create({
+            "name": "2/10 net 30", "early_discount": True, "discount_percentage": 2.0, "discount_days": 10,
+            "line_ids": [Command.create({"value": "percent", "value_amount": 100.0, "nb_days": 30})],
+        })
+        invoice = self.env["account.move"].create({
+            "move_type": "out_invoice", "partner_id": self.customer.id,
+            "invoice_date": self.today - timedelta(days=3), "invoice_payment_term_id": term.id,
+            "invoice_line_ids": [Command.create({"name": "Supplies", "quantity": 1, "price_unit": amount,
+                                                 "tax_ids": []})],
+        })
+        invoice.action_post()
+        return invoice
+
+    def test_early_payment_discounts_of_several_invoices_in_one_payment(self):
+        """Odoo's invoice page grants an invoice its early-payment discount; paying several at once does too, and
+        the payment writes each discount off, so that each invoice is paid in full (not left open for its 2 %)."""
+        first, second = self._discounted_invoice(1000.0), self._discounted_invoice(500.0)
+        self.authenticate(None, None)
+        items = self._items(first, second, self.invoice_a)
+        page = self._pay_page(items)
+        context = self._context(page)
+        self.assertEqual(context["amount"], 980.0 + 490.0 + 800.0, "the overdue one in full, the others discounted")
+        self.assertEqual(len(html.fromstring(page.text).xpath('//*[hasclass("o_collections_pay_discount")]')), 2)
+        self._transaction(context["transaction_route"], 2300.0, refused="The amount due has changed")
+        tx = self._get_tx(self._transaction(context["transaction_route"], 2270.0)["reference"])
+        tx._set_done()
+        tx._post_process()
+        self.assertEqual((first + second + self.invoice_a).mapped("payment_state"), ["paid"] * 3)
+        self.assertEqual(tx.payment_id.amount, 2270.0)
+        discount = tx.payment_id.move_id.line_ids.filtered(
+            lambda line: line.account_id == self.company.account_journal_early_pay_discount_loss_account_id)
+        self.assertEqual(sum(discount.mapped("balance")), 30.0, "20.00 and 10.00 written off")
+        self.assertFalse(self._items(first, second, self.invoice_a), "nothing left open to chase")
+        # One invoice alone: Odoo's own flow grants it (the transaction's amount is its discounted amount).
+        third = self._discounted_invoice(200.0)
+        context = self._context(self._pay_page(self._items(third)))
+        self.assertEqual(context["amount"], 196.0)
+        tx = self._get_tx(self._transaction(context["transaction_route"], 196.0)["reference"])
+        tx._set_done()
+        tx._post_process()
+        self.assertEqual(third.payment_state, "paid")
+
     def test_the_late_instalment_alone(self):
         self.authenticate(None, None)
         first, second = self._items(self.instalments).sorted("date_maturity")
