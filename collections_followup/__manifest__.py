@@ -47,6 +47,7 @@
         "wizard/collections_management_report_wizard_views.xml",
         "wizard/collections_run_preview_views.xml",
         "wizard/collections_policy_backtest_views.xml",
+        "views/res_config_settings_views.xml",
         "views/collections_menus.xml",
     ],
     "assets": {

@@ -39,6 +39,7 @@ from . import (
     mail_mail,
     payment_transaction,
     res_company,
+    res_config_settings,
     res_partner,
     res_partner_contacts,
     res_partner_actions,

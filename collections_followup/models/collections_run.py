@@ -15,6 +15,9 @@ _logger = logging.getLogger(__name__)
 # Advisory lock namespace of the follow-up run: a customer being handled by
 # one worker is skipped by the others (pg_try_advisory_xact_lock).
 LOCK_NAMESPACE = 712_1001
+# The code of the daily run's extra workers' scheduled actions (the first one's is model._cron_run_followups()).
+WORKER_CODE = "model._cron_run_followups(start=%s)"
+MAX_WORKERS = 8
 # The unique index behind "one scheduler entry per customer, day and channel".
 ONCE_A_DAY_INDEX = "collections_action_scheduler_once_a_day"
 
@@ -246,14 +249,62 @@ class CollectionsRun(models.AbstractModel):
         ))
         return {row[0] for row in rows}
 
+    # ------------------------------------------------------------------
+    # The run's workers: scheduled actions going round the same customers from evenly spread starts
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _worker_crons(self):
+        """(the first worker's scheduled action, the others' in order), active or not."""
+        # sudo: the scheduled actions are configuration; which of them are the run's workers is read to start
+        # them (a manager's Run Now) or count them (the settings).
+        first = self.env.ref("collections_followup.ir_cron_collections_run").sudo()
+        others = self.env["ir.cron"].sudo().with_context(active_test=False).search([
+            ("model_id", "=", first.model_id.id), ("code", "=like", WORKER_CODE.partition("%")[0] + "%"),
+        ], order="id")
+        return first, others
+
+    @api.model
+    def _workers(self):
+        """How many workers the daily run has (its active scheduled actions)."""
+        first, others = self._worker_crons()
+        return len((first | others).filtered("active"))
+
+    @api.model
+    def _set_workers(self, count):
+        """Give the daily run ``count`` workers: the first scheduled action and ``count - 1`` more, starting
+        evenly round the customers (1/count, 2/count, ...), at the first one's hour. Each customer is still
+        handled once (each worker skips those another one holds or handled); Odoo runs as many at once as its
+        cron threads (``max_cron_threads``, 2 by default, per server: more servers, more workers at once)."""
+        if not isinstance(count, int) or not 1 <= count <= MAX_WORKERS:
+            raise UserError(self.env._("The follow-up run has from 1 to %(max)s workers, not %(count)s.",
+                                       max=MAX_WORKERS, count=count))
+        first, others = self._worker_crons()
+        for number in range(1, count):
+            values = {
+                "name": self.env._("Collections: send today's follow-ups (worker %(number)s of %(count)s)",
+                                   number=number + 1, count=count),
+                "code": WORKER_CODE % round(number / count, 4),
+                "active": first.active,
+            }
+            if number <= len(others):
+                others[number - 1].write(values)
+            else:
+                first.copy({**values, "nextcall": first.nextcall})
+        second = self.env.ref("collections_followup.ir_cron_collections_run_second_worker", raise_if_not_found=False)
+        for cron in others[max(count - 1, 0):]:
+            if cron == second:  # the addon's own record: kept, switched off
+                cron.active = False
+            else:
+                cron.unlink()
+
     @api.model
     def _action_run_now(self):
         """Start the daily run in the background now (managers' menu): its workers, each the next time a cron
         thread is free (Odoo skips an inactive one)."""
-        self.env.ref("collections_followup.ir_cron_collections_run")._trigger()
-        second = self.env.ref("collections_followup.ir_cron_collections_run_second_worker", raise_if_not_found=False)
-        if second:
-            second._trigger()
+        first, others = self._worker_crons()
+        for cron in first | others.filtered("active"):
+            cron._trigger()
         outside, total, first = self._outside_contact_hours()
         if not outside:
             message = self.env._("Today's follow-ups are being sent in the background; see the Collections Log.")

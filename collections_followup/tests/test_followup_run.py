@@ -3,7 +3,7 @@ from datetime import timedelta
 from unittest.mock import patch
 
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import freeze_time, tagged
+from odoo.tests import Form, freeze_time, tagged
 
 from .common import TODAY, CollectionsCommon
 
@@ -500,6 +500,44 @@ class TestFollowupRun(CollectionsCommon):
             action = self.env["collections.run"].with_user(self.manager)._action_run_now()
             self.assertEqual(action["params"]["title"], "Follow-up run started")
             self.assertEqual(Trigger.search([("cron_id", "in", (first | second).ids)]).cron_id, expected)
+
+    def test_the_number_of_workers_is_a_setting(self):
+        """An administrator sets how many workers send the daily follow-ups (Invoicing settings): as many scheduled
+        actions, starting evenly round the customers; each customer is reminded once whichever runs first."""
+        Run = self.env["collections.run"]
+        self.assertEqual(Run._workers(), 2, "the first worker and the second one, as installed")
+        admin = self.env.ref("base.user_admin")
+        settings = Form(self.env["res.config.settings"].with_user(admin))
+        self.assertEqual(settings.collections_run_workers, 2)
+        settings.collections_run_workers = 4
+        settings.save().execute()
+        first, others = Run._worker_crons()
+        self.assertEqual(Run._workers(), 4)
+        self.assertEqual(others.mapped("code"), [f"model._cron_run_followups(start={start})"
+                                                 for start in (0.25, 0.5, 0.75)])
+        self.assertEqual(set(others.mapped("nextcall")), {first.nextcall}, "at the first one's hour")
+        customers = self.env["res.partner"]
+        for index in range(4):
+            customers |= self._customer(f"Worker {index}", f"worker{index}@example.com")
+            self._invoice(customers[-1], 100.0 + index, 10)
+        with self.mock_mail_gateway():
+            for cron in reversed(first | others):  # the last one first: any order
+                cron.with_company(self.company).ir_actions_server_id.run()
+        for customer in customers:
+            self.assertEqual(len(self._actions(customer, channel="email")), 1, customer.name)
+        Trigger = self.env["ir.cron.trigger"]
+        Trigger.search([]).unlink()
+        Run.with_user(self.manager)._action_run_now()
+        self.assertEqual(Trigger.search([]).cron_id, first | others, "Run Now starts every worker")
+        Run._set_workers(1)
+        self.assertEqual(Run._workers(), 1)
+        second = self.env.ref("collections_followup.ir_cron_collections_run_second_worker")
+        self.assertEqual((Run._worker_crons()[1], second.active), (second, False), "the addon's own is kept, off")
+        for wrong in (0, 9, 2.5):
+            with self.assertRaises(UserError):
+                Run._set_workers(wrong)
+        with self.assertRaises(AccessError):
+            self.env["res.config.settings"].with_user(self.manager).create({"collections_run_workers": 3})
 
     def test_run_now_says_when_customers_wait_for_their_contact_hours(self):
         """Run Now at midnight UTC: customers in Paris (02:00) wait for 09:00, one in Tokyo (09:00) is reminded now;
