@@ -40,9 +40,13 @@ def test_a_customers_own_history_gives_the_worked_out_answers(histories):
     assert predict(on_time, 500.0, TODAY + timedelta(days=5), TODAY).expected == TODAY + timedelta(days=5)
     stale = predict(on_time, 500.0, TODAY - timedelta(days=3), TODAY)
     assert (stale.expected, stale.p90) == (None, 0.0)
+    # Due in four months: not paid within 90 days of today, and no loss for it (paid 10 days after it falls due).
+    far = predict(late, 500.0, TODAY + timedelta(days=120), TODAY)
+    assert (far.p90, far.loss, prediction.loss) == (0.0, 0.0, 0.0)
     # Never pays: nothing expected, no chance.
     nothing = predict(never, 500.0, TODAY + timedelta(days=5), TODAY)
-    assert (nothing.expected, nothing.p30, nothing.p90, sum(nothing.weekly)) == (None, 0.0, 0.0, 0.0)
+    assert (nothing.expected, nothing.p30, nothing.p90, sum(nothing.weekly), nothing.loss) == (None, 0.0, 0.0, 0.0,
+                                                                                                1.0)
     assert (late.mean_delay, on_time.mean_delay) == (pytest.approx(10), 0)
 
 

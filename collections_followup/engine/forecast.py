@@ -383,6 +383,9 @@ class Prediction:
     p90: float
     weekly: tuple
     """Expected amount paid in each week of the horizon (week 0: the rest of today's week)."""
+    loss: float = 0.0
+    """The chance it is still unpaid 90 days after it falls due (after today, when it is already late): what the
+    expected loss weighs (an invoice due in four months is not a loss for not being paid within 90 days)."""
 
 
 def week_start(day):
@@ -403,7 +406,7 @@ def predict(curve, amount, due_date, today, weeks=WEEKS, key=None, customer=None
     age = today.toordinal() - due
     base = values[grid(age)]
     if base <= 1e-9:  # older than anything this history paid: not expected
-        return Prediction(key, customer, amount, None, 0.0, 0.0, 0.0, (0.0,) * weeks)
+        return Prediction(key, customer, amount, None, 0.0, 0.0, 0.0, (0.0,) * weeks, 1.0)
 
     def paid_by(delay):
         return max(0.0, 1.0 - values[grid(delay)] / base)
@@ -427,7 +430,7 @@ def predict(curve, amount, due_date, today, weeks=WEEKS, key=None, customer=None
         weekly.append(amount * (done - previous))
         previous = done
     return Prediction(key, customer, amount, expected, paid_by(age + 30), paid_by(age + 60), paid_by(age + 90),
-                      tuple(weekly))
+                      tuple(weekly), 1.0 - paid_by(max(age, 0) + 90))
 
 
 def weekly_band(predictions, weeks=WEEKS):

@@ -56,8 +56,9 @@ class CollectionsForecastItem(models.Model):
     p60 = fields.Float(string="Paid within 60 Days", readonly=True, aggregator="avg")
     p90 = fields.Float(string="Paid within 90 Days", readonly=True, aggregator="avg")
     expected_loss = fields.Monetary(readonly=True,
-                                    help="Open amount times the chance it is not paid within 90 days. A disputed "
-                                         "invoice counts none: its dispute decides what is owed.")
+                                    help="Open amount times the chance it is still unpaid 90 days after it falls "
+                                         "due (after today, for an invoice already late). A disputed invoice counts "
+                                         "none: its dispute decides what is owed.")
 
 
 class CollectionsForecastWeek(models.Model):
@@ -311,7 +312,7 @@ class CollectionsForecast(models.AbstractModel):
         uid = self.env.uid
         item_rows = [(company.id, partner_id, move_id or None, collector.get(partner_id), segment.get(partner_id),
                       source, amount, due, prediction.expected, prediction.p30, prediction.p60, prediction.p90,
-                      0.0 if source == "dispute" else amount * (1 - prediction.p90), uid, uid)
+                      0.0 if source == "dispute" else amount * prediction.loss, uid, uid)
                      for partner_id, move_id, source, amount, due, prediction in items]
         self._insert("collections_forecast_item", (
             "company_id", "partner_id", "move_id", "user_id", "segment_id", "source", "amount", "due_date",

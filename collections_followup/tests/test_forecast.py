@@ -89,6 +89,19 @@ class TestForecast(CollectionsCommon):
         # Never before today, whatever the history.
         self.assertFalse([item for item in items if item.expected_date and item.expected_date <= TODAY])
 
+    def test_an_invoice_due_in_four_months_is_no_expected_loss(self):
+        """Not paid within 90 days of today (it is not due by then), and not a loss for it: its loss is the chance it
+        is still unpaid 90 days after it falls due (the customer pays ten days late; what its pool, with the
+        never-paying customer, says of the rest), not 900 x (1 - p90) = 900."""
+        far = self._invoice(self.late, 900.0, -120)
+        item = self._rebuild().filtered(lambda item: item.move_id == far)
+        self.assertEqual((item.p90, item.expected_date), (0.0, TODAY + timedelta(days=130)))
+        histories = self.env["collections.forecast"]._histories(self.company, TODAY)
+        curve = F.fit(histories, TODAY).curve(self.late.id)
+        still_unpaid = curve.s(90) / curve.s(-120)  # 90 days after its due date, of what is unpaid today
+        self.assertAlmostEqual(item.expected_loss, 900.0 * still_unpaid, places=2)
+        self.assertLess(item.expected_loss, 0.2 * 900.0)
+
     def test_weekly_totals_are_the_sums_of_the_items_contributions(self):
         self._rebuild()
         weeks = self.env["collections.forecast.week"].search([("company_id", "=", self.company.id)])
