@@ -302,8 +302,8 @@ class CollectionsRun(models.AbstractModel):
     def _action_run_now(self):
         """Start the daily run in the background now (managers' menu): its workers, each the next time a cron
         thread is free (Odoo skips an inactive one)."""
-        first, others = self._worker_crons()
-        for cron in first | others.filtered("active"):
+        lead, others = self._worker_crons()
+        for cron in lead | others.filtered("active"):
             cron._trigger()
         outside, total, first = self._outside_contact_hours()
         if not outside:
