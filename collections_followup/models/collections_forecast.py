@@ -134,7 +134,6 @@ class CollectionsForecast(models.AbstractModel):
         before ``today``) or still open, each with its partial reconciliations (one query); ``partner_ids``: of
         these customers (commercial partners) only."""
         since = since or today - timedelta(days=HISTORY_DAYS)
-        Ledger = self.env["collections.ledger"]
         for model, names in (("account.move.line", ["balance", "date_maturity", "reconciled", "partner_id",
                                                     "parent_state", "account_id", "company_id"]),
                              ("account.move", ["move_type", "invoice_date", "origin_payment_id",
@@ -150,23 +149,16 @@ class CollectionsForecast(models.AbstractModel):
                     OR journal.type IN ('bank', 'cash') OR journal.id = company.currency_exchange_journal_id)
               FROM account_move_line line
               JOIN account_move move ON move.id = line.move_id
-              JOIN account_account account ON account.id = line.account_id
               JOIN res_partner partner ON partner.id = line.partner_id
               JOIN res_company company ON company.id = line.company_id
          LEFT JOIN account_partial_reconcile partial ON partial.debit_move_id = line.id
          LEFT JOIN account_move_line credit ON credit.id = partial.credit_move_id
          LEFT JOIN account_move credit_move ON credit_move.id = credit.move_id
          LEFT JOIN account_journal journal ON journal.id = credit_move.journal_id
-             WHERE line.company_id IN %(companies)s
-               AND line.parent_state = 'posted'
-               AND account.account_type = 'asset_receivable'
-               AND line.balance > 0
-               AND move.move_type IN ('out_invoice', 'out_receipt')
-               AND (COALESCE(line.date_maturity, line.date) >= %(since)s OR NOT line.reconciled)
-               AND %(partners)s
+             WHERE %(history_line)s AND %(partners)s
           ORDER BY line.id
             """,
-            companies=Ledger._company_sql(company), since=since,
+            history_line=self._history_line(company, since),
             # Through the journal items' own partner (indexed), as the open items' reader does.
             partners=SQL("TRUE") if partner_ids is None else SQL(
                 "line.partner_id IN (SELECT id FROM res_partner WHERE commercial_partner_id = ANY(%s))",
@@ -183,24 +175,32 @@ class CollectionsForecast(models.AbstractModel):
                 for line_id, (partner_id, balance, due, issued, move_id) in heads.items()]
 
     @api.model
+    def _history_line(self, company, since):
+        """SQL condition (aliases ``line``, ``move``) of a receivable item of ``company``'s invoices due since
+        ``since`` or still open: what the forecast's history is made of."""
+        return SQL(
+            """line.company_id IN %(companies)s AND line.parent_state = 'posted' AND line.balance > 0
+               AND line.account_id IN (SELECT id FROM account_account WHERE account_type = 'asset_receivable')
+               AND move.move_type IN ('out_invoice', 'out_receipt')
+               AND (COALESCE(line.date_maturity, line.date) >= %(since)s OR NOT line.reconciled)""",
+            companies=self.env["collections.ledger"]._company_sql(company), since=since,
+        )
+
+    @api.model
     def _history_customers(self, company, since):
-        """Ids of the customers (commercial partners) with a receivable of ``company``'s invoices due since
-        ``since`` or still open: whose histories ``_histories`` reads."""
+        """Ids of the customers (commercial partners) whose histories ``_histories`` reads."""
         self.env["account.move.line"].flush_model(["date_maturity", "reconciled", "partner_id", "parent_state",
                                                    "account_id", "company_id", "balance"])
+        self.env["account.move"].flush_model(["move_type"])
         return [row[0] for row in self.env.execute_query(SQL(
             """
             SELECT DISTINCT partner.commercial_partner_id
               FROM account_move_line line
               JOIN account_move move ON move.id = line.move_id
               JOIN res_partner partner ON partner.id = line.partner_id
-             WHERE line.company_id IN %(companies)s AND line.parent_state = 'posted' AND line.balance > 0
-               AND line.account_id IN (SELECT id FROM account_account WHERE account_type = 'asset_receivable')
-               AND move.move_type IN ('out_invoice', 'out_receipt')
-               AND (COALESCE(line.date_maturity, line.date) >= %(since)s OR NOT line.reconciled)
+             WHERE %s
           ORDER BY 1
-            """,
-            companies=self.env["collections.ledger"]._company_sql(company), since=since,
+            """, self._history_line(company, since),
         ))]
 
     @api.model
