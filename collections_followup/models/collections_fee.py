@@ -9,6 +9,13 @@ from ..engine.fees import FeeError, RatePeriod, allocate_credits, late_fee, redu
 from .collections_guard import server
 
 
+def _in_currency(amount, owed, owed_company, currency):
+    """``amount`` of an item's company-currency residual ``owed_company``, in its currency where it owes ``owed``."""
+    if owed == owed_company or not owed_company:
+        return amount
+    return Decimal(str(currency.round(float(Decimal(str(amount)) * owed / owed_company))))
+
+
 class CollectionsInterestRate(models.Model):
     """Reference rate of statutory interest (e.g. the ECB main refinancing
     rate), in force from a date until the next one; the policy adds its margin."""
@@ -51,12 +58,19 @@ class CollectionsFee(models.Model):
     level_id = fields.Many2one("collections.level", required=True, readonly=True, index=True)
     partner_id = fields.Many2one("res.partner", string="Customer", required=True, readonly=True, index=True)
     company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
-    currency_id = fields.Many2one(related="company_id.currency_id")
+    # The late invoice's currency: a fee on an invoice in euros is worked out and invoiced in euros.
+    currency_id = fields.Many2one("res.currency", required=True, readonly=True,
+                                  default=lambda self: self.env.company.currency_id)
+    company_currency_id = fields.Many2one(related="company_id.currency_id", string="Company Currency")
     date = fields.Date(required=True, readonly=True)
     days_late = fields.Integer(readonly=True)
-    amount = fields.Monetary(string="Fee", readonly=True, help="Everything charged: fee, interest and compensation.")
+    amount = fields.Monetary(string="Fee", readonly=True, help="Everything charged: fee, interest and compensation, "
+                             "in the late invoice's currency.")
     interest = fields.Monetary(readonly=True)
     compensation = fields.Monetary(readonly=True)
+    amount_company = fields.Monetary(
+        string="Fee in Company Currency", currency_field="company_currency_id", readonly=True,
+        help="The fee at the rate of the day it was charged (its invoice's own rate): what the totals add up.")
     fee_move_id = fields.Many2one("account.move", string="Fee Invoice", readonly=True, index="btree_not_null")
 
     _once_per_level = models.UniqueIndex(
@@ -66,13 +80,24 @@ class CollectionsFee(models.Model):
     # --- what a reminder charges (the run's late fees and statutory interest) ---
 
     @api.model
+    def _announced(self, fees):
+        """The fees a reminder or a letter announces, ((invoice, amount, days late, currency id), ...), with their
+        currency as a record to format the amount (without a currency id: the company's)."""
+        Currency = self.env["res.currency"]
+        return tuple((fee[0], fee[1], fee[2], Currency.browse(fee[3]) if len(fee) > 3 and fee[3]
+                      else self.env.company.currency_id) for fee in fees or ())
+
+    @api.model
     def _fees_due(self, partner, policy, level, decision, origin, today):
         """Fees for the invoices reaching a level that charges them today.
 
         Nothing is written. Each invoice pays a level's fee once; statutory
         interest charged at a later level is only what accrued since (the
         interest from the due date to today, less the interest already
-        charged); the fixed compensation is charged once per invoice."""
+        charged); the fixed compensation is charged once per invoice.
+        A fee on an invoice in another currency is worked out in that currency (what is late of it in that
+        currency, its payments as they were booked in it); the policy's fixed amounts, cap and compensation are
+        in the company's currency, converted at the day's rate."""
         if origin == "scheduler":
             # An invoice whose instalments reach different levels today pays the highest one's fee.
             reached = {}
@@ -100,7 +125,6 @@ class CollectionsFee(models.Model):
             interest_charged[fee.move_id.id] += Decimal(str(fee.interest))
             if fee.compensation:
                 compensated.add(fee.move_id.id)
-        digits = company.currency_id.decimal_places
         rates = None
         fees = []
         allocations = self._credit_allocations(decision, today)
@@ -112,14 +136,23 @@ class CollectionsFee(models.Model):
             # Each instalment on its own (an invoice on an instalment term has several): what is
             # late of it, less the unapplied credits allocated to it (oldest debt first); nothing
             # is charged on what the credits cover, nor on instalments not yet due.
+            currency = move.currency_id
+            foreign = currency != company.currency_id
             late_lines = [
                 (line, line.date_maturity or line.date) for line in Ledger._open_lines_of(move)
                 if line.amount_residual > 0 and (line.date_maturity or line.date) < today
+                and (not foreign or line.amount_residual_currency > 0)
             ]
             owed = {due: Decimal(0) for _line, due in late_lines}
+            owed_company = dict(owed)
             for line, due in late_lines:
-                owed[due] += Decimal(str(line.amount_residual))
-            allocated = {due: allocations.get((move.id, due), ()) for due in owed}
+                owed[due] += Decimal(str(line.amount_residual_currency if foreign else line.amount_residual))
+                owed_company[due] += Decimal(str(line.amount_residual))
+            # The credits are allocated in company currency: in the invoice's currency, each instalment's share
+            # at the rate of what is left of it (its residual in the currency over its residual).
+            allocated = {due: tuple((day, _in_currency(amount, owed[due], owed_company[due], currency))
+                                    for day, amount in allocations.get((move.id, due), ()))
+                         for due in owed}
             overdue = sum(owed.values(), Decimal(0)) - sum(
                 (amount for parts in allocated.values() for _day, amount in parts), Decimal(0))
             if overdue <= 0:
@@ -133,8 +166,9 @@ class CollectionsFee(models.Model):
                     try:
                         # Interest runs on each instalment from its own due date.
                         accrued += statutory_interest(
-                            due, today, reduce_balances(Ledger._balance_history(line), allocated[due]), rates,
-                            Decimal(str(policy.interest_margin)), digits,
+                            due, today, reduce_balances(Ledger._balance_history(line, in_currency=foreign),
+                                                        allocated[due]),
+                            rates, Decimal(str(policy.interest_margin)), currency.decimal_places,
                         )
                     except FeeError as error:
                         raise UserError(self.env._(
@@ -143,17 +177,27 @@ class CollectionsFee(models.Model):
                             day=error.values.get("day"), invoice=move.name,
                         )) from error
                 interest = max(accrued - interest_charged[move.id], Decimal(0))
+            def converted(value, currency=currency, foreign=foreign):
+                """A policy's amount (company currency) in the invoice's currency, at the day's rate."""
+                if not value or not foreign:
+                    return value
+                return company.currency_id._convert(value, currency, company, today)
+
             compensation = Decimal(0)
             if lvl.fee_compensation and partner.commercial_partner_id.is_company and move.id not in compensated:
-                compensation = Decimal(str(lvl.fee_compensation))
+                compensation = Decimal(str(converted(lvl.fee_compensation)))
             amount = late_fee(
-                lvl.fee_type, overdue, digits, fixed=lvl.fee_fixed, percent=lvl.fee_percent,
-                interest=interest, cap=lvl.fee_cap, compensation=compensation,
+                lvl.fee_type, overdue, currency.decimal_places, fixed=converted(lvl.fee_fixed),
+                percent=lvl.fee_percent, interest=interest, cap=converted(lvl.fee_cap), compensation=compensation,
             )
             if amount > 0:
                 fees.append({
                     "move": move, "level": lvl, "amount": amount, "interest": min(interest, amount),
-                    "compensation": compensation, "days_late": (today - min(owed)).days,
+                    "compensation": compensation, "days_late": (today - min(owed)).days, "currency": currency,
+                    # What the totals add (the run preview, the fees' list): at the day's rate, as the fee invoice
+                    # of the day books it.
+                    "amount_company": amount if not foreign else Decimal(str(currency._convert(
+                        float(amount), company.currency_id, company, today))),
                 })
         return fees
 
@@ -188,43 +232,53 @@ class CollectionsFee(models.Model):
         journal = policy.fee_journal_id or self.env["account.journal"].search([
             ("company_id", "=", company.id), ("type", "=", "sale"),
         ], limit=1)
-        lines = []
+        # One invoice per currency: the fees on invoices in euros are invoiced in euros.
+        by_currency = defaultdict(list)
         for fee in fees:
-            label = self.env._(
-                "Late payment charges on %(invoice)s (%(days)s days late, %(level)s)",
-                invoice=fee["move"].name, days=fee["days_late"], level=fee["level"].name,
-            )
-            lines.append((0, 0, {
-                "product_id": policy.fee_product_id.id, "name": label, "quantity": 1,
-                "price_unit": float(fee["amount"]),
-            }))
-        invoice = server(self.env["account.move"].sudo().with_company(company)).create({
-            "move_type": "out_invoice",
-            "partner_id": partner.commercial_partner_id.id,
-            "journal_id": journal.id,
-            "currency_id": company.currency_id.id,
-            "invoice_date": today,
-            "invoice_origin": self.env._("Late payment charges"),
-            "collections_fee_source": True,
-            "invoice_line_ids": lines,
-        })
-        invoice.action_post()
-        server(self.env["collections.fee"].sudo()).create([{
-            "move_id": fee["move"].id,
-            "level_id": fee["level"].id,
-            "partner_id": partner.commercial_partner_id.id,
-            "company_id": company.id,
-            "date": today,
-            "days_late": fee["days_late"],
-            "amount": float(fee["amount"]),
-            "interest": float(fee["interest"]),
-            "compensation": float(fee["compensation"]),
-            "fee_move_id": invoice.id,
-        } for fee in fees])
+            by_currency[fee["currency"]].append(fee)
+        charged = []
+        for currency, group in sorted(by_currency.items(), key=lambda pair: (pair[0] != company.currency_id,
+                                                                             pair[0].name)):
+            lines = []
+            for fee in group:
+                label = self.env._(
+                    "Late payment charges on %(invoice)s (%(days)s days late, %(level)s)",
+                    invoice=fee["move"].name, days=fee["days_late"], level=fee["level"].name,
+                )
+                lines.append((0, 0, {
+                    "product_id": policy.fee_product_id.id, "name": label, "quantity": 1,
+                    "price_unit": float(fee["amount"]),
+                }))
+            invoice = server(self.env["account.move"].sudo().with_company(company)).create({
+                "move_type": "out_invoice",
+                "partner_id": partner.commercial_partner_id.id,
+                "journal_id": journal.id,
+                "currency_id": currency.id,
+                "invoice_date": today,
+                "invoice_origin": self.env._("Late payment charges"),
+                "collections_fee_source": True,
+                "invoice_line_ids": lines,
+            })
+            invoice.action_post()
+            server(self.env["collections.fee"].sudo()).create([{
+                "move_id": fee["move"].id,
+                "level_id": fee["level"].id,
+                "partner_id": partner.commercial_partner_id.id,
+                "company_id": company.id,
+                "currency_id": currency.id,
+                "date": today,
+                "days_late": fee["days_late"],
+                "amount": float(fee["amount"]),
+                "interest": float(fee["interest"]),
+                "compensation": float(fee["compensation"]),
+                "amount_company": float(fee["amount_company"]),
+                "fee_move_id": invoice.id,
+            } for fee in group])
+            charged.append(self.env._(
+                "%(amount)s invoiced on %(invoice)s",
+                amount=currency.format(float(sum(fee["amount"] for fee in group))), invoice=invoice.name,
+            ))
         return self.env["collections.send"]._log(
             partner, policy, fees[0]["level"], "fee", origin, today, [fee["move"].id for fee in fees],
-            note=self.env._(
-                "Late payment charges of %(amount)s invoiced on %(invoice)s",
-                amount=company.currency_id.format(float(sum(fee["amount"] for fee in fees))), invoice=invoice.name,
-            ),
+            note=self.env._("Late payment charges of %s", ", ".join(charged)),
         )

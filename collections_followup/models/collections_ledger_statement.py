@@ -115,15 +115,16 @@ class CollectionsLedger(models.AbstractModel):
         return self.env._("Entry")
 
     @api.model
-    def _balance_history(self, receivables):
+    def _balance_history(self, receivables, in_currency=False):
         """BalanceChange list of an invoice's receivable (or of one instalment's journal item): its
-        total, then what each reconciliation (payment, credit note) left, from the reconciliation's date."""
+        total, then what each reconciliation (payment, credit note) left, from the reconciliation's date.
+        ``in_currency``: in the document's currency (as it was booked in it) instead of the company's."""
         if receivables._name == "account.move":
             receivables = receivables.line_ids
         lines = receivables.filtered(lambda line: line.account_id.account_type == "asset_receivable")
-        running = Decimal(str(sum(lines.mapped("balance"))))
+        running = Decimal(str(sum(lines.mapped("amount_currency" if in_currency else "balance"))))
         changes = [BalanceChange(date.min, running)]
         for partial in lines.matched_credit_ids.sorted(lambda p: (p.max_date, p.id)):
-            running -= Decimal(str(partial.amount))
+            running -= Decimal(str(partial.debit_amount_currency if in_currency else partial.amount))
             changes.append(BalanceChange(partial.max_date, running))
         return changes

@@ -40,8 +40,9 @@ class Sending:
     entries: list | None = None
 
     def fee_lines(self):
-        """The fees as the reminder and the letter announce them: ((invoice, amount, days late), ...)."""
-        return tuple((fee["move"].name, float(fee["amount"]), fee["days_late"]) for fee in self.fees)
+        """The fees as the reminder and the letter announce them: ((invoice, amount, days late, currency id), ...)."""
+        return tuple((fee["move"].name, float(fee["amount"]), fee["days_late"], fee["currency"].id)
+                     for fee in self.fees)
 
 
 class CollectionsSend(models.AbstractModel):

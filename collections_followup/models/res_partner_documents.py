@@ -29,7 +29,7 @@ class ResPartner(models.Model):
     def _collections_letter_data(self, level=None, move_ids=None, listed_items=None, fees=()):
         """Values of the follow-up letter (report.collections_followup.report_followup_letter): the level
         (default: the customer's next, else current one), the debts and credits, totals per currency, the
-        fees it announces [(invoice, amount, days late)], the date."""
+        fees it announces [(invoice, amount, days late, currency id)], the date."""
         self.ensure_one()
         lines = self._collections_table_lines(level, move_ids, listed_items)
         return {
@@ -37,7 +37,7 @@ class ResPartner(models.Model):
             "level": level.with_env(self.env) if level else self.collections_next_level_id or self.collections_level_id,
             "lines": lines,
             "totals": self.env["collections.ledger"]._totals(lines),
-            "fees": fees or (),
+            "fees": self.env["collections.fee"]._announced(fees),
             "today": fields.Date.context_today(self),
         }
 

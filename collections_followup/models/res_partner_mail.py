@@ -131,7 +131,7 @@ class ResPartner(models.Model):
             "partner": self,
             "lines": lines,
             "totals": self.env["collections.ledger"]._totals(lines),
-            "fees": fees or (),
+            "fees": self.env["collections.fee"]._announced(fees),
             "company_currency": self.env.company.currency_id,
             "fmt": TableFormat(self.env),
             # The account link (res_partner_link): the customer's account without a login.

@@ -10,7 +10,7 @@ class ReportFollowupLetter(models.AbstractModel):
     @api.model
     def _get_report_values(self, docids, data=None):
         """``data``: level_id, move_ids (the invoices the letter is about; none: every open item),
-        listed_items ([move id, days late] of the decision), fees ([invoice, amount, days late]). The same
+        listed_items ([move id, days late] of the decision), fees ([invoice, amount, days late, currency id]). The same
         keys from a print action (JSON) or from the run (Python values)."""
         data = data or {}
         partners = self.env["res.partner"].browse(docids)

@@ -110,3 +110,39 @@ class TestLateFees(CollectionsCommon):
         self.policy.with_user(self.manager).fee_product_id = False
         with self.assertRaisesRegex(ValidationError, "Late Fee Product"):
             self._set_fee(self.level_first, fee_type="fixed", fee_fixed=10.0)
+
+    def test_fees_on_an_invoice_in_euros_are_worked_out_and_invoiced_in_euros(self):
+        """The policy's 25.00 is in dollars: on an invoice in euros it is 62.50 EUR at the day's 2.5 per dollar, on
+        an invoice of its own in euros; the dollar invoice's fee is on another, and the log names both."""
+        euro = self.setup_other_currency("EUR", rates=[("2025-01-01", 2.0), ("2026-03-01", 2.5)])
+        self._set_fee(self.level_first, fee_type="fixed", fee_fixed=25.0)
+        in_euros = self._invoice(self.customer, 1000.0, 10, currency=euro)
+        in_dollars = self._invoice(self.customer, 400.0, 10)
+        with self.mock_mail_gateway():
+            self._run()
+        fees = self.env["collections.fee"].search([("partner_id", "=", self.customer.id)])
+        self.assertEqual(sorted((fee.move_id.name, fee.currency_id.name, fee.amount, fee.amount_company)
+                                for fee in fees),
+                         sorted([(in_euros.name, "EUR", 62.5, 25.0), (in_dollars.name, "USD", 25.0, 25.0)]))
+        invoices = self._fee_invoices()
+        self.assertEqual(sorted((move.currency_id.name, move.amount_total, move.amount_total_signed)
+                                for move in invoices), [("EUR", 62.5, 25.0), ("USD", 25.0, 25.0)])
+        self.assertEqual(fees.mapped("fee_move_id"), invoices)
+        body = self._mails_to(self.customer)[0].body_html
+        self.assertIn(f"{in_euros.name} (10 days late): <strong>62.50&nbsp;€</strong>", body)
+        self.assertIn(f"{in_dollars.name} (10 days late): <strong>$&nbsp;25.00</strong>", body)
+        note = self._actions(self.customer, channel="fee").note
+        self.assertTrue(all(move.name in note for move in invoices), note)
+
+    def test_statutory_interest_on_an_invoice_in_euros_runs_on_the_euros_owed(self):
+        """10,000 EUR due 31 Jan, 4,000 EUR paid on 1 Mar at another rate than the invoice's: the interest runs on
+        the euros owed (the same 159.59 as on dollars), whatever the two rates made of them in dollars."""
+        euro = self.setup_other_currency("EUR", rates=[("2025-01-01", 2.0), ("2026-02-15", 2.5)])
+        self._set_fee(self.level_first, fee_type="interest")
+        invoice = self._invoice(self.customer, 10000.0, (TODAY - date(2026, 1, 31)).days, currency=euro)
+        self._pay(invoice, 4000.0, date(2026, 3, 1))
+        self.assertEqual((invoice.amount_residual, invoice.amount_residual_signed), (6000.0, 3000.0))
+        self._run()
+        fee = self.env["collections.fee"].search([("move_id", "=", invoice.id)])
+        self.assertEqual((fee.currency_id, fee.interest, fee.amount, fee.amount_company), (euro, 159.59, 159.59, 63.84))
+        self.assertEqual((self._fee_invoices().currency_id, self._fee_invoices().amount_total), (euro, 159.59))

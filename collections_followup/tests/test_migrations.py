@@ -209,3 +209,28 @@ class TestMigrationPrivateCorrespondence(CollectionsCommon):
             self.assertEqual(set(entry.message_id.attachment_ids.mapped("collections_private")), {True}
                              if entry.message_id.attachment_ids else set())
             self.assertFalse(other.collections_private)
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestMigrationFeeCurrency(CollectionsCommon):
+    """19.0.1.3.0: the fees charged before have their currency (the company's: all were) and their amount in it."""
+
+    def test_fees_charged_before_are_in_the_company_currency(self):
+        self.policy.with_user(self.manager).fee_product_id = self.env["product.product"].create({
+            "name": "Late payment charges", "type": "service", "taxes_id": [(6, 0, [])]})
+        self.level_first.with_user(self.manager).write({"fee_type": "fixed", "fee_fixed": 25.0})
+        self._invoice(self.customer, 1000.0, 10)
+        self._run()
+        fee = self.env["collections.fee"].search([("partner_id", "=", self.customer.id)])
+        self.assertEqual(len(fee), 1)
+        euro = self.setup_other_currency("EUR")
+        # As the column was added on update: the currency of whoever updated, no amount in company currency.
+        self.env.cr.execute(SQL("UPDATE collections_fee SET currency_id = %s, amount_company = NULL WHERE id = %s",
+                                euro.id, fee.id))
+        self.env.invalidate_all()
+        script = load_script("collections_followup/migrations/19.0.1.3.0/post-fee_currency.py", "fee_currency")
+        for _twice in range(2):
+            script.migrate(self.env.cr, "19.0.1.2.0")
+            self.env.invalidate_all()
+            self.assertEqual((fee.currency_id, fee.amount, fee.amount_company), (self.company.currency_id, 25.0, 25.0))

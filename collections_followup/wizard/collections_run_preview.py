@@ -220,7 +220,8 @@ class CollectionsRunPreview(models.TransientModel):
             "review": review,
             "recipients": ", ".join(recipients.mapped("email")),
             "amount": float(decision.net_to_pay),
-            "fee_amount": float(sum(fee["amount"] for fee in fees)),
+            # In company currency (a fee on an invoice in euros is charged in euros, at the day's rate here).
+            "fee_amount": float(sum(fee["amount_company"] for fee in fees)),
             "sets_hold": sets_hold,
             "hold_reason": self.env._("follow-up level '%s' reached", level.name) if sets_hold else False,
             "contact_wait": self.env._("%(when)s (%(tz)s)", when=wait["when"], tz=wait["tz"]) if wait else False,
