@@ -6,7 +6,16 @@ from . import wizard
 
 import logging
 
+from odoo.tools import SQL
+
 _logger = logging.getLogger(__name__)
+
+
+def _uninstall_drop_index(env):
+    """The index the addon made on Odoo's invoices (models/account_move.py) goes with it."""
+    from .models.account_move import PAYMENT_REFERENCE_INDEX
+
+    env.cr.execute(SQL("DROP INDEX IF EXISTS %s", SQL.identifier(PAYMENT_REFERENCE_INDEX)))
 
 
 def _post_init_create_policies(env):

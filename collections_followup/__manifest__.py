@@ -60,4 +60,5 @@
     },
     "external_dependencies": {"python": ["phonenumbers"]},
     "post_init_hook": "_post_init_create_policies",
+    "uninstall_hook": "_uninstall_drop_index",
 }

@@ -29,6 +29,10 @@ from odoo.addons.collections_followup.engine.backtest import replay
 BIG_CUSTOMER_INVOICES = 500
 FOREIGN_SHARE = 0.10
 FOREIGN_RATE = 0.92  # units of the foreign currency per unit of the company's
+# Money in the bank not matched yet on the morning of the run (collections_payment_seen): one customer in a hundred
+# (at least 20), a third from the customer for exactly an invoice, a third without a customer naming an invoice for
+# half of it, a third from the customer under another reference.
+PAYMENTS_SEEN_SHARE = 0.01
 
 
 def emit(name, **values):
@@ -179,16 +183,40 @@ def generate(env, customers, invoices, seed):
     template.unlink()
     cr.execute("ANALYZE res_partner; ANALYZE account_move; ANALYZE account_move_line;")
     env.invalidate_all()
+    seen = _payments_seen(env, journal, max(20, int(customers * PAYMENTS_SEEN_SHARE)))
     big = env["res.partner"].search([("name", "=", "Customer 000001")])
     single = env["res.partner"].search([("name", "=", "Customer 000002")])
     env["ir.config_parameter"].set_param("collections_followup.bench", json.dumps({
         "customers": customers, "invoices": invoices, "seed": seed, "journal_id": journal.id,
-        "big_partner_id": big.id, "single_partner_id": single.id,
+        "big_partner_id": big.id, "single_partner_id": single.id, "payments_seen": seen,
     }))
     # Attaching invoice PDFs is wkhtmltopdf's time (measured apart): the run benchmark sends without them.
     env["collections.level"].search([]).attach_invoices = False
     env.cr.commit()
-    emit("generate", customers=customers, invoices=invoices, seconds=round(time.time() - started, 1))
+    emit("generate", customers=customers, invoices=invoices, payments_seen=seen,
+         seconds=round(time.time() - started, 1))
+
+
+def _payments_seen(env, journal, count):
+    """``count`` bank statement lines left on the suspense account (Odoo's ORM), for late invoices of the book."""
+    bank = env["account.journal"].search([("company_id", "=", env.company.id), ("type", "=", "bank")], limit=1)
+    rows = env.execute_query(SQL(
+        """
+        SELECT id, name, partner_id, amount_residual_signed FROM account_move
+         WHERE journal_id = %s AND invoice_date_due < CURRENT_DATE ORDER BY md5(id::text) LIMIT %s
+        """, journal.id, count))
+    values = []
+    for index, (_move_id, name, partner_id, residual) in enumerate(rows):
+        kind = index % 3
+        values.append({
+            "journal_id": bank.id, "date": fields.Date.today() - timedelta(days=index % 5),
+            "partner_id": partner_id if kind != 1 else False,
+            "amount": float(residual) if kind == 0 else round(float(residual) / 2, 2) if kind == 1 else 100.0,
+            "payment_ref": f"Transfer {index}" if kind != 1 else f"Payment {name}",
+        })
+    env["account.bank.statement.line"].create(values)
+    env.flush_all()
+    return len(values)
 
 
 def check_book(env):

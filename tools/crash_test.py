@@ -301,6 +301,9 @@ modules = env["ir.module.module"].search([("name", "in", (
 modules.button_immediate_uninstall()
 env.cr.commit()
 print("UNINSTALLED", env["ir.module.module"].search([("name", "=", "collections_followup")]).state)
+# The index the addon made on Odoo's invoices (its uninstall hook drops it).
+env.cr.execute("SELECT count(*) FROM pg_indexes WHERE indexname = 'collections_account_move_payment_reference'")
+print("INDEXES LEFT", env.cr.fetchone()[0])
 """
 
 
@@ -355,6 +358,7 @@ def uninstall(harness):
     before = ledger()
     code, out = harness.run_shell(UNINSTALL)
     harness.check(code == 0 and "UNINSTALLED uninstalled" in out, "the addons uninstall", out[-3000:])
+    harness.check("INDEXES LEFT 0" in out, "the index on Odoo's invoices goes with the addon", out[-3000:])
     after = ledger()
     harness.check(before == after, f"invoices, lines, totals, payments, reconciliations unchanged ({after})",
                   f"before {before}")

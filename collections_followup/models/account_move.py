@@ -4,9 +4,15 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Domain
 from odoo.tools import SQL
+from odoo.tools.sql import create_index
 
 from ..engine.behaviour import predicted_payment_date
 from .collections_guard import check_protected
+
+# The customer invoices by payment reference, its spaces aside: a payment seen in the bank whose label names one is
+# looked up by it (collections_payment_seen); Odoo's own index on the field is a trigram one, made only where
+# pg_trgm is installed.
+PAYMENT_REFERENCE_INDEX = "collections_account_move_payment_reference"
 
 # Set by the run, the wizards and the fee rules only (collections_guard): never through create/write/import.
 PROTECTED_FIELDS = frozenset({
@@ -23,6 +29,12 @@ PROTECTED_FIELDS = frozenset({
 class AccountMove(models.Model):
     _name = "account.move"
     _inherit = ["account.move", "collections.override.mixin"]
+
+    def _auto_init(self):
+        result = super()._auto_init()
+        create_index(self.env.cr, PAYMENT_REFERENCE_INDEX, self._table, ["replace(payment_reference, ' ', '')"],
+                     where="move_type = 'out_invoice' AND payment_reference IS NOT NULL")
+        return result
 
     collections_level_id = fields.Many2one(
         "collections.level", string="Follow-up Level", readonly=True, copy=False,

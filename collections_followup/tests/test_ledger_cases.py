@@ -204,6 +204,23 @@ class TestPaymentsSeen(CollectionsCommon):
         self.assertEqual(Ledger._ask_to_match_payments_seen(self.company), 0)
         self.assertFalse(self.customer.activity_ids.filtered(lambda a: "Match the payment seen" in (a.summary or "")))
 
+    def test_a_label_names_an_invoice_by_a_word_of_it_number_or_payment_reference(self):
+        """Without a customer on the line, a word of its label is an invoice's number (as written or in capitals,
+        a final full stop dropped), or a few words in a row its payment reference (spaces aside); a number inside a
+        longer word names nothing."""
+        self.second.payment_reference = "RF18 5390 0754 7034"  # Odoo's creditor reference, written in groups
+        self.first.payment_reference = "+++090/9337/55493+++"
+        Ledger = self.env["collections.ledger"]
+        for label, paid in ((f"paid {self.first.name.lower()}.", self.first), (f"({self.second.name})", self.second),
+                            ("transfer +++090/9337/55493+++", self.first), ("Ref: RF18 5390 0754 7034, thanks",
+                                                                           self.second),
+                            ("rf18539007547034", self.second), (f"{self.first.name}-{self.second.name}", None),
+                            ("RF18", None), ("5390 0754", None)):
+            line = self._on_suspense(50.0, label)
+            self.assertEqual([list(seen.move_ids) for seen in Ledger._payments_seen(self.company)],
+                             [paid.ids] if paid else [], label)
+            line.unlink()
+
     def test_matched_partly_the_rest_is_chased_and_a_reversed_line_resumes(self):
         line = self._on_suspense(400.0, "on account", partner=self.customer)
         # A line from the customer naming no invoice pays the oldest first, as far as it goes: the first, in part.
