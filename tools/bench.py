@@ -161,6 +161,8 @@ def bench_size(odoo, customers, invoices, workdir, oca, run_customers=1000, keep
     result.update(odoo.shell(book, "bench_odoo.measure_decision(env)\nbench_odoo.measure_exposure(env)"))
     log("run preview (tomorrow, in 14 days) and 12 months replayed")
     result.update(odoo.shell(book, "bench_odoo.measure_foresight(env)"))
+    log("the cash forecast rebuilt for every open item")
+    result.update(odoo.shell(book, "bench_odoo.measure_forecast(env)"))
     # Each sending measure on a copy of the book of its own (what one sends, the other must not find sent).
     pdf_customers = pdf_customers or PDF_CUSTOMERS
     for name, what, count in (
@@ -370,6 +372,11 @@ def table(results, oca_note):
         r["foresight"]["preview_1"]["seconds"] / r["decision"]["decision_s"]))
     row("12 months replayed: read s / replay s / items", lambda r: "{:.1f} / {:.1f} / {:,}".format(
         r["foresight"]["replay"]["read_s"], r["foresight"]["replay"]["replay_s"], r["foresight"]["replay"]["items"]))
+    row("cash forecast rebuilt, every open item: s / items / x decision phase",
+        lambda r: "{:.1f} / {:,} / {:.1f}x".format(r["forecast"]["seconds"], r["forecast"]["items"],
+                                                   r["forecast"]["seconds"] / r["decision"]["decision_s"]))
+    row("cash forecast process memory: before / peak, MB", lambda r: "{:.0f} / {:.0f}".format(
+        r["forecast"]["rss_before_mb"], r["forecast"]["rss_peak_mb"]))
     row("whole run per 1,000 customers, s", lambda r: f"{r['run']['per_1000_s']:.0f}")
     row("Odoo's mass-mail composer, same template and customers, per 1,000, s",
         lambda r: f"{r['composer']['per_1000_s']:.0f}")

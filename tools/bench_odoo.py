@@ -386,6 +386,24 @@ def measure_foresight(env):
     emit("foresight", **result)
 
 
+def measure_forecast(env):
+    """The cash forecast rebuilt for every open item (collections.forecast._rebuild, as its nightly job does), in a
+    process of its own: its time against the decision phase's, and the process's peak memory above what it held
+    before (flat as the book grows: a batch of customers at a time)."""
+    company = env.company
+    today = fields.Date.context_today(env.user)
+    env.invalidate_all()
+    before_mb = rss_mb()
+    before = _queries(env)
+    started = time.perf_counter()
+    items = env["collections.forecast"]._rebuild(company, today)
+    seconds = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    env.cr.rollback()
+    emit("forecast", seconds=seconds, items=items, queries=_queries(env) - before, rss_before_mb=before_mb,
+         rss_peak_mb=peak_mb)
+
+
 def _sample(env, customers):
     """The first ``customers`` customers the run acts on today, and the day."""
     company = env.company

@@ -433,29 +433,52 @@ def predict(curve, amount, due_date, today, weeks=WEEKS, key=None, customer=None
                       tuple(weekly), 1.0 - paid_by(max(age, 0) + 90))
 
 
-def weekly_band(predictions, weeks=WEEKS):
-    """[(low, likely, high)] per week: likely = the sum of the items' expected amounts; the band per customer
-    moving together, customers independent."""
-    likely = [0.0] * weeks
-    spread = {}
-    sqrt = math.sqrt
-    for prediction in predictions:
+class Band:
+    """The weekly band, predictions added as they come: likely = the sum of the items' expected amounts; the band
+    per customer moving together, customers independent. ``settle()`` once a batch's customers are all added
+    (none of them comes again) keeps only their variance: memory stays flat however many customers."""
+
+    __slots__ = ("likely", "spread", "variance", "weeks")
+
+    def __init__(self, weeks=WEEKS):
+        self.weeks = weeks
+        self.likely = [0.0] * weeks
+        self.variance = [0.0] * weeks
+        self.spread = {}
+
+    def add(self, prediction):
         amount = prediction.amount
-        rows = spread.get(prediction.customer)
+        rows = self.spread.get(prediction.customer)
         if rows is None:
-            rows = spread[prediction.customer] = [0.0] * weeks
+            rows = self.spread[prediction.customer] = [0.0] * self.weeks
+        likely = self.likely
         for week, value in enumerate(prediction.weekly):
             if value:
                 likely[week] += value
                 if amount > 0:
                     p = value / amount
                     if 0.0 < p < 1.0:
-                        rows[week] += amount * sqrt(p * (1 - p))
-    result = []
-    for week in range(weeks):
-        sigma = math.sqrt(sum(rows[week] ** 2 for rows in spread.values()))
-        result.append((max(likely[week] - Z90 * sigma, 0.0), likely[week], likely[week] + Z90 * sigma))
-    return result
+                        rows[week] += amount * math.sqrt(p * (1 - p))
+
+    def settle(self):
+        for rows in self.spread.values():
+            for week, value in enumerate(rows):
+                self.variance[week] += value ** 2
+        self.spread = {}
+
+    def result(self):
+        """[(low, likely, high)] per week."""
+        self.settle()
+        return [(max(likely - Z90 * math.sqrt(variance), 0.0), likely, likely + Z90 * math.sqrt(variance))
+                for likely, variance in zip(self.likely, self.variance, strict=True)]
+
+
+def weekly_band(predictions, weeks=WEEKS):
+    """[(low, likely, high)] per week of ``predictions`` (Band)."""
+    band = Band(weeks)
+    for prediction in predictions:
+        band.add(prediction)
+    return band.result()
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from datetime import timedelta
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.tools import SQL
+from odoo.tools import SQL, split_every
 
 from ..engine import forecast as F
 from .collections_dispute import OPEN_STATES
@@ -226,12 +226,12 @@ class CollectionsForecast(models.AbstractModel):
     @api.model
     def _rebuild(self, company, today):
         """Predict every open item of ``company`` (root: with its branches) and store the items, the customers'
-        weekly rows (expected and contractual) and the company's weekly band."""
+        weekly rows (expected and contractual) and the company's weekly band. A few thousand customers at a time
+        (their open items read, predicted and written, then let go): memory stays flat as the book grows."""
         customers = self._history_customers(company, today - timedelta(days=HISTORY_DAYS))
         segments = self._segments(company, customers)
         model = F.fit(self._history_chunks(company, today, customers), today, segments)
         Ledger = self.env["collections.ledger"]
-        open_items = Ledger._open_items(company, pauses=False)
         seen = self._seen_moves(company)
         disputed = self._disputed_moves(company)
         hierarchy = Ledger._company_domain(company)
@@ -239,51 +239,57 @@ class CollectionsForecast(models.AbstractModel):
         plans = self.env["collections.payment.plan"].sudo().search([*hierarchy, ("state", "=", "active")])
         promises = self.env["collections.promise"].sudo().search([*hierarchy, ("state", "=", "open")])
         arranged = set(plans.move_ids.ids) | set(promises.move_ids.ids)
-        predictions, items, contractual = [], [], defaultdict(float)
-        first = F.week_start(today)
-
-        def add(partner_id, move_id, source, amount, due, prediction=None):
-            if prediction is None:
-                prediction = F.predict(model.curve(partner_id, segments.get(partner_id)), amount, due, today,
-                                       customer=partner_id)
-            predictions.append((source, prediction))
-            items.append((partner_id, move_id, source, amount, due, prediction))
-            week = max((F.week_start(max(due, today)) - first).days // 7, 0)
-            if week < F.WEEKS:
-                contractual[(partner_id, week)] += amount
-
-        for partner_id, rows in open_items.items():
-            # Unapplied credits settle the oldest debts without money: what they cover is neither cash to come
-            # nor a loss (the accountant applies them: the credits review).
-            credits = -sum(float(item.residual) for item in rows if item.residual < 0 and item.excluded != "exchange")
-            for item in sorted(rows, key=lambda item: (item.due_date, item.line_id or 0)):
-                amount = float(item.residual)
-                if amount <= 0 or item.excluded == "exchange" or item.move_id in arranged:
-                    continue
-                covered = min(credits, amount)
-                credits -= covered
-                amount -= covered
-                if amount <= 0.005:
-                    continue
-                if item.move_id in seen:  # the money is in the bank: this week
-                    weekly = (amount,) + (0.0,) * (F.WEEKS - 1)
-                    add(partner_id, item.move_id, "seen", amount, item.due_date, F.Prediction(
-                        None, partner_id, amount, today, 1.0, 1.0, 1.0, weekly))
-                elif item.move_id in disputed:  # not expected until the dispute is settled
-                    add(partner_id, item.move_id, "dispute", amount, item.due_date, F.Prediction(
-                        None, partner_id, amount, None, 0.0, 0.0, 0.0, (0.0,) * F.WEEKS))
-                else:
-                    add(partner_id, item.move_id, "invoice", amount, item.due_date)
         # Arrangements: each instalment or promised payment due on its own date, paid as the customer pays.
+        arrangements = defaultdict(list)
         for plan in plans:
             for line in plan.line_ids.filtered(lambda line: line.remaining > 0):
-                add(plan.partner_id.id, False, "plan", line.remaining, line.due_date)
+                arrangements[plan.partner_id.commercial_partner_id.id].append(("plan", line.remaining, line.due_date))
         for promise in promises:
             left = promise.amount - promise.amount_paid
             if left > 0:
-                add(promise.partner_id.id, False, "promise", left, promise.promised_date)
-        self._store(company, today, items, predictions, contractual)
-        return len(items)
+                arrangements[promise.partner_id.commercial_partner_id.id].append(
+                    ("promise", left, promise.promised_date))
+        store = _Store(self, company, today)
+        ordered = sorted(self.env["collections.run"]._open_partner_ids(company) | set(arrangements))
+        for chunk in split_every(HISTORY_CHUNK, ordered):
+            open_items = Ledger._open_items(company, chunk, pauses=False)
+            for partner_id in chunk:
+                self._predict_customer(store, model, segments, partner_id, open_items.get(partner_id, ()),
+                                       arrangements.get(partner_id, ()), arranged, seen, disputed)
+            store.flush()
+        return store.finish()
+
+    def _predict_customer(self, store, model, segments, partner_id, rows, arrangements, arranged, seen, disputed):
+        """Add to ``store`` the predictions of one customer's open items and arrangements."""
+        today = store.today
+
+        def predict(amount, due):
+            return F.predict(model.curve(partner_id, segments.get(partner_id)), amount, due, today,
+                             customer=partner_id)
+
+        # Unapplied credits settle the oldest debts without money: what they cover is neither cash to come nor a
+        # loss (the accountant applies them: the credits review).
+        credits = -sum(float(item.residual) for item in rows if item.residual < 0 and item.excluded != "exchange")
+        for item in sorted(rows, key=lambda item: (item.due_date, item.line_id or 0)):
+            amount = float(item.residual)
+            if amount <= 0 or item.excluded == "exchange" or item.move_id in arranged:
+                continue
+            covered = min(credits, amount)
+            credits -= covered
+            amount -= covered
+            if amount <= 0.005:
+                continue
+            if item.move_id in seen:  # the money is in the bank: this week
+                weekly = (amount,) + (0.0,) * (F.WEEKS - 1)
+                store.add(partner_id, item.move_id, "seen", amount, item.due_date, F.Prediction(
+                    None, partner_id, amount, today, 1.0, 1.0, 1.0, weekly))
+            elif item.move_id in disputed:  # not expected until the dispute is settled
+                store.add(partner_id, item.move_id, "dispute", amount, item.due_date, F.Prediction(
+                    None, partner_id, amount, None, 0.0, 0.0, 0.0, (0.0,) * F.WEEKS))
+            else:
+                store.add(partner_id, item.move_id, "invoice", amount, item.due_date, predict(amount, item.due_date))
+        for source, amount, due in arrangements:
+            store.add(partner_id, False, source, amount, due, predict(amount, due))
 
     @api.model
     def _seen_moves(self, company):
@@ -297,64 +303,19 @@ class CollectionsForecast(models.AbstractModel):
             *self.env["collections.ledger"]._company_domain(company), ("state", "in", OPEN_STATES)])
         return set(disputes.move_ids.ids)
 
-    @api.model
-    def _store(self, company, today, items, predictions, contractual):
-        """Replace the company's stored forecast (three INSERTs; no ORM per row: a book has 200,000 items)."""
-        partners = self.env["res.partner"].sudo().with_company(company).browse({row[0] for row in items}
-                                                                              | {key[0] for key in contractual})
-        # Who collects a customer: the one rule of every screen (the customer's collector, else its policy's).
-        collector = {partner_id: found.user_id or None
-                     for partner_id, found in partners._collections_collectors(company).items()}
-        segment = self._segments(company, partners.ids)
-        cr = self.env.cr
-        for table in ("collections_forecast_item", "collections_cash_forecast", "collections_forecast_week"):
-            cr.execute(SQL("DELETE FROM %s WHERE company_id = %s", SQL.identifier(table), company.id))
-        uid = self.env.uid
-        item_rows = [(company.id, partner_id, move_id or None, collector.get(partner_id), segment.get(partner_id),
-                      source, amount, due, prediction.expected, prediction.p30, prediction.p60, prediction.p90,
-                      0.0 if source == "dispute" else amount * prediction.loss, uid, uid)
-                     for partner_id, move_id, source, amount, due, prediction in items]
-        self._insert("collections_forecast_item", (
-            "company_id", "partner_id", "move_id", "user_id", "segment_id", "source", "amount", "due_date",
-            "expected_date", "p30", "p60", "p90", "expected_loss", "create_uid", "write_uid"), item_rows)
-        weekly = defaultdict(float)
-        first = F.week_start(today)
-        for (partner_id, _move, source, _amount, _due, prediction) in items:
-            for week, value in enumerate(prediction.weekly):
-                if value:
-                    weekly[(partner_id, source, week)] += value
-        rows = defaultdict(lambda: [0.0, 0.0])
-        for key, amount in weekly.items():
-            rows[key][0] += amount
-        for (partner_id, week), amount in contractual.items():
-            rows[(partner_id, "contractual", week)][1] += amount
-        self._insert("collections_cash_forecast", (
-            "company_id", "partner_id", "user_id", "segment_id", "week", "source", "amount", "contractual",
-            "create_uid", "write_uid"), [
-            (company.id, partner_id, collector.get(partner_id), segment.get(partner_id),
-             first + timedelta(weeks=week), source, expected, due_amount, uid, uid)
-            for (partner_id, source, week), (expected, due_amount) in rows.items()])
-        band = F.weekly_band([prediction for _source, prediction in predictions])
-        due_weeks = defaultdict(float)
-        for (_partner, week), amount in contractual.items():
-            due_weeks[week] += amount
-        self._insert("collections_forecast_week", (
-            "company_id", "week", "low", "likely", "high", "contractual", "create_uid", "write_uid"), [
-            (company.id, first + timedelta(weeks=week), low, likely, high, due_weeks[week], uid, uid)
-            for week, (low, likely, high) in enumerate(band)])
-        company_param = f"collections_followup.forecast_date.{company.id}"
-        self.env["ir.config_parameter"].sudo().set_param(company_param, fields.Date.to_string(today))
-        for model in ("collections.forecast.item", "collections.cash.forecast", "collections.forecast.week"):
-            self.env[model].invalidate_model()
-
-    def _insert(self, table, columns, rows, batch=5000):
+    def _insert(self, model, columns, rows, batch=20000):
+        """INSERT ``rows`` (tuples of ``columns``) into ``model``'s table: a column per array, unnested (an array
+        per column is passed at once; a parameter per value cost more than the INSERT itself)."""
+        Model = self.env[model]
+        types = [Model._fields[name].column_type[1] for name in columns]
         for start in range(0, len(rows), batch):
-            chunk = rows[start:start + batch]
-            values = SQL(", ").join(
-                SQL("(%s, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')",
-                    SQL(", ").join(SQL("%s", value) for value in row)) for row in chunk)
-            self.env.cr.execute(SQL("INSERT INTO %s (%s, create_date, write_date) VALUES %s", SQL.identifier(table),
-                                    SQL(", ").join(SQL.identifier(name) for name in columns), values))
+            values = list(zip(*rows[start:start + batch], strict=True))
+            self.env.cr.execute(SQL(
+                "INSERT INTO %s (%s, create_date, write_date) SELECT *, now() AT TIME ZONE 'UTC', "
+                "now() AT TIME ZONE 'UTC' FROM unnest(%s)", SQL.identifier(Model._table),
+                SQL(", ").join(SQL.identifier(name) for name in columns),
+                SQL(", ").join(SQL("%s::%s[]", list(value), SQL(kind)) for value, kind in zip(values, types,
+                                                                                               strict=True))))
 
     @api.model
     def _ensure(self, company, today):
@@ -495,3 +456,78 @@ class ResPartner(models.Model):
                 order="expected_date, id", limit=5)
             partner.collections_forecast = Forecast._customer_text(own, items) if (own or items) else False
 
+
+class _Store:
+    """The company's stored forecast, replaced a batch of customers at a time (INSERTs, no ORM per row: a book has
+    hundreds of thousands of items): the items, the customers' weekly rows (expected and contractual) of each batch
+    as it is flushed, the company's weekly band at the end."""
+
+    def __init__(self, forecast, company, today):
+        self.forecast, self.company, self.today = forecast, company, today
+        self.first = F.week_start(today)
+        self.band = F.Band()
+        self.due_weeks = defaultdict(float)
+        self.count = 0
+        self._clear()
+        cr = forecast.env.cr
+        for table in ("collections_forecast_item", "collections_cash_forecast", "collections_forecast_week"):
+            cr.execute(SQL("DELETE FROM %s WHERE company_id = %s", SQL.identifier(table), company.id))
+
+    def _clear(self):
+        self.items = []
+        self.weekly = defaultdict(lambda: [0.0, 0.0])  # (partner, source, week): [expected, contractual]
+
+    def add(self, partner_id, move_id, source, amount, due, prediction):
+        self.items.append((partner_id, move_id or None, source, amount, due, prediction))
+        self.band.add(prediction)
+        for week, value in enumerate(prediction.weekly):
+            if value:
+                self.weekly[(partner_id, source, week)][0] += value
+        week = max((F.week_start(max(due, self.today)) - self.first).days // 7, 0)
+        if week < F.WEEKS:
+            self.weekly[(partner_id, "contractual", week)][1] += amount
+            self.due_weeks[week] += amount
+
+    def flush(self):
+        """Write the batch's items and weekly rows (its customers come no more)."""
+        if not self.items:
+            return
+        forecast, company = self.forecast, self.company
+        partner_ids = sorted({row[0] for row in self.items})
+        partners = forecast.env["res.partner"].sudo().with_company(company).browse(partner_ids)
+        # Who collects a customer: the one rule of every screen (the customer's collector, else its policy's).
+        collector = {partner_id: found.user_id or None
+                     for partner_id, found in partners._collections_collectors(company).items()}
+        segment = forecast._segments(company, partner_ids)
+        uid = forecast.env.uid
+        forecast._insert("collections.forecast.item", (
+            "company_id", "partner_id", "move_id", "user_id", "segment_id", "source", "amount", "due_date",
+            "expected_date", "p30", "p60", "p90", "expected_loss", "create_uid", "write_uid"), [
+            (company.id, partner_id, move_id, collector.get(partner_id), segment.get(partner_id), source, amount,
+             due, prediction.expected, prediction.p30, prediction.p60, prediction.p90,
+             0.0 if source == "dispute" else amount * prediction.loss, uid, uid)
+            for partner_id, move_id, source, amount, due, prediction in self.items])
+        forecast._insert("collections.cash.forecast", (
+            "company_id", "partner_id", "user_id", "segment_id", "week", "source", "amount", "contractual",
+            "create_uid", "write_uid"), [
+            (company.id, partner_id, collector.get(partner_id), segment.get(partner_id),
+             self.first + timedelta(weeks=week), source, expected, due_amount, uid, uid)
+            for (partner_id, source, week), (expected, due_amount) in self.weekly.items()])
+        self.count += len(self.items)
+        self.band.settle()
+        self._clear()
+
+    def finish(self):
+        """The company's weekly band; returns how many items were predicted."""
+        self.flush()
+        forecast, company = self.forecast, self.company
+        uid = forecast.env.uid
+        forecast._insert("collections.forecast.week", (
+            "company_id", "week", "low", "likely", "high", "contractual", "create_uid", "write_uid"), [
+            (company.id, self.first + timedelta(weeks=week), low, likely, high, self.due_weeks[week], uid, uid)
+            for week, (low, likely, high) in enumerate(self.band.result())])
+        company_param = f"collections_followup.forecast_date.{company.id}"
+        forecast.env["ir.config_parameter"].sudo().set_param(company_param, fields.Date.to_string(self.today))
+        for model in ("collections.forecast.item", "collections.cash.forecast", "collections.forecast.week"):
+            forecast.env[model].invalidate_model()
+        return self.count

@@ -1,10 +1,12 @@
 """When each open item will be paid, the 13-week forecast and its accuracy, on Odoo's own documents."""
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo.exceptions import AccessError
 from odoo.tests import freeze_time, tagged
 
 from ..engine import forecast as F
+from ..models import collections_forecast
 from .common import TODAY, CollectionsCommon
 
 
@@ -115,6 +117,26 @@ class TestForecast(CollectionsCommon):
         # Due dates alone: what is late this week (800 and 700), the rest in the week it falls due.
         self.assertAlmostEqual(weeks[0].contractual, 1500.0, places=2)
         self.assertAlmostEqual(sum(weeks.mapped("contractual")), 800.0 + 300.0 + 1200.0 + 700.0, places=2)
+
+    def test_rebuilt_a_customer_at_a_time_the_forecast_is_the_same(self):
+        """The rebuild writes a batch of customers at a time (memory flat as the book grows): one customer per
+        batch stores the same items, weekly rows and band as all of them in one."""
+        def stored():
+            self.env["collections.forecast"]._rebuild(self.company, TODAY)
+            domain = [("company_id", "=", self.company.id)]
+            items = sorted((item.partner_id.id, item.move_id.id, item.source, item.amount, item.expected_date,
+                            round(item.p30, 6), round(item.expected_loss, 2))
+                           for item in self.env["collections.forecast.item"].search(domain))
+            rows = sorted((row.partner_id.id, row.source, row.week, round(row.amount, 2), round(row.contractual, 2))
+                          for row in self.env["collections.cash.forecast"].search(domain))
+            weeks = [(week.week, round(week.low, 2), round(week.likely, 2), round(week.high, 2), week.contractual)
+                     for week in self.env["collections.forecast.week"].search(domain, order="week")]
+            return items, rows, weeks
+
+        whole = stored()
+        self.assertEqual(len(whole[0]), 4)
+        with patch.object(collections_forecast, "HISTORY_CHUNK", 1):
+            self.assertEqual(stored(), whole)
 
     def test_unapplied_credits_settle_the_oldest_debts_first(self):
         """A 500 credit note left unmatched: the oldest open invoice (800, 3 days late) is expected for 300 only,
