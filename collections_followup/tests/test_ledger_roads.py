@@ -319,14 +319,17 @@ class TestLedgerRoads(CollectionsCommon):
                     counts[road] = counts.get(road, 0) + 1
                     self._check(seed, step, road, said,
                                 screens=step % SCREENS_EVERY == SCREENS_EVERY - 1 or step == STEPS - 1)
-                    spent["roads"] += booked - started
-                    spent["checks"] += CLOCKS["real"]() - booked
+                    spent["booking"] += booked - started
+                    spent[road] += booked - started
+                    spent["checking"] += CLOCKS["real"]() - booked
+                # The book was not left empty (before its round is rolled back).
+                self.assertFalse(float_is_zero(sum(c.with_company(self.root).credit for c in self.customers),
+                                               precision_digits=2), f"seed {seed}: nothing owed after {STEPS} steps")
             finally:
                 savepoint.close(rollback=ROUNDS > 1)
             _logger.info("ledger roads: seed %s, %s steps, after each the figures equal Odoo's", seed, STEPS)
-        _logger.info("ledger roads: seeds %s to %s, %s steps in all (%.0f s booking, %.0f s checking): %s", SEED,
-                     SEED + ROUNDS - 1, STEPS * ROUNDS, spent["roads"], spent["checks"], dict(sorted(counts.items())))
+        _logger.info("ledger roads: seeds %s to %s, %s steps in all (%.0f s booking, %.0f s checking): %s; seconds "
+                     "by road: %s", SEED, SEED + ROUNDS - 1, STEPS * ROUNDS, spent["booking"], spent["checking"],
+                     dict(sorted(counts.items())), {road: round(spent[road]) for road in sorted(counts)})
         # The book went through every road.
         self.assertEqual(set(counts), set(self.ROADS))
-        self.assertFalse(float_is_zero(sum(c.with_company(self.root).credit for c in self.customers),
-                                       precision_digits=2))
