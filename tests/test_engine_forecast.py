@@ -165,6 +165,13 @@ def test_the_backtest_and_the_fit_read_a_book_in_chunks_as_a_whole():
             assert getattr(chunked, metric)[name] == pytest.approx(getattr(whole, metric)[name])
     model = fit(lambda: (chunk for chunk, _kinds in book_chunks(60, TODAY, seed=3, size=7)), TODAY)
     assert model.company.survival == pytest.approx(fit(histories, TODAY).company.survival)
+    # The pools alone, each batch's own curves given as it goes (the forecast's rebuild): the same curves.
+    pools_only = fit(lambda: (chunk for chunk, _kinds in book_chunks(60, TODAY, seed=3, size=7)), TODAY, own=False)
+    assert pools_only.own == {} and len(model.own) == 60
+    for chunk, _kinds in book_chunks(60, TODAY, seed=3, size=7):
+        pools_only.own, pools_only.last = F.own_curves(chunk, TODAY), (None, None)
+        for customer in pools_only.own:
+            assert pools_only.curve(customer).survival == pytest.approx(model.curve(customer).survival)
 
 
 def test_a_company_without_paid_history_is_forecast_by_its_due_dates():

@@ -351,24 +351,37 @@ def _model(day, company, pooled):
     return Model(day=day, company=company.curve(), segments={key: pool.curve() for key, pool in pooled.items()})
 
 
-def fit(source, day, segments=None):
+def fit(source, day, segments=None, own=True):
     """The Model of the histories of ``source`` (a list, or a callable giving chunks: ``_chunks``) as of ``day``;
     ``segments``: {customer: segment key}. Each customer's observations are summed into its own curve and its
-    pools', then dropped: what is kept is a few steps per customer."""
+    pools', then dropped: what is kept is a few steps per customer. ``own=False``: the pools only (the caller
+    gives the model each batch of customers' own curves as it goes, ``own_curves``: memory flat however many
+    customers)."""
     segments = segments or {}
-    company, pooled, own = Pool(), {}, {}
+    company, pooled, curves = Pool(), {}, {}
     for chunk in _chunks(source):
         for customer, rows in _by_customer(chunk).items():
             mine = _own_pool(rows, day)
             if mine is None:
                 continue
-            own[customer] = mine.curve()
+            if own:
+                curves[customer] = mine.curve()
             company.merge(mine)
             if segments.get(customer) is not None:
                 pooled.setdefault(segments[customer], Pool()).merge(mine)
     model = _model(day, company, pooled)
-    model.own = own
+    model.own = curves
     return model
+
+
+def own_curves(histories, day):
+    """{customer: its own curve} of ``histories`` (whole customers' histories) as of ``day``."""
+    curves = {}
+    for customer, rows in _by_customer(histories).items():
+        mine = _own_pool(rows, day)
+        if mine is not None:
+            curves[customer] = mine.curve()
+    return curves
 
 
 @dataclass(frozen=True, slots=True)

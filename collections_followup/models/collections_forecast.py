@@ -216,8 +216,16 @@ class CollectionsForecast(models.AbstractModel):
     def _segments(self, company, partner_ids):
         """{commercial partner id: its segment id} in ``company``."""
         # sudo: the customers' segments (scores), read to pool their histories.
-        partners = self.env["res.partner"].sudo().with_company(company).browse(partner_ids)
-        return {partner.id: partner.collections_segment_id.id or None for partner in partners}
+        Partner = self.env["res.partner"].sudo().with_company(company)
+        segments = {}
+        # That field alone, a batch at a time: reading the customers' records whole (the ORM's prefetch) held a
+        # book's every customer in memory (100 MB at 100,000).
+        for batch in split_every(HISTORY_CHUNK * 5, partner_ids):
+            partners = Partner.browse(batch)
+            partners.fetch(["collections_segment_id"])
+            segments.update((partner.id, partner.collections_segment_id.id or None) for partner in partners)
+            partners.invalidate_recordset(["collections_segment_id"])
+        return segments
 
     # ------------------------------------------------------------------
     # The forecast
@@ -230,7 +238,8 @@ class CollectionsForecast(models.AbstractModel):
         (their open items read, predicted and written, then let go): memory stays flat as the book grows."""
         customers = self._history_customers(company, today - timedelta(days=HISTORY_DAYS))
         segments = self._segments(company, customers)
-        model = F.fit(self._history_chunks(company, today, customers), today, segments)
+        # The pools from the whole history; each batch's own curves below, from its customers' histories.
+        model = F.fit(self._history_chunks(company, today, customers), today, segments, own=False)
         Ledger = self.env["collections.ledger"]
         seen = self._seen_moves(company)
         disputed = self._disputed_moves(company)
@@ -252,6 +261,8 @@ class CollectionsForecast(models.AbstractModel):
         store = _Store(self, company, today)
         ordered = sorted(self.env["collections.run"]._open_partner_ids(company) | set(arrangements))
         for chunk in split_every(HISTORY_CHUNK, ordered):
+            model.own = F.own_curves(self._histories(company, today, partner_ids=chunk), today)
+            model.last = (None, None)
             open_items = Ledger._open_items(company, chunk, pauses=False)
             for partner_id in chunk:
                 self._predict_customer(store, model, segments, partner_id, open_items.get(partner_id, ()),
@@ -516,6 +527,9 @@ class _Store:
         self.count += len(self.items)
         self.band.settle()
         self._clear()
+        # The batch's customers, read to store them, are not needed again: the ORM's cache would otherwise hold
+        # every customer of the book by the end.
+        forecast.env.invalidate_all()
 
     def finish(self):
         """The company's weekly band; returns how many items were predicted."""
