@@ -16,6 +16,13 @@ def _in_currency(amount, owed, owed_company, currency):
     return Decimal(str(currency.round(float(Decimal(str(amount)) * owed / owed_company))))
 
 
+def _policy_amount(value, company, currency, day):
+    """A policy's fixed amount (in the company's currency) in an invoice's ``currency``, at ``day``'s rate."""
+    if not value or currency == company.currency_id:
+        return value
+    return company.currency_id._convert(value, currency, company, day)
+
+
 class CollectionsInterestRate(models.Model):
     """Reference rate of statutory interest (e.g. the ECB main refinancing
     rate), in force from a date until the next one; the policy adds its margin."""
@@ -177,18 +184,13 @@ class CollectionsFee(models.Model):
                             day=error.values.get("day"), invoice=move.name,
                         )) from error
                 interest = max(accrued - interest_charged[move.id], Decimal(0))
-            def converted(value, currency=currency, foreign=foreign):
-                """A policy's amount (company currency) in the invoice's currency, at the day's rate."""
-                if not value or not foreign:
-                    return value
-                return company.currency_id._convert(value, currency, company, today)
-
             compensation = Decimal(0)
             if lvl.fee_compensation and partner.commercial_partner_id.is_company and move.id not in compensated:
-                compensation = Decimal(str(converted(lvl.fee_compensation)))
+                compensation = Decimal(str(_policy_amount(lvl.fee_compensation, company, currency, today)))
             amount = late_fee(
-                lvl.fee_type, overdue, currency.decimal_places, fixed=converted(lvl.fee_fixed),
-                percent=lvl.fee_percent, interest=interest, cap=converted(lvl.fee_cap), compensation=compensation,
+                lvl.fee_type, overdue, currency.decimal_places,
+                fixed=_policy_amount(lvl.fee_fixed, company, currency, today), percent=lvl.fee_percent,
+                interest=interest, cap=_policy_amount(lvl.fee_cap, company, currency, today), compensation=compensation,
             )
             if amount > 0:
                 fees.append({
