@@ -510,19 +510,19 @@ class _Store:
         collector = {partner_id: found.user_id or None
                      for partner_id, found in partners._collections_collectors(company).items()}
         segment = forecast._segments(company, partner_ids)
-        uid = forecast.env.uid
+        # No create_uid / write_uid: rows the forecast derives from the ledger, made by nobody in particular; each
+        # would be one more foreign key checked per row (a fifth of the INSERT's time at 100,000 items).
         forecast._insert("collections.forecast.item", (
             "company_id", "partner_id", "move_id", "user_id", "segment_id", "source", "amount", "due_date",
-            "expected_date", "p30", "p60", "p90", "expected_loss", "create_uid", "write_uid"), [
+            "expected_date", "p30", "p60", "p90", "expected_loss"), [
             (company.id, partner_id, move_id, collector.get(partner_id), segment.get(partner_id), source, amount,
              due, prediction.expected, prediction.p30, prediction.p60, prediction.p90,
-             0.0 if source == "dispute" else amount * prediction.loss, uid, uid)
+             0.0 if source == "dispute" else amount * prediction.loss)
             for partner_id, move_id, source, amount, due, prediction in self.items])
         forecast._insert("collections.cash.forecast", (
-            "company_id", "partner_id", "user_id", "segment_id", "week", "source", "amount", "contractual",
-            "create_uid", "write_uid"), [
+            "company_id", "partner_id", "user_id", "segment_id", "week", "source", "amount", "contractual"), [
             (company.id, partner_id, collector.get(partner_id), segment.get(partner_id),
-             self.first + timedelta(weeks=week), source, expected, due_amount, uid, uid)
+             self.first + timedelta(weeks=week), source, expected, due_amount)
             for (partner_id, source, week), (expected, due_amount) in self.weekly.items()])
         self.count += len(self.items)
         self.band.settle()
@@ -535,10 +535,9 @@ class _Store:
         """The company's weekly band; returns how many items were predicted."""
         self.flush()
         forecast, company = self.forecast, self.company
-        uid = forecast.env.uid
         forecast._insert("collections.forecast.week", (
-            "company_id", "week", "low", "likely", "high", "contractual", "create_uid", "write_uid"), [
-            (company.id, self.first + timedelta(weeks=week), low, likely, high, self.due_weeks[week], uid, uid)
+            "company_id", "week", "low", "likely", "high", "contractual"), [
+            (company.id, self.first + timedelta(weeks=week), low, likely, high, self.due_weeks[week])
             for week, (low, likely, high) in enumerate(self.band.result())])
         company_param = f"collections_followup.forecast_date.{company.id}"
         forecast.env["ir.config_parameter"].sudo().set_param(company_param, fields.Date.to_string(self.today))
