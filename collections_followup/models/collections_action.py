@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
@@ -97,8 +99,16 @@ class CollectionsAction(models.Model):
     )
     call_outcome = fields.Selection(CALL_OUTCOMES, readonly=True)
     failure_reason = fields.Text(readonly=True)
-    amount_overdue = fields.Monetary(readonly=True, currency_field="currency_id")
-    amount_due = fields.Monetary(string="Total Due", readonly=True, currency_field="currency_id")
+    amount_overdue = fields.Monetary(
+        readonly=True, currency_field="currency_id",
+        help="What the customer had overdue when this was logged, less its unapplied credits.")
+    amount_due = fields.Monetary(
+        string="Total Due", readonly=True, currency_field="currency_id",
+        help="What the customer owed in all when this was logged (its receivable balance).")
+    amount = fields.Monetary(
+        readonly=True, currency_field="currency_id",
+        help="What the entry is about: the fees charged, the invoices written off or deferred, what is still open "
+             "of the plan, promise, settlement, dispute or case.")
     recipients = fields.Char(readonly=True)
     note = fields.Text(readonly=True)
     why = fields.Json(
@@ -152,10 +162,29 @@ class CollectionsAction(models.Model):
             vals_list = [vals_list]
         now = fields.Datetime.now()
         entries = [{**vals, "user_id": self.env.uid, "date": now} for vals in vals_list]
+        self._collections_figures(entries)
         self._collections_seal(entries)  # collections_evidence: what the entry points to, sealed
         # sudo: nobody has the create right on the log (it is append-only evidence); the
         # values come from the server code that called this private method.
         return server(self.sudo()).create(entries)
+
+    def _collections_figures(self, entries):
+        """What the customer owed (in all; overdue net of its credits) when each entry is logged, for the entries
+        whose caller does not give it (a hold, a reply, a postponement, a write-off...): the customer form's
+        figures of that moment, in place. Without it such an entry said "Total Due 0.00"."""
+        missing = [vals for vals in entries if "amount_due" not in vals and "amount_overdue" not in vals]
+        companies = defaultdict(list)
+        for vals in missing:
+            companies[vals.get("company_id") or self.env.company.id].append(vals)
+        for company_id, group in companies.items():
+            # sudo: the customer's figures, read for the log whoever logs (a portal reply, a scheduled job).
+            partners = self.env["res.partner"].sudo().with_company(company_id).browse(
+                [vals["partner_id"] for vals in group])
+            # As they stand now: what the caller just did (a write-off reconciled) is not in figures read before.
+            partners.invalidate_recordset(["collections_total_due", "collections_total_overdue"])
+            for vals, partner in zip(group, partners, strict=True):  # one batch: the figures computed together
+                vals["amount_due"] = partner.collections_total_due
+                vals["amount_overdue"] = partner.collections_total_overdue
 
     def write(self, vals):
         if not self:

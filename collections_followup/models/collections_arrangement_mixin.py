@@ -127,7 +127,7 @@ class CollectionsArrangementMixin(models.AbstractModel):
             "channel": channel,
             "origin": "scheduler" if is_scheduler(self.env) else "manual",
             "move_ids": [(6, 0, record.move_ids.ids)],
-            "amount_due": record._open_residual(),
+            "amount": record._open_residual(),
             "note": note,
             "state": state,
         } for record in self])

@@ -283,4 +283,5 @@ class CollectionsFee(models.Model):
         return self.env["collections.send"]._log(
             partner, policy, fees[0]["level"], "fee", origin, today, [fee["move"].id for fee in fees],
             note=self.env._("Late payment charges of %s", ", ".join(charged)),
+            amount=float(sum(fee["amount_company"] for fee in fees)),
         )

@@ -344,8 +344,8 @@ class CollectionsForecast(models.AbstractModel):
         lines = []
         if own is not None and own.weight > 0 and own.days:
             lines.append(self.env._(
-                "Pays %(days)s days late on average (amount-weighted, last two years); %(share)s %% of what it "
-                "owes is paid within 30 days of the due date.",
+                "Pays %(days)s days late on average (amount-weighted, last two years, recent invoices counting more); "
+                "%(share)s %% of what it owes is paid within 30 days of the due date.",
                 days=round(own.mean_delay), share=round(100 * (1 - own.s(30)))))
         else:
             lines.append(self.env._("No paid history yet: forecast from the company's other customers."))

@@ -112,9 +112,10 @@ class ResPartner(models.Model):
         "collections.segment", string="Segment", company_dependent=True, copy=False, readonly=True,
     )
     collections_usual_delay = fields.Integer(
-        string="Usual Delay (days)", company_dependent=True, copy=False, readonly=True,
-        help="Days late the customer usually pays, weighted by amount (last 12 months); gives the predicted "
-             "payment date of its open invoices.",
+        string="Usual Delay, 12 Months (days)", company_dependent=True, copy=False, readonly=True,
+        help="Days late the customer paid its invoices of the last 12 months, weighted by amount (its score and "
+             "segment are made of it). The cash forecast's sentence on this tab weighs two years of history, recent "
+             "invoices more.",
     )
 
     # Computed from the ledger each time they are read, for the current company.

@@ -22,12 +22,14 @@ class ResPartner(models.Model):
 
     @api.model
     def _collections_covered_by_credits(self, company, today):
-        """Ids of the customers of ``company`` whose unapplied credits cover all they have overdue (one query)."""
+        """{customer id: its total due} of the customers of ``company`` whose unapplied credits cover all they have
+        overdue (one query). The total due is every open receivable item of the company's hierarchy, as Odoo's
+        balance counts them."""
         Ledger = self.env["collections.ledger"]
         late = SQL("(%s AND COALESCE(line.date_maturity, line.date) < %s)", CHASED_DEBT, today)
         rows = self.env.execute_query(SQL(
             """
-            SELECT partner.commercial_partner_id
+            SELECT partner.commercial_partner_id, SUM(line.amount_residual)
               FROM account_move_line line
               JOIN res_partner partner ON partner.id = line.partner_id
              WHERE %(open_line)s
@@ -38,7 +40,7 @@ class ResPartner(models.Model):
             """,
             open_line=Ledger._open_line_filter(company), late=late, credit=UNAPPLIED_CREDIT,
         ))
-        return [row[0] for row in rows]
+        return dict(rows)
 
     def _collections_credit_matches(self, company, today):
         """[(credit journal item, debt journal item, amount)]: the customer's unapplied credits against its overdue
@@ -72,9 +74,9 @@ class ResPartner(models.Model):
         accountant = Ledger._accountant(company)
         asked = 0
         covered = self._collections_covered_by_credits(company, today)
-        open_tasks = Ledger._task_summaries(covered)  # one read of the open tasks
+        open_tasks = Ledger._task_summaries(list(covered))  # one read of the open tasks
         # sudo: the scheduled run writes the accountants' tasks and the log for every customer.
-        for partner in self.sudo().with_company(company).browse(covered):
+        for partner in self.sudo().with_company(company).browse(list(covered)):
             key = TASK_KEY % partner.id
             if key in open_tasks.get(partner.id, ""):
                 continue
@@ -97,6 +99,8 @@ class ResPartner(models.Model):
             self.env["collections.action"]._collections_log({
                 "partner_id": partner.id, "company_id": company.id, "channel": "review", "origin": "scheduler",
                 "move_ids": [(6, 0, list({debt.move_id.id for _credit, debt, _amount in matches}))],
+                # What every screen says of it: what it owes in all (Odoo's balance), nothing overdue net of credits.
+                "amount_due": float(covered[partner.id]), "amount_overdue": 0.0,
                 "note": self.env._("Not reminded: its unapplied credits cover everything overdue. An accountant is "
                                    "asked to apply them (%s matches proposed).", len(matches)),
             })

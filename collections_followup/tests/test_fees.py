@@ -131,8 +131,11 @@ class TestLateFees(CollectionsCommon):
         body = self._mails_to(self.customer)[0].body_html
         self.assertIn(f"{in_euros.name} (10 days late): <strong>62.50&nbsp;€</strong>", body)
         self.assertIn(f"{in_dollars.name} (10 days late): <strong>$&nbsp;25.00</strong>", body)
-        note = self._actions(self.customer, channel="fee").note
-        self.assertTrue(all(move.name in note for move in invoices), note)
+        entry = self._actions(self.customer, channel="fee")
+        self.assertTrue(all(move.name in entry.note for move in invoices), entry.note)
+        # The entry's Amount: the fees charged, in company currency; what the customer owes, the fees included.
+        self.assertEqual(entry.amount, 50.0)
+        self.assertAlmostEqual(entry.amount_due, self.customer.with_company(self.company).credit)
 
     def test_statutory_interest_on_an_invoice_in_euros_runs_on_the_euros_owed(self):
         """10,000 EUR due 31 Jan, 4,000 EUR paid on 1 Mar at another rate than the invoice's: the interest runs on

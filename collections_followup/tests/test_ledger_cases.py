@@ -71,6 +71,27 @@ class TestLedgerCases(CollectionsCommon):
             self._run()
         self.assertEqual(self._actions(self.customer, channel="email").amount_overdue, 600.0)
 
+    def test_a_log_entry_without_figures_of_its_own_says_what_the_customer_owed(self):
+        """A postponement, a deferral: the entry's Total Due and Amount Overdue are the form's figures of that
+        moment (they read 0.00); a deferral's own amount is its invoice's."""
+        late = self._invoice(self.customer, 1000.0, 30)
+        self._invoice(self.customer, 500.0, -10)
+        self._entry(-400.0)
+        _odoo, due, overdue, _worklist, _dashboard = self._figures()
+        self.assertEqual((due, overdue), (1100.0, 600.0))
+        self.env["collections.postpone.wizard"].with_user(self.collector).with_context(
+            active_model="res.partner", active_ids=self.customer.ids,
+        ).create({"date": TODAY + timedelta(days=5), "reason": "Away"}).action_postpone()
+        postponed = self._actions(self.customer, channel="postpone")
+        self.assertEqual((postponed.amount_due, postponed.amount_overdue, postponed.amount), (1100.0, 600.0, 0.0))
+        self.env["collections.defer.wizard"].with_user(self.collector).create({
+            "move_ids": [Command.set(late.ids)], "date": TODAY + timedelta(days=20), "reason": "Goods returned",
+        }).action_apply()
+        deferred = self._actions(self.customer, channel="defer")
+        _odoo, due, overdue, _worklist, _dashboard = self._figures()
+        self.assertEqual((deferred.amount_due, deferred.amount_overdue), (due, overdue))
+        self.assertEqual((deferred.amount_due, deferred.amount), (1100.0, 1000.0))
+
     def test_a_customer_whose_credits_cover_its_overdue_is_not_dunned(self):
         """Deco Addict: unapplied credits larger than its overdue invoices; one figure everywhere: nothing."""
         self._invoice(self.customer, 9000.0, 40)
@@ -292,6 +313,11 @@ class TestCreditsCoverTheOverdue(CollectionsCommon):
         self.assertFalse(self._actions(self.customer, channel="email"))
         review = self._actions(self.customer, channel="review")
         self.assertIn("unapplied credits cover everything overdue", review.note)
+        # The entry's figures are the customer's: 1,900 invoiced less 1,050 of credits owed in all (Odoo's
+        # balance), nothing overdue net of them (it read 0.00 due: the entry was logged without its amounts).
+        self.assertAlmostEqual(review.amount_due, self.customer.with_company(self.company).credit)
+        self.assertAlmostEqual(review.amount_due, 850.0)
+        self.assertEqual(review.amount_overdue, 0.0)
         task = self.customer.activity_ids.filtered(lambda a: "Apply the credits" in (a.summary or ""))
         self.assertEqual(task.user_id, self.accountant)
         # the proposal: oldest credit (the credit note) against the oldest invoice, then the statement line

@@ -234,3 +234,27 @@ class TestMigrationFeeCurrency(CollectionsCommon):
             script.migrate(self.env.cr, "19.0.1.2.0")
             self.env.invalidate_all()
             self.assertEqual((fee.currency_id, fee.amount, fee.amount_company), (self.company.currency_id, 25.0, 25.0))
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestMigrationActionAmount(CollectionsCommon):
+    """19.0.1.3.0: the log entries whose Total Due held what they were about (a deferral, a write-off, an
+    arrangement) have that amount in its own field."""
+
+    def test_a_deferral_logged_before_has_its_amount(self):
+        invoice = self._invoice(self.customer, 1000.0, 30)
+        postponed = self.env["collections.action"]._collections_log({
+            "partner_id": self.customer.id, "channel": "postpone", "note": "Away"})
+        deferred = self.env["collections.action"]._collections_log({
+            "partner_id": self.customer.id, "channel": "defer", "move_ids": [(6, 0, invoice.ids)], "note": "Later"})
+        # As the old code logged them: the deferral's amount in Total Due, no amount (the column added on update).
+        self.env.cr.execute(SQL("UPDATE collections_action SET amount_due = 1000, amount = NULL WHERE id = %s",
+                                deferred.id))
+        self.env.invalidate_all()
+        script = load_script("collections_followup/migrations/19.0.1.3.0/post-action_amount.py", "action_amount")
+        for _twice in range(2):
+            script.migrate(self.env.cr, "19.0.1.2.0")
+            self.env.invalidate_all()
+            self.assertEqual((deferred.amount, deferred.amount_due), (1000.0, 1000.0))
+            self.assertEqual((postponed.amount, postponed.amount_due), (0.0, 1000.0), "other entries untouched")

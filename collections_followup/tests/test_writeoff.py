@@ -47,7 +47,8 @@ class TestWriteoff(CollectionsCommon):
             lambda line: line.account_id.account_type == "asset_receivable").mapped("reconciled")))
         log = self._actions(self.customer, channel="writeoff")
         self.assertIn("insolvent", log.note)
-        self.assertEqual(log.amount_due, 750.0)
+        self.assertEqual(log.amount, 750.0, "what was written off")
+        self.assertEqual((log.amount_due, log.amount_overdue), (0.0, 0.0), "what the customer owes after it")
         self.assertEqual(dispute.state, "resolved", "the dispute closes with the write-off")
         self.assertEqual(case.state, "uncollectable", "and so does the agency case")
 

@@ -32,7 +32,7 @@ class CollectionsDeferWizard(models.TransientModel):
                 "company_id": company.id,
                 "channel": "defer",
                 "move_ids": [(6, 0, group.ids)],
-                "amount_due": sum(group.mapped("amount_residual_signed")),
+                "amount": sum(group.mapped("amount_residual_signed")),
                 "note": self.env._("Follow-up of %(invoices)s deferred until %(date)s: %(reason)s",
                                    invoices=", ".join(group.mapped("name")), date=self.date, reason=self.reason),
             })

@@ -69,7 +69,7 @@ class CollectionsWriteoffWizard(models.TransientModel):
                 "company_id": self.company_id.id,
                 "channel": "writeoff",
                 "move_ids": [(6, 0, group.ids)],
-                "amount_due": sum(entry.line_ids.filtered(
+                "amount": sum(entry.line_ids.filtered(
                     lambda line, partner=partner: line.account_id == self.account_id
                     and line.partner_id.commercial_partner_id == partner
                 ).mapped("balance")),
