@@ -343,10 +343,16 @@ class CollectionsForecast(models.AbstractModel):
         """The customer's paid history in a sentence and its next expected payments (HTML)."""
         lines = []
         if own is not None and own.weight > 0 and own.days:
-            lines.append(self.env._(
-                "Pays %(days)s days late on average (amount-weighted, last two years, recent invoices counting more); "
-                "%(share)s %% of what it owes is paid within 30 days of the due date.",
-                days=round(own.mean_delay), share=round(100 * (1 - own.s(30)))))
+            days, share = round(own.mean_delay), round(100 * (1 - own.s(30)))
+            if days == 1:  # "1 days" read on the demo
+                lines.append(self.env._(
+                    "Pays 1 day late on average (amount-weighted, last two years, recent invoices counting more); "
+                    "%(share)s %% of what it owes is paid within 30 days of the due date.", share=share))
+            else:
+                lines.append(self.env._(
+                    "Pays %(days)s days late on average (amount-weighted, last two years, recent invoices counting "
+                    "more); %(share)s %% of what it owes is paid within 30 days of the due date.",
+                    days=days, share=share))
         else:
             lines.append(self.env._("No paid history yet: forecast from the company's other customers."))
         for item in items:

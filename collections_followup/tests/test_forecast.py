@@ -185,6 +185,9 @@ class TestForecast(CollectionsCommon):
         self._rebuild()
         text = str(self.late.with_user(self.collector).collections_forecast)
         self.assertIn("Pays 10 days late on average", text)
+        # One day: "1 day", not "1 days" (read on the demo).
+        one_day = F.Curve([1], [0.0], weight=3.0, mean_delay=1.0)
+        self.assertIn("Pays 1 day late on average", str(self.env["collections.forecast"]._customer_text(one_day, [])))
         self.assertIn(self.late_open.name, text)
         self.assertIn(str(TODAY + timedelta(days=7)), text)
         self.late_open.invalidate_recordset()
