@@ -21,7 +21,7 @@ import sys
 import time
 import uuid
 
-from common import ADDONS, ROOT, odoo_bin, tally_line
+from common import ADDONS, ROOT, autovacuum_off, odoo_bin, tally_line
 from run_tests import HOST_BUDGET
 
 TESTS = {
@@ -146,6 +146,7 @@ def main():
                 print("baseline: not run, every test passed with the addons")
                 runs[label] = (None, {}, {})
                 continue
+            autovacuum_off(db)
             code, times[f"tests {label}"] = odoo(["-d", db, "--test-enable", "--test-tags", run_tags,
                                                   "--log-level=test"], logs[db], odoo_src, addons_path)
             if isinstance(code, str):  # killed: its log is incomplete

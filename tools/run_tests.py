@@ -15,7 +15,7 @@ import sys
 import time
 import uuid
 
-from common import ADDONS, DATA_DIR, PYTHON, ROOT, odoo_bin, tally_line
+from common import ADDONS, DATA_DIR, PYTHON, ROOT, AutovacuumOff, odoo_bin, tally_line
 
 ODOO_TIMEOUT = 45 * 60  # a hung suite must fail well before CI's own limit
 HOST_BUDGET = 40 * 60  # tools/host_tests.py: all its steps together
@@ -118,12 +118,13 @@ def odoo_tests(tally):
     try:
         with open(log_path, "w", encoding="utf-8") as log:
             proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-            try:
-                proc.wait(timeout=ODOO_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                timed_out = True
-                proc.kill()
-                proc.wait()
+            with AutovacuumOff(db):
+                try:
+                    proc.wait(timeout=ODOO_TIMEOUT)
+                except subprocess.TimeoutExpired:
+                    timed_out = True
+                    proc.kill()
+                    proc.wait()
         report_odoo(tally, log_path, proc, timed_out, started)
         if not timed_out and "when loading database" in log_path.read_text(encoding="utf-8", errors="replace"):
             # The addons are installed: the translation check reads this database, the packaging
