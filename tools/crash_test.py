@@ -26,7 +26,12 @@ What it does (collections_followup/README.rst, "Crash safety"):
 4. Concurrency: new customers fall due, two processes run the follow-ups at
    the same moment, as the daily run and its second worker (one from the first
    customer, one from halfway); each customer is handled once, neither fails.
-5. Data safety: the addons are uninstalled; every invoice, journal item,
+5. Two servers: new customers fall due, the run is given four workers
+   (scheduled actions) and two Odoo server processes with two cron threads
+   each, on the one database (as two machines would run them), run them and
+   Odoo's mail queue as Odoo's scheduler does; each customer is handled once
+   and receives one message.
+6. Data safety: the addons are uninstalled; every invoice, journal item,
    total, payment and reconciliation is as before (fee invoices included).
 
 Prints one line per check and ``N passed, N failed``; exits 1 on any failure.
@@ -36,13 +41,17 @@ import email
 import json
 import os
 import random
+import re
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+import urllib.request
 from collections import Counter, defaultdict
+from pathlib import Path
 
 from aiosmtpd.controller import Controller
 from common import odoo_bin, tally_line
@@ -151,6 +160,22 @@ else:
 env.ref("mail.ir_cron_mail_scheduler_action").method_direct_trigger()
 env.cr.commit()
 print("RUN-COMPLETE")
+"""
+
+SERVERS_READY = r"""
+import os
+from odoo import fields
+Run = env["collections.run"]
+Run._set_workers(int(os.environ["CRASH_WORKERS"]))
+first, others = Run._worker_crons()
+workers = (first | others).filtered("active")
+mail = env.ref("mail.ir_cron_mail_scheduler_action")
+# The servers run the run's workers and Odoo's mail queue; Odoo's other jobs are switched off (they have nothing
+# to do here and would only take the cron threads). Due now: the servers' cron threads take them when notified.
+env["ir.cron"].search([("id", "not in", (workers | mail).ids)]).active = False
+(workers | mail).write({"active": True, "nextcall": fields.Datetime.now()})
+env.cr.commit()
+print("WORKERS=" + ",".join(str(cron.id) for cron in workers) + " MAIL=" + str(mail.id))
 """
 
 REPORT = r"""
@@ -307,6 +332,99 @@ print("INDEXES LEFT", env.cr.fetchone()[0])
 """
 
 
+def two_servers(harness, mailbox, count=16, workers=4, timeout=300):
+    """Two Odoo server processes (threaded, two cron threads each) on the one database run the daily run's
+    ``workers`` scheduled actions and Odoo's mail queue, as Odoo's scheduler runs them on two machines; each new
+    customer is handled once and receives one message."""
+    print(f"Two servers: {workers} workers of the run taken by two Odoo servers with two cron threads each")
+    code, out = harness.run_shell(SETUP, CRASH_PREFIX="Pair", CRASH_COUNT=count)
+    if code != 0 or "SETUP-DONE" not in out:
+        harness.check(False, "two servers: setup", out[-3000:])
+        return
+    code, out = harness.run_shell(SERVERS_READY, CRASH_WORKERS=workers)
+    found = re.search(r"WORKERS=([\d,]+) MAIL=(\d+)", out)
+    if code != 0 or not found:
+        harness.check(False, "two servers: workers set up", out[-3000:])
+        return
+    worker_ids, mail_id = found.group(1), found.group(2)
+    db = harness.args.db
+    handled = ("SELECT count(DISTINCT action.partner_id) FROM collections_action action "
+               "JOIN res_partner partner ON partner.id = action.partner_id "
+               "WHERE partner.name LIKE 'Pair Customer %' AND action.origin = 'scheduler' AND action.channel = 'email'")
+    addresses = [f"pair{index:03d}@crash.example.com" for index in range(count)]
+    servers, logs = [], []
+    started = time.time()
+    with tempfile.TemporaryDirectory(prefix="collections_crash_servers_") as tmp:
+        try:
+            for number in (1, 2):
+                logfile = Path(tmp) / f"server{number}.log"
+                port = free_port()
+                cmd = odoo_bin(harness.args.odoo_src, harness.args.addons_path, "-d", db, f"--db-filter=^{db}$",
+                               "--max-cron-threads=2", "--http-interface=127.0.0.1", f"--http-port={port}",
+                               "--log-level=info", f"--logfile={logfile}", python=sys.executable)
+                servers.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                                start_new_session=True))
+                logs.append((logfile, port))
+            for (logfile, port), server in zip(logs, servers, strict=True):
+                wait_until(lambda logfile=logfile: logfile.exists() and "HTTP service (werkzeug) running"
+                           in logfile.read_text(errors="replace"), server, 120)
+                # The database's registry loaded in each server before the trigger (a page of it), so that both
+                # servers' cron threads are ready to take the workers when notified.
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/web/login?db={db}", timeout=120):
+                    pass
+            notify = f"SELECT pg_notify('cron_trigger', '{db}')"
+            psql("postgres", notify)
+            wait_until(lambda: int(psql(db, handled) or 0) >= count, servers, timeout)
+            # The workers queued the emails; the mail queue is due again now that they are all there.
+            psql(db, f"UPDATE ir_cron SET nextcall = now() AT TIME ZONE 'UTC' WHERE id = {mail_id}")
+            psql("postgres", notify)
+            wait_until(lambda: all(mailbox.deliveries.get(address) for address in addresses), servers, timeout)
+            time.sleep(2)  # anything sent twice would arrive now
+        except TimeoutError as error:
+            harness.check(False, "two servers: the run and the mail queue done in time", str(error))
+        finally:
+            for server in servers:
+                if server.poll() is None:
+                    os.killpg(server.pid, signal.SIGTERM)
+            for server in servers:
+                try:
+                    server.wait(60)
+                except subprocess.TimeoutExpired:
+                    os.killpg(server.pid, signal.SIGKILL)
+                    server.wait()
+        jobs = []
+        for number, (logfile, _port) in enumerate(logs, 1):
+            text = logfile.read_text(errors="replace") if logfile.exists() else ""
+            errors = [line for line in text.splitlines() if " ERROR " in line or "Traceback" in line]
+            harness.check(not errors, f"two servers: server {number} logged no error", "\n".join(errors[:5]))
+            # Odoo's cron logs "Job 'name' (id) starting" for each job a thread takes.
+            ran = [cron_id for cron_id in re.findall(r"Job .* \((\d+)\) starting", text)
+                   if cron_id in worker_ids.split(",")]
+            jobs.append(len(ran))
+    print(f"    {time.time() - started:.0f} s from the servers' start; the run's workers done by server 1 / 2: "
+          f"{jobs[0]} / {jobs[1]} (Odoo's cron threads take whichever job is due first)")
+    harness.verify("Pair", mailbox, count, 0)
+
+
+def psql(db, query):
+    return subprocess.run(["psql", "-d", db, "-qAtc", query], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def wait_until(ready, servers, timeout):
+    """Until ``ready()``; TimeoutError after ``timeout`` seconds or when a server stops."""
+    servers = servers if isinstance(servers, list) else [servers]
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        stopped = [server.returncode for server in servers if server.poll() is not None]
+        if stopped:
+            raise TimeoutError(f"an Odoo server stopped (exit {stopped[0]})")
+        if ready():
+            return
+        time.sleep(0.5)
+    raise TimeoutError(f"not done after {timeout} s")
+
+
 def undelivered(harness, mailbox):
     """The mail server refuses the reminders: log entries failed, levels given back, sent again next day."""
     print("Mail failure: the SMTP server refuses 4 customers' reminders, then accepts them the next day")
@@ -420,6 +538,7 @@ def main():
             harness.check(code == 0 and "RUN-COMPLETE" in out and not errors,
                           f"process {number} finished without error", "\n".join(errors[:5]) or out[-2000:])
         harness.verify("Twin", mailbox, SECOND_WAVE, 0)
+        two_servers(harness, mailbox)
         undelivered(harness, mailbox)
         uninstall(harness)
     finally:
