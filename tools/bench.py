@@ -4,21 +4,27 @@
     make bench SIZE=10000:100000    # one size (customers:invoices)
 
 For each size: a database with the addon (no demo data) gets a book built with SQL from one
-invoice made by Odoo (tools/bench_odoo.py: `generate`), which Odoo's own views of the ledger
-must agree with (`check_book`); then, each in its own `odoo-bin shell` process:
+invoice made by Odoo (tools/bench_odoo.py: `generate`), with as many invoices paid in the two years
+before, each customer paying by its behaviour (on time, late, erratic, getting worse, seasonal,
+partial payer: `_paid_history`), which Odoo's own views of the ledger must agree with
+(`check_book`); then, each in its own `odoo-bin shell` process:
 
 - the decision phase of the daily run against one raw SQL GROUP BY over the same open
   receivable lines (best of 5 each, measured in turns), with its query count;
 - the credit check of one customer with 1 invoice and of one with 500 (queries and time);
 - the run preview for tomorrow and for 14 days ahead, and 12 months of the ledger replayed with
   the default policy (read, then replay);
+- the cash forecast rebuilt for every open item (its nightly job), then its 12-month backtest on the
+  paid history (its monthly job): time and memory (its accuracy is `make bench-forecast`'s, on books
+  whose open invoices are those their customers' behaviour left unpaid, which this book's are not);
 - the whole run (decide, render, queue the emails, create the call tasks, log) for 1,000 due
   customers of a copy of the book, with the process's peak memory; the same customers with the run's two
   workers in two processes at once; every customer due today, sent by the daily run's two scheduled actions in
   an Odoo server with ``--workers=2`` and two cron threads (Odoo's slices of a scheduled action, its cron
-  processes and its longpolling process included); then for 5 of them (PDF=n) with every invoice's PDF attached, half of
-  the PDFs stored beforehand (with Debian's wkhtmltopdf, one PDF a call, about a second each: 5 customers of
-  the 10,000 book list about 460 invoices);
+  processes and its longpolling process included), and again by two such servers on the one database with the
+  run given four workers (as two machines would run it); then for 5 of them (PDF=n) with every invoice's PDF
+  attached, half of the PDFs stored beforehand (with Debian's wkhtmltopdf, one PDF a call, about a second each:
+  5 customers of the 10,000 book list about 460 invoices);
 - OCA's account_credit_control (19.0, from PyPI) generating its credit lines on another copy, then
   sending by email (its communications, its template without the PDF summary it attaches as shipped) to the
   same 1,000 customers as the whole run.
@@ -182,6 +188,8 @@ def bench_size(odoo, customers, invoices, workdir, oca, run_customers=1000, keep
     result["run_workers"] = run_two_workers(odoo, book, run_customers)
     log("the daily run as Odoo's scheduler runs it: every customer due, an Odoo server with two cron workers")
     result["run_scheduled"] = run_scheduled(odoo, book)
+    log("the same with two Odoo servers on the database, two cron workers each, the run given four workers")
+    result["run_scheduled_2"] = run_scheduled(odoo, book, servers=2)
     if oca[0]:
         log("OCA account_credit_control on the same book")
         copy = f"{book}_oca"
@@ -228,32 +236,33 @@ def _free_port():
         return sock.getsockname()[1]
 
 
-def run_scheduled(odoo, book, timeout=1800):
-    """The daily run as Odoo's scheduler runs it, for every customer of the book due today: an Odoo server with
-    ``--workers=2`` and Odoo's default two cron threads (two cron processes), its two scheduled actions (the run
-    and its second worker, both on as shipped) triggered at once, on a copy of the book whose policies may
-    contact customers at any hour. Timed from the trigger until every customer due has its scheduler entry of
-    the day (polled every half second), which includes each cron process loading Odoo's registry, as a server
-    does."""
+def run_scheduled(odoo, book, servers=1, timeout=1800):
+    """The daily run as Odoo's scheduler runs it, for every customer of the book due today: ``servers`` Odoo
+    servers on the one database (as as many machines would run them), each with ``--workers=2`` and Odoo's
+    default two cron threads (two cron processes), the run given two workers (scheduled actions) per server,
+    triggered at once, on a copy of the book whose policies may contact customers at any hour. Timed from the
+    trigger until every customer due has its scheduler entry of the day (polled every half second), which
+    includes each cron process loading Odoo's registry, as a server does."""
     copy = f"{book}_scheduled"
     createdb(copy, book)
-    server = None
+    running = []
     try:
-        ready = odoo.shell(copy, "bench_odoo.prepare_scheduled(env)")["scheduled_ready"]
+        ready = odoo.shell(copy, f"bench_odoo.prepare_scheduled(env, workers={2 * servers})")["scheduled_ready"]
         with tempfile.TemporaryDirectory(prefix="collections_bench_server_") as tmp:
-            logfile = Path(tmp) / "odoo.log"
-            cmd = odoo_bin(odoo.odoo_src, odoo.addons_path, "-d", copy, f"--db-filter=^{copy}$", "--workers=2",
-                           "--max-cron-threads=2", "--http-interface=127.0.0.1", f"--http-port={_free_port()}",
-                           f"--gevent-port={_free_port()}", "--log-level=info", f"--logfile={logfile}")
-            server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                      start_new_session=True)
-            _wait_for(logfile, "HTTP service (werkzeug) running", server, 120)
-            # Odoo's longpolling process receives the bus notifications of the messages posted; when it cannot
-            # start, the server starts it again and again, which took a CPU (seen with zope.interface 8 beside
-            # setuptools < 70, whose pkg_resources does not find it: gevent's plugins fail to load).
-            _wait_for(logfile, "Evented Service (longpolling) running", server, 60,
-                      hint="start `odoo-bin gevent` by hand to see why; here `pip install 'zope.interface<7'` "
-                           "mended it (8.7 was installed)")
+            for number in range(servers):
+                logfile = Path(tmp) / f"odoo{number}.log"
+                cmd = odoo_bin(odoo.odoo_src, odoo.addons_path, "-d", copy, f"--db-filter=^{copy}$", "--workers=2",
+                               "--max-cron-threads=2", "--http-interface=127.0.0.1", f"--http-port={_free_port()}",
+                               f"--gevent-port={_free_port()}", "--log-level=info", f"--logfile={logfile}")
+                running.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                                start_new_session=True))
+                _wait_for(logfile, "HTTP service (werkzeug) running", running[-1], 120)
+                # Odoo's longpolling process receives the bus notifications of the messages posted; when it
+                # cannot start, the server starts it again and again, which took a CPU (seen with zope.interface 8
+                # beside setuptools < 70, whose pkg_resources does not find it: gevent's plugins fail to load).
+                _wait_for(logfile, "Evented Service (longpolling) running", running[-1], 60,
+                          hint="start `odoo-bin gevent` by hand to see why; here `pip install 'zope.interface<7'` "
+                               "mended it (8.7 was installed)")
             time.sleep(5)  # the cron processes are forked after the HTTP service: let them listen
             ids = ",".join(str(cron_id) for cron_id in ready["crons"])
             due_now = f"UPDATE ir_cron SET nextcall = now() AT TIME ZONE 'UTC' WHERE id IN ({ids})"
@@ -261,14 +270,16 @@ def run_scheduled(odoo, book, timeout=1800):
             started = time.time()
             subprocess.run(["psql", "-qAtc", f"SELECT pg_notify('cron_trigger', '{copy}')", "postgres"],
                            check=True, capture_output=True)
-            timeline = _wait_handled(copy, ready, server, started, timeout)
+            timeline = _wait_handled(copy, ready, running, started, timeout)
             seconds = time.time() - started
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(60)
-        server = None
+        for server in running:
+            os.killpg(server.pid, signal.SIGTERM)
+        for server in running:
+            server.wait(60)
+        running = []
         done = odoo.shell(copy, f"bench_odoo.measure_scheduled_done(env, {ready['today']!r})")["scheduled_done"]
     finally:
-        if server is not None:
+        for server in running:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
         dropdb(copy)
@@ -276,17 +287,18 @@ def run_scheduled(odoo, book, timeout=1800):
         sys.exit(f"the scheduled run handled {done['handled']} customers and queued {done['mails']} emails for "
                  f"{ready['due']} due")
     return {"customers": ready["due"], "seconds": seconds, "per_1000_s": seconds * 1000 / max(ready["due"], 1),
-            "timeline": timeline, **done}
+            "servers": servers, "workers": len(ready["crons"]), "timeline": timeline, **done}
 
 
-def _wait_handled(db, ready, server, started, timeout):
+def _wait_handled(db, ready, servers, started, timeout):
     """Until every customer due has a scheduler entry of the day; [(seconds, customers handled)] every 10 s."""
     query = ("SELECT count(DISTINCT partner_id) FROM collections_action WHERE origin = 'scheduler'"
              f" AND action_date = '{ready['today']}'")
     timeline, last = [], 0.0
     while time.time() < started + timeout:
-        if server.poll() is not None:
-            sys.exit(f"the Odoo server stopped (exit {server.returncode})")
+        for server in servers:
+            if server.poll() is not None:
+                sys.exit(f"an Odoo server stopped (exit {server.returncode})")
         handled = int(subprocess.run(["psql", "-Atc", query, db], capture_output=True, text=True,
                                      check=True).stdout.strip())
         now = time.time() - started
@@ -354,6 +366,8 @@ def table(results, oca_note):
         rows.append(f"| {label} | " + " | ".join(fn(r) for r in results) + " |")
 
     row("book built (SQL), s", lambda r: f"{r['generate']['seconds']:.0f}")
+    row("paid in the two years before: invoices / payments", lambda r: "{:,} / {:,}".format(
+        r["generate"].get("paid_invoices", 0), r["generate"].get("payments", 0)))
     row("Odoo's ledger agrees", lambda r: "yes" if not r["check"]["problems"] else "; ".join(r["check"]["problems"]))
     row("open receivable lines grouped (raw SQL), s", lambda r: f"{r['decision']['raw_sql_s']:.2f}")
     row("decision phase of the run, s", lambda r: f"{r['decision']['decision_s']:.2f}")
@@ -377,6 +391,10 @@ def table(results, oca_note):
                                                    r["forecast"]["seconds"] / r["decision"]["decision_s"]))
     row("cash forecast process memory: before / peak, MB", lambda r: "{:.0f} / {:.0f}".format(
         r["forecast"]["rss_before_mb"], r["forecast"]["rss_peak_mb"]))
+    row("forecast's 12-month backtest (its monthly job): s / items / peak memory, MB",
+        lambda r: "{:.0f} / {:,} / {:.0f}".format(r["forecast"]["backtest"]["seconds"],
+                                                  r["forecast"]["backtest"]["items"], r["forecast"]["rss_backtest_mb"])
+        if "backtest" in r["forecast"] else "-")
     row("whole run per 1,000 customers, s", lambda r: f"{r['run']['per_1000_s']:.0f}")
     row("Odoo's mass-mail composer, same template and customers, per 1,000, s",
         lambda r: f"{r['composer']['per_1000_s']:.0f}")
@@ -392,6 +410,12 @@ def table(results, oca_note):
         "customers / s / customers a second",
         lambda r: "{:,} / {:.0f} / {:.1f}".format(r["run_scheduled"]["customers"], r["run_scheduled"]["seconds"],
                                                    r["run_scheduled"]["customers"] / r["run_scheduled"]["seconds"]))
+    row("the same, two Odoo servers on the one database (two cron threads each, the run's four workers): "
+        "customers / s / customers a second / x one server",
+        lambda r: "{:,} / {:.0f} / {:.1f} / {:.2f}x".format(
+            r["run_scheduled_2"]["customers"], r["run_scheduled_2"]["seconds"],
+            r["run_scheduled_2"]["customers"] / r["run_scheduled_2"]["seconds"],
+            r["run_scheduled"]["seconds"] / r["run_scheduled_2"]["seconds"]) if "run_scheduled_2" in r else "-")
     row("with the invoices' PDFs (half stored before): customers / invoices / per 1,000 customers, s",
         lambda r: "{:,} / {:,} / {:.0f}".format(
             r["run_pdf"]["customers"], r["run_pdf"]["invoices"], r["run_pdf"]["per_1000_s"]))
