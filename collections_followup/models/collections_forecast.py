@@ -7,6 +7,7 @@ credit note, a write-off). The forecast is rebuilt each night and when a user op
 is measured once a month (a scheduled job, once per period like the senders) as of each of the last 12
 month-ends, the history read as it stood that day.
 """
+import io
 import logging
 from collections import defaultdict
 from datetime import timedelta
@@ -314,19 +315,21 @@ class CollectionsForecast(models.AbstractModel):
             *self.env["collections.ledger"]._company_domain(company), ("state", "in", OPEN_STATES)])
         return set(disputes.move_ids.ids)
 
-    def _insert(self, model, columns, rows, batch=20000):
-        """INSERT ``rows`` (tuples of ``columns``) into ``model``'s table: a column per array, unnested (an array
-        per column is passed at once; a parameter per value cost more than the INSERT itself)."""
-        Model = self.env[model]
-        types = [Model._fields[name].column_type[1] for name in columns]
-        for start in range(0, len(rows), batch):
-            values = list(zip(*rows[start:start + batch], strict=True))
-            self.env.cr.execute(SQL(
-                "INSERT INTO %s (%s, create_date, write_date) SELECT *, now() AT TIME ZONE 'UTC', "
-                "now() AT TIME ZONE 'UTC' FROM unnest(%s)", SQL.identifier(Model._table),
-                SQL(", ").join(SQL.identifier(name) for name in columns),
-                SQL(", ").join(SQL("%s::%s[]", list(value), SQL(kind)) for value, kind in zip(values, types,
-                                                                                               strict=True))))
+    def _insert(self, model, columns, rows):
+        """Add ``rows`` (tuples of ``columns``) to ``model``'s table with PostgreSQL's COPY: on the 10,000-customer
+        bench book's 100,000 items 3.3 s, where one INSERT of an array per column took 6.0-8.8 s (a parameter per
+        value cost more still). Values are written in COPY's text format (None as \\N, special characters
+        escaped); the rows' create_date / write_date are this transaction's time."""
+        table = self.env[model]._table
+        now = fields.Datetime.to_string(self.env.cr.now())
+        buffer = io.StringIO()
+        for row in rows:
+            buffer.write("\t".join(_copy_text(value) for value in row))
+            buffer.write(f"\t{now}\t{now}\n")
+        buffer.seek(0)
+        self.env.cr.copy_expert(SQL(
+            "COPY %s (%s, create_date, write_date) FROM STDIN", SQL.identifier(table),
+            SQL(", ").join(SQL.identifier(name) for name in columns)).code, buffer)
 
     @api.model
     def _ensure(self, company, today):
@@ -472,6 +475,20 @@ class ResPartner(models.Model):
                 [("company_id", "=", company.id), ("partner_id", "=", commercial.id), ("move_id", "!=", False)],
                 order="expected_date, id", limit=5)
             partner.collections_forecast = Forecast._customer_text(own, items) if (own or items) else False
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value):
+    """``value`` in COPY's text format."""
+    if value is None or value is False:
+        return "\\N"
+    if value is True:
+        return "t"
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)
+    return str(value)  # int, float (shortest exact repr), date (ISO)
 
 
 class _Store:
