@@ -132,8 +132,9 @@ bench-forecast:
 ROUNDS ?= 100
 STEPS ?= 200
 SEED ?= 20261207
-# Books per Odoo process: a process's books share one transaction (each rolled back to a savepoint), which slows
-# down book after book (69 s a book in the first ten, 8 minutes by the 25th); a killed soak loses one process's.
+# Books per Odoo process: a process's books share one transaction (each rolled back to a savepoint); a killed soak
+# loses one process's books. A soak of 25 books in one process went from 69 s a book to 8 minutes by the 25th: most
+# likely the empty-page statistics below (found later), not measured again since.
 # Before each process the test database is vacuumed: a process's rows are never committed; once it ends,
 # autovacuum removes them, and when it runs while the next process holds the tables it cannot give back their pages
 # and records them as empty pages (no rows in 55 pages of journal items): PostgreSQL then plans every query of the
