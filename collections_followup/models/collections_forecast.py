@@ -492,7 +492,7 @@ def _copy_text(value):
 
 
 class _Store:
-    """The company's stored forecast, replaced a batch of customers at a time (INSERTs, no ORM per row: a book has
+    """The company's stored forecast, replaced a batch of customers at a time (COPY, no ORM per row: a book has
     hundreds of thousands of items): the items, the customers' weekly rows (expected and contractual) of each batch
     as it is flushed, the company's weekly band at the end."""
 
