@@ -238,7 +238,7 @@ def _free_port():
 
 def run_scheduled(odoo, book, servers=1, timeout=1800):
     """The daily run as Odoo's scheduler runs it, for every customer of the book due today: ``servers`` Odoo
-    servers on the one database (as as many machines would run them), each with ``--workers=2`` and Odoo's
+    servers on the one database (as that many machines would run them), each with ``--workers=2`` and Odoo's
     default two cron threads (two cron processes), the run given two workers (scheduled actions) per server,
     triggered at once, on a copy of the book whose policies may contact customers at any hour. Timed from the
     trigger until every customer due has its scheduler entry of the day (polled every half second), which
