@@ -15,7 +15,7 @@ from datetime import timedelta
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.tools import SQL, split_every
+from odoo.tools import SQL, format_date, split_every
 
 from ..engine import forecast as F
 from .collections_dispute import OPEN_STATES
@@ -342,20 +342,31 @@ class CollectionsForecast(models.AbstractModel):
         return company
 
     @api.model
+    def _habit_text(self, days, share):
+        """The customer's habit in a sentence: ``days`` its amount-weighted delay after the due date (negative:
+        early), ``share`` the percentage paid within 30 days of it. "Pays -3 days late" and "1 days" were read on
+        the demo."""
+        terms = self.env._("amount-weighted, last two years, recent invoices counting more")
+        if days == 0:
+            habit = self.env._("Pays on the due date on average (%(terms)s)", terms=terms)
+        elif days == 1:
+            habit = self.env._("Pays 1 day late on average (%(terms)s)", terms=terms)
+        elif days == -1:
+            habit = self.env._("Pays 1 day early on average (%(terms)s)", terms=terms)
+        elif days > 0:
+            habit = self.env._("Pays %(days)s days late on average (%(terms)s)", days=days, terms=terms)
+        else:
+            habit = self.env._("Pays %(days)s days early on average (%(terms)s)", days=-days, terms=terms)
+        return self.env._("%(habit)s; %(share)s %% of what it owes is paid within 30 days of the due date.",
+                          habit=habit, share=share)
+
+    @api.model
     def _customer_text(self, own, items):
         """The customer's paid history in a sentence and its next expected payments (HTML)."""
         lines = []
         if own is not None and own.weight > 0 and own.days:
             days, share = round(own.mean_delay), round(100 * (1 - own.s(30)))
-            if days == 1:  # "1 days" read on the demo
-                lines.append(self.env._(
-                    "Pays 1 day late on average (amount-weighted, last two years, recent invoices counting more); "
-                    "%(share)s %% of what it owes is paid within 30 days of the due date.", share=share))
-            else:
-                lines.append(self.env._(
-                    "Pays %(days)s days late on average (amount-weighted, last two years, recent invoices counting "
-                    "more); %(share)s %% of what it owes is paid within 30 days of the due date.",
-                    days=days, share=share))
+            lines.append(self._habit_text(days, share))
         else:
             lines.append(self.env._("No paid history yet: forecast from the company's other customers."))
         for item in items:
@@ -364,7 +375,7 @@ class CollectionsForecast(models.AbstractModel):
                 lines.append(self.env._(
                     "%(invoice)s (%(amount)s): expected around %(date)s; %(p30)s %% within 30 days, %(p90)s %% "
                     "within 90.", invoice=item.move_id.name, amount=amount,
-                    date=fields.Date.to_string(item.expected_date), p30=round(100 * item.p30),
+                    date=format_date(self.env, item.expected_date), p30=round(100 * item.p30),
                     p90=round(100 * item.p90)))
             else:
                 lines.append(self.env._(

@@ -4,6 +4,7 @@ from unittest.mock import patch
 
 from odoo.exceptions import AccessError
 from odoo.tests import freeze_time, tagged
+from odoo.tools import format_date
 
 from ..engine import forecast as F
 from ..models import collections_forecast
@@ -188,8 +189,18 @@ class TestForecast(CollectionsCommon):
         # One day: "1 day", not "1 days" (read on the demo).
         one_day = F.Curve([1], [0.0], weight=3.0, mean_delay=1.0)
         self.assertIn("Pays 1 day late on average", str(self.env["collections.forecast"]._customer_text(one_day, [])))
+        # Early and punctual payers: not "Pays -3 days late" nor "Pays 0 days late" (read in the code).
+        for delay, sentence in ((-3.2, "Pays 3 days early on average"), (-1.0, "Pays 1 day early on average"),
+                                (0.3, "Pays on the due date on average")):
+            said = str(self.env["collections.forecast"]._customer_text(
+                F.Curve([1], [0.0], weight=3.0, mean_delay=delay), []))
+            self.assertIn(sentence, said)
+            self.assertNotIn(" -", said)
+            self.assertNotIn(" 0 days", said)
         self.assertIn(self.late_open.name, text)
-        self.assertIn(str(TODAY + timedelta(days=7)), text)
+        # The date as the user reads dates (Odoo's format of their language), not ISO.
+        self.assertIn(format_date(self.env, TODAY + timedelta(days=7)), text)
+        self.assertNotIn(str(TODAY + timedelta(days=7)), text)
         self.late_open.invalidate_recordset()
         self.assertEqual(self.late_open.with_user(self.collector).collections_predicted_date,
                          TODAY + timedelta(days=7))
