@@ -1,6 +1,6 @@
 {
     "name": "Collections Follow-up",
-    "version": "19.0.1.3.0",
+    "version": "19.0.1.4.0",
     "category": "Accounting/Accounting",
     "summary": "Automatic multi-level payment follow-ups, collector worklist and a full interaction log",
     "author": "collections_followup developers",

@@ -1,11 +1,12 @@
-"""Where an item's follow-up level lives, measured (#38): as today, on account_move_line with the invoices' summary
-on account_move (A), or in two narrow tables of our own, one row per journal item and one per invoice (B).
+"""Where an item's follow-up level lives, measured (#38): as 19.0.1.3.0 kept it, on account_move_line with the
+invoices' summary on account_move (A), or in two narrow tables of our own, one row per journal item and one per
+invoice (B: what 19.0.1.4.0 does, collections_item_level and collections_invoice_level).
 
     python tools/bench_levels.py DB [ROUNDS]
 
-DB: a copy of a `make bench` book (it writes levels on its items and adds two tables, dropped at the end: never a
-database in use). The same 10,000 open receivable items are written in batches of 500, each batch committed, A and
-B in turns; prints the seconds and the WAL bytes of each round, then the best of each.
+DB: a copy of a `make bench` book (it adds A's old columns with their indexes and two tables, dropped at the end:
+never a database in use). The same 10,000 open receivable items are written in batches of 500, each batch
+committed, A and B in turns; prints the seconds and the WAL bytes of each round, then the best of each.
 """
 import sys
 import time
@@ -18,13 +19,20 @@ SELECT line.id FROM account_move_line line JOIN account_account account ON accou
  ORDER BY md5(line.id::text) LIMIT 10000
 """
 TABLES = """
+ALTER TABLE account_move_line
+  ADD COLUMN collections_level_id int REFERENCES collections_level (id) ON DELETE SET NULL,
+  ADD COLUMN collections_last_reminder_date date;
+CREATE INDEX bench_line_level_index ON account_move_line (collections_level_id) WHERE collections_level_id IS NOT NULL;
+ALTER TABLE account_move ADD COLUMN collections_level_id int REFERENCES collections_level (id) ON DELETE SET NULL,
+                         ADD COLUMN collections_last_reminder_date date, ADD COLUMN collections_reminder_count int;
+CREATE INDEX bench_move_level_index ON account_move (collections_level_id) WHERE collections_level_id IS NOT NULL;
 CREATE TABLE bench_line_level (line_id int PRIMARY KEY REFERENCES account_move_line (id) ON DELETE CASCADE,
                                move_id int NOT NULL, level_id int REFERENCES collections_level (id), reminded date);
 CREATE INDEX ON bench_line_level (move_id);
 CREATE TABLE bench_move_level (move_id int PRIMARY KEY REFERENCES account_move (id) ON DELETE CASCADE,
                                level_id int REFERENCES collections_level (id), reminded date, reminder_count int);
 """
-# A: what collections.ledger._set_levels does today.
+# A: what collections.ledger._set_levels did in 19.0.1.3.0, on the columns (and indexes) it had.
 A_LINES = """
 UPDATE account_move_line line SET collections_level_id = new.level_id, collections_last_reminder_date = new.reminded
   FROM (SELECT unnest(%(ids)s::int[]) AS id, %(level)s::int AS level_id, CURRENT_DATE AS reminded) new
@@ -97,7 +105,11 @@ def main():
                 print(f"{variant} {seconds:.2f} s {wal / 1e6:.1f} MB of WAL", flush=True)
     finally:
         conn.rollback()
-        cur.execute("DROP TABLE bench_line_level; DROP TABLE bench_move_level")
+        cur.execute("DROP TABLE bench_line_level; DROP TABLE bench_move_level; "
+                    "ALTER TABLE account_move_line DROP COLUMN collections_level_id, "
+                    "DROP COLUMN collections_last_reminder_date; "
+                    "ALTER TABLE account_move DROP COLUMN collections_level_id, "
+                    "DROP COLUMN collections_last_reminder_date, DROP COLUMN collections_reminder_count")
         conn.commit()
     for variant, found in results.items():
         print(f"{variant} best {min(s for s, _ in found):.2f} s, {min(w for _, w in found) / 1e6:.1f} MB of WAL")

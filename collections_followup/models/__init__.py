@@ -1,5 +1,6 @@
 from . import (
     collections_guard,
+    collections_item_level,
     collections_override_mixin,
     account_move,
     account_move_line,

@@ -8,6 +8,7 @@ from odoo.tools.sql import create_index
 
 from ..engine.behaviour import predicted_payment_date
 from .collections_guard import check_protected
+from .collections_item_level import level_sql, search_level
 
 # The customer invoices by payment reference, its spaces aside: a payment seen in the bank whose label names one is
 # looked up by it (collections_payment_seen); Odoo's own index on the field is a trigram one, made only where
@@ -36,13 +37,16 @@ class AccountMove(models.Model):
                      where="move_type = 'out_invoice' AND payment_reference IS NOT NULL")
         return result
 
+    # The invoice's follow-up summary, kept in the addon's own narrow table (collections_invoice_level), not on the
+    # accounting row: read, searched, sorted and grouped by here (_field_to_sql).
     collections_level_id = fields.Many2one(
-        "collections.level", string="Follow-up Level", readonly=True, copy=False,
-        index="btree_not_null",
-        help="Last follow-up level reached by this invoice.",
+        "collections.level", string="Follow-up Level", compute="_compute_collections_level",
+        search="_search_collections_level_id", help="Last follow-up level reached by this invoice.",
     )
-    collections_reminder_count = fields.Integer(string="Reminders Sent", readonly=True, copy=False)
-    collections_last_reminder_date = fields.Date(string="Last Reminder", readonly=True, copy=False)
+    collections_reminder_count = fields.Integer(string="Reminders Sent", compute="_compute_collections_level",
+                                                search="_search_collections_reminder_count")
+    collections_last_reminder_date = fields.Date(string="Last Reminder", compute="_compute_collections_level",
+                                                 search="_search_collections_last_reminder_date")
     collections_action_ids = fields.Many2many(
         "collections.action", "collections_action_account_move_rel", "move_id", "action_id",
         string="Follow-up Actions", readonly=True, copy=False,
@@ -213,6 +217,36 @@ class AccountMove(models.Model):
                     company.currency_id, moves=names,
                 )
                 move.collections_why = "\n".join(line["text"] for line in lines) or False
+
+    def _compute_collections_level(self):
+        # sudo: bookkeeping of the follow-up of invoices the caller already reads.
+        rows = self.env["collections.invoice.level"].sudo().search_fetch(
+            [("move_id", "in", self.ids)], ["move_id", "level_id", "reminded_on", "reminder_count"])
+        by_move = {row.move_id.id: row for row in rows}
+        Level = self.env["collections.level"]
+        for move in self:
+            row = by_move.get(move.id)
+            move.collections_level_id = Level.browse(row.level_id.id) if row else Level
+            move.collections_last_reminder_date = row.reminded_on if row else False
+            move.collections_reminder_count = row.reminder_count if row else 0
+
+    def _search_collections_level_id(self, operator, value):
+        return search_level(self, "collections.invoice.level", "move_id", "level_id", operator, value)
+
+    def _search_collections_reminder_count(self, operator, value):
+        return search_level(self, "collections.invoice.level", "move_id", "reminder_count", operator, value, empty=0)
+
+    def _search_collections_last_reminder_date(self, operator, value):
+        return search_level(self, "collections.invoice.level", "move_id", "reminded_on", operator, value)
+
+    def _field_to_sql(self, alias, field_expr, query=None):
+        column = {"collections_level_id": "level_id", "collections_last_reminder_date": "reminded_on",
+                  "collections_reminder_count": "reminder_count"}.get(field_expr)
+        if column == "reminder_count":
+            return SQL("COALESCE(%s, 0)", level_sql("collections_invoice_level", "move_id", alias, column))
+        if column:
+            return level_sql("collections_invoice_level", "move_id", alias, column)
+        return super()._field_to_sql(alias, field_expr, query)
 
     @api.depends_context("company")
     @api.depends("commercial_partner_id")

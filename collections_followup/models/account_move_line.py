@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from .collections_guard import check_protected
+from .collections_item_level import level_sql, search_level
 from .collections_ledger import EXCHANGE_ONLY
 
 # Written by the ledger's one writer of levels (collections.ledger._set_levels) only.
@@ -11,12 +12,39 @@ PROTECTED_LINE_FIELDS = frozenset({"collections_level_id", "collections_last_rem
 class AccountMoveLine(models.Model):
     _inherit = "account.move.line"
 
-    # On receivable journal items: each instalment of an invoice climbs the levels on its own.
+    # On receivable journal items: each instalment of an invoice climbs the levels on its own. Kept in the addon's
+    # own narrow table (collections_item_level), not on the accounting row: read, searched and grouped by here.
     collections_level_id = fields.Many2one(
-        "collections.level", string="Follow-up Level", readonly=True, copy=False, index="btree_not_null",
+        "collections.level", string="Follow-up Level", compute="_compute_collections_level",
+        search="_search_collections_level_id",
         help="Last follow-up level this receivable item (an invoice, or one instalment of it) reached.",
     )
-    collections_last_reminder_date = fields.Date(string="Last Reminder", readonly=True, copy=False)
+    collections_last_reminder_date = fields.Date(string="Last Reminder", compute="_compute_collections_level",
+                                                 search="_search_collections_last_reminder_date")
+
+    def _compute_collections_level(self):
+        # sudo: bookkeeping of the follow-up of journal items the caller already reads.
+        rows = self.env["collections.item.level"].sudo().search_fetch(
+            [("line_id", "in", self.ids)], ["line_id", "level_id", "reminded_on"])
+        by_line = {row.line_id.id: row for row in rows}
+        Level = self.env["collections.level"]
+        for line in self:
+            row = by_line.get(line.id)
+            line.collections_level_id = Level.browse(row.level_id.id) if row else Level
+            line.collections_last_reminder_date = row.reminded_on if row else False
+
+    def _search_collections_level_id(self, operator, value):
+        return search_level(self, "collections.item.level", "line_id", "level_id", operator, value)
+
+    def _search_collections_last_reminder_date(self, operator, value):
+        return search_level(self, "collections.item.level", "line_id", "reminded_on", operator, value)
+
+    def _field_to_sql(self, alias, field_expr, query=None):
+        if field_expr == "collections_level_id":
+            return level_sql("collections_item_level", "line_id", alias, "level_id")
+        if field_expr == "collections_last_reminder_date":
+            return level_sql("collections_item_level", "line_id", alias, "reminded_on")
+        return super()._field_to_sql(alias, field_expr, query)
 
     @api.model
     def _collections_protected_fields(self):

@@ -134,8 +134,7 @@ class CollectionsLedger(models.AbstractModel):
             )
         open_line = self._open_line_filter(company)
         self.env["account.move.line"].flush_model([
-            "no_followup", "date_maturity", "collections_level_id", "collections_last_reminder_date",
-            "currency_id", "company_currency_id", "amount_residual_currency",
+            "no_followup", "date_maturity", "currency_id", "company_currency_id", "amount_residual_currency",
         ])
         self.env["account.move"].flush_model(["collections_deferred_until"])
         rows = self.env.execute_query(SQL(
@@ -145,8 +144,8 @@ class CollectionsLedger(models.AbstractModel):
                    COALESCE(line.date_maturity, line.date),
                    line.amount_residual::text,
                    COALESCE(line.no_followup, FALSE),
-                   line.collections_level_id,
-                   line.collections_last_reminder_date,
+                   reached.level_id,
+                   reached.reminded_on,
                    move.collections_deferred_until,
                    line.id,
                    line.currency_id != line.company_currency_id,
@@ -156,6 +155,7 @@ class CollectionsLedger(models.AbstractModel):
               FROM account_move_line line
               JOIN res_partner partner ON partner.id = line.partner_id
               JOIN account_move move ON move.id = line.move_id
+         LEFT JOIN collections_item_level reached ON reached.line_id = line.id
              WHERE %(open_line)s AND %(where_partner)s
           ORDER BY line.id
             """,
@@ -415,50 +415,58 @@ class CollectionsLedger(models.AbstractModel):
         items (by delay), its last reminder date, and its reminder count moved by
         ``reminder_count`` (1 for a reminder sent, -1 for one undone, 0 for a reset).
 
-        Plain UPDATEs: these bookkeeping columns are not accounting data, and posted, hashed
-        entries must not go through write(). The only place that writes them."""
+        In the addon's own narrow tables (collections_item_level, collections_invoice_level: see
+        there why), upserted in SQL: two statements for any number of items, the accounting rows
+        untouched. The only place that writes them."""
         if not levels:
             return
-        self.env["account.move.line"].flush_model(["collections_level_id", "collections_last_reminder_date"])
-        self.env["account.move"].flush_model([
-            "collections_level_id", "collections_last_reminder_date", "collections_reminder_count"])
         values = SQL(", ").join(
-            SQL("(%s, %s::int, %s::date)", line_id, level_id or None, when or None)
+            SQL("(%s::int, %s::int, %s::date)", line_id, level_id or None, when or None)
             for line_id, (level_id, when) in levels.items()
         )
+        # Only journal items that exist (a line deleted meanwhile is skipped, as the UPDATE of old skipped it).
         move_ids = [row[0] for row in self.env.execute_query(SQL(
             """
-            UPDATE account_move_line line
-               SET collections_level_id = new.level_id, collections_last_reminder_date = new.reminded
-              FROM (VALUES %s) AS new(id, level_id, reminded)
-             WHERE line.id = new.id
-         RETURNING line.move_id
+            INSERT INTO collections_item_level (line_id, move_id, company_id, level_id, reminded_on)
+                 SELECT new.id, line.move_id, line.company_id, new.level_id, new.reminded
+                   FROM (VALUES %s) AS new(id, level_id, reminded)
+                   JOIN account_move_line line ON line.id = new.id
+               ORDER BY new.id
+            ON CONFLICT (line_id) DO UPDATE
+                    SET level_id = EXCLUDED.level_id, reminded_on = EXCLUDED.reminded_on
+              RETURNING move_id
             """,
             values,
         ))]
         self.env.execute_query(SQL(
             """
-            UPDATE account_move move
-               SET collections_level_id = top.level_id,
-                   collections_last_reminder_date = top.reminded,
-                   collections_reminder_count = GREATEST(COALESCE(move.collections_reminder_count, 0) + %(count)s, 0)
-              FROM (
-                    SELECT line.move_id,
-                           (ARRAY_AGG(line.collections_level_id ORDER BY level.delay DESC)
-                              FILTER (WHERE line.collections_level_id IS NOT NULL))[1] AS level_id,
-                           MAX(line.collections_last_reminder_date) AS reminded
-                      FROM account_move_line line
-                 LEFT JOIN collections_level level ON level.id = line.collections_level_id
-                     WHERE line.move_id = ANY(%(moves)s)
-                  GROUP BY line.move_id
-                   ) top
-             WHERE move.id = top.move_id
+            INSERT INTO collections_invoice_level AS summary
+                        (move_id, company_id, level_id, reminded_on, reminder_count)
+                 SELECT move.id, move.company_id, top.level_id, top.reminded, GREATEST(%(count)s, 0)
+                   FROM (
+                         SELECT item.move_id,
+                                (ARRAY_AGG(item.level_id ORDER BY level.delay DESC)
+                                   FILTER (WHERE item.level_id IS NOT NULL))[1] AS level_id,
+                                MAX(item.reminded_on) AS reminded
+                           FROM collections_item_level item
+                      LEFT JOIN collections_level level ON level.id = item.level_id
+                          WHERE item.move_id = ANY(%(moves)s)
+                       GROUP BY item.move_id
+                        ) top
+                   JOIN account_move move ON move.id = top.move_id
+               ORDER BY move.id
+            ON CONFLICT (move_id) DO UPDATE
+                    SET level_id = EXCLUDED.level_id,
+                        reminded_on = EXCLUDED.reminded_on,
+                        reminder_count = GREATEST(summary.reminder_count + %(count)s, 0)
             """,
             count=reminder_count, moves=sorted(set(move_ids)),
         ))
         self.env["account.move.line"].invalidate_model(["collections_level_id", "collections_last_reminder_date"])
         self.env["account.move"].invalidate_model([
             "collections_level_id", "collections_last_reminder_date", "collections_reminder_count"])
+        for model in ("collections.item.level", "collections.invoice.level"):
+            self.env[model].invalidate_model()
 
     @api.model
     def _open_lines_of(self, moves):

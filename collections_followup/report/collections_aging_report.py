@@ -36,8 +36,8 @@ class CollectionsAgingReport(models.Model):
         "account.move.line": [
             "account_id", "amount_residual", "amount_residual_currency", "company_id", "company_currency_id",
             "currency_id", "date", "date_maturity", "move_id", "parent_state", "partner_id", "reconciled",
-            "collections_level_id",
         ],
+        "collections.item.level": ["line_id", "level_id"],
         "account.account": ["account_type"],
         "res.company": ["parent_path"],
         "res.partner": ["commercial_partner_id", "collections_user_id", "collections_policy_id",
@@ -82,7 +82,7 @@ class CollectionsAgingReport(models.Model):
                    line.account_id,
                    %(collector)s AS collector_id,
                    (commercial.collections_segment_id ->> %(root)s::text)::int AS segment_id,
-                   line.collections_level_id AS level_id,
+                   reached.level_id AS level_id,
                    COALESCE(line.date_maturity, line.date) AS date_due,
                    GREATEST(%(days_late)s, 0) AS days_late,
                    %(bucket)s AS bucket,
@@ -94,6 +94,7 @@ class CollectionsAgingReport(models.Model):
               JOIN res_partner partner ON partner.id = line.partner_id
               JOIN res_partner commercial ON commercial.id = partner.commercial_partner_id
               JOIN res_company line_company ON line_company.id = line.company_id
+         LEFT JOIN collections_item_level reached ON reached.line_id = line.id
              WHERE %(open_lines)s
             """,
             open_lines=OPEN_LINE,

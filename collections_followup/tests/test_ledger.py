@@ -313,6 +313,69 @@ class TestInstalmentLevels(InstalmentCommon):
                     (1, receivable.id, {"collections_last_reminder_date": TODAY})]})
         self.assertFalse(first.collections_level_id)
 
+    def _row_versions(self, invoices):
+        """PostgreSQL's version of each accounting row of these invoices (xmin: changes with any UPDATE)."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT 'move', id, xmin::text FROM account_move WHERE id = ANY(%s) UNION ALL "
+            "SELECT 'line', id, xmin::text FROM account_move_line WHERE move_id = ANY(%s) ORDER BY 1, 2",
+            [invoices.ids, invoices.ids])
+        return self.env.cr.fetchall()
+
+    def test_a_reminder_leaves_the_accounting_rows_untouched(self):
+        """The levels are the addon's own rows (collections_item_level, collections_invoice_level): a reminder
+        writes no journal item, and a reminder about invoices already sent no invoice row (before: each reminded
+        item's row and its invoice's, every reminder). The first reminder of an invoice marks it sent and gives
+        it its portal link (Odoo's fields, once)."""
+        invoice = self._instalment_invoice(1000.0, TODAY - timedelta(days=100))
+        other = self._invoice(self.customer, 400.0, 20)
+        lines = self._row_versions(invoice | other)[:-2]
+        with self.mock_mail_gateway():
+            self._run()
+        self.assertEqual(invoice.collections_reminder_count, 1, "reminded")
+        self.assertEqual(self._row_versions(invoice | other)[:-2], lines, "no journal item written")
+        before = self._row_versions(invoice | other)
+        later = TODAY + timedelta(days=30)
+        with freeze_time(later), self.mock_mail_gateway():
+            self._run(today=later)
+        self.assertEqual((invoice | other).mapped("collections_reminder_count"), [2, 2], "reminded again")
+        self.assertEqual(self._row_versions(invoice | other), before, "no accounting row written")
+
+    def test_the_invoice_lists_search_and_group_by_the_level_as_billing_users_read_them(self):
+        """Searched, grouped by and sorted in the invoice lists as before the levels left the invoice's row."""
+        invoice = self._instalment_invoice(1000.0, TODAY - timedelta(days=100))
+        reminded = self._invoice(self.customer, 400.0, 20)
+        never = self._invoice(self.customer, 300.0, 2)
+        Ledger = self.env["collections.ledger"]
+        Ledger._set_levels({self._receivables(invoice)[0].id: (self.level_second.id, TODAY - timedelta(days=9))},
+                           reminder_count=1)
+        Ledger._set_levels({self._receivables(reminded).id: (self.level_first.id, TODAY)}, reminder_count=1)
+        Ledger._set_levels({self._receivables(reminded).id: (self.level_first.id, TODAY)}, reminder_count=1)
+        Moves = self.env["account.move"].with_user(self.billing)
+        mine = [("id", "in", (invoice | reminded | never).ids)]
+        self.assertEqual(Moves.search([*mine, ("collections_level_id", "=", self.level_second.id)]), invoice)
+        self.assertEqual(Moves.search([*mine, ("collections_level_id", "=", False)]), never)
+        self.assertEqual(Moves.search([*mine, ("collections_level_id", "!=", False)]), invoice | reminded)
+        self.assertEqual(Moves.search([*mine, ("collections_level_id.delay", ">=", self.level_second.delay)]),
+                         invoice)
+        self.assertEqual(Moves.search([*mine, ("collections_reminder_count", ">", 1)]), reminded)
+        self.assertEqual(Moves.search([*mine, ("collections_reminder_count", "=", 0)]), never)
+        self.assertEqual(Moves.search([*mine, ("collections_last_reminder_date", "<", TODAY)]), invoice)
+        self.assertEqual(Moves.search([*mine, ("collections_level_id", "not in", self.level_first.ids)]),
+                         invoice | never)
+        # The search view's "In Follow-up" filter and "Follow-up Level" group by, as the web client sends them.
+        groups = Moves.web_read_group([*mine, ("collections_level_id", "!=", False)], ["collections_level_id"],
+                                      ["__count"])["groups"]
+        self.assertEqual({group["collections_level_id"][0]: group["__count"] for group in groups},
+                         {self.level_first.id: 1, self.level_second.id: 1})
+        by_count = Moves.search(mine, order="collections_reminder_count desc, id")
+        self.assertEqual(by_count[0], reminded)
+        lines = self.env["account.move.line"].with_user(self.billing).search(
+            [("move_id", "=", invoice.id), ("collections_level_id", "!=", False)])
+        self.assertEqual(lines, self._receivables(invoice)[0], "the journal item's own level")
+        # The partner's level (the highest an open invoice reached), read through the same fields.
+        self.assertEqual(self.customer.with_user(self.collector).collections_level_id, self.level_second)
+
 
 @tagged("post_install", "-at_install")
 @freeze_time(TODAY)

@@ -14,43 +14,105 @@ from .test_ledger import InstalmentCommon
 @tagged("post_install", "-at_install")
 @freeze_time(TODAY)
 class TestMigrationLevelsPerItem(InstalmentCommon):
-    """19.0.1.1.0: the invoice's level goes to the receivable items that had fallen due by its last reminder."""
+    """19.0.1.1.0: the invoice's level goes to the receivable items that had fallen due by its last reminder.
+    19.0.1.4.0: the levels leave the accounting rows for the addon's narrow tables. The old columns are made in
+    the test's transaction (a new database never had them) and go with its rollback."""
 
-    def _migrate(self, version="19.0.1.0.0"):
-        script = load_script("collections_followup/migrations/19.0.1.1.0/post-levels_per_item.py", "levels_per_item")
-        script.migrate(self.env.cr, version)
+    def _migrate(self, script, version):
+        name = script.rsplit("/", 1)[-1].removeprefix("post-").removesuffix(".py")
+        load_script(f"collections_followup/migrations/{script}", name).migrate(self.env.cr, version)
         self.env.invalidate_all()
 
-    def _old_shape(self, move, level, reminded):
+    def _columns(self, table, *columns):
+        for column, kind in columns:
+            self.env.cr.execute(SQL("ALTER TABLE %s ADD COLUMN %s %s", SQL.identifier(table),
+                                    SQL.identifier(column), SQL(kind)))
+
+    def _old_move_shape(self, move, level, reminded, count):
         """As 19.0.1.0.0 left it: the level on the invoice only."""
         self.env.cr.execute(
-            "UPDATE account_move SET collections_level_id = %s, collections_last_reminder_date = %s WHERE id = %s",
-            [level.id, reminded, move.id])
-        self.env.cr.execute(
-            "UPDATE account_move_line SET collections_level_id = NULL, collections_last_reminder_date = NULL "
-            "WHERE move_id = %s", [move.id])
-        self.env.invalidate_all()
+            "UPDATE account_move SET collections_level_id = %s, collections_last_reminder_date = %s, "
+            "collections_reminder_count = %s WHERE id = %s", [level.id, reminded, count, move.id])
 
-    def test_levels_move_to_the_items_that_were_due(self):
+    def _receivables(self, move):
+        return move.line_ids.filtered(lambda line: line.account_id.account_type == "asset_receivable").sorted(
+            "date_maturity")
+
+    def _column_exists(self, table, column):
+        self.env.cr.execute("SELECT 1 FROM information_schema.columns WHERE table_name = %s AND column_name = %s",
+                            [table, column])
+        return bool(self.env.cr.fetchall())
+
+    def test_from_the_first_version_the_levels_reach_the_items_that_were_due(self):
         instalments = self._instalment_invoice(1000.0, TODAY - timedelta(days=100))  # due -100 and -40
         single = self._invoice(self.customer, 500.0, 30)
-        self._old_shape(instalments, self.level_second, TODAY - timedelta(days=50))
-        self._old_shape(single, self.level_first, TODAY - timedelta(days=20))
-        self._migrate(version=None)  # a fresh install: nothing to do
+        self._columns("account_move", ("collections_level_id", "int"), ("collections_last_reminder_date", "date"),
+                      ("collections_reminder_count", "int"))
+        self._old_move_shape(instalments, self.level_second, TODAY - timedelta(days=50), 2)
+        self._old_move_shape(single, self.level_first, TODAY - timedelta(days=20), 1)
+        for script in ("19.0.1.1.0/post-levels_per_item.py", "19.0.1.4.0/post-levels_table.py"):
+            self._migrate(script, None)  # a fresh install: nothing to do
         self.assertFalse(instalments.line_ids.collections_level_id)
-        self._migrate()
-        first, second = instalments.line_ids.filtered(
-            lambda line: line.account_id.account_type == "asset_receivable").sorted("date_maturity")
-        self.assertEqual((first.collections_level_id, first.collections_last_reminder_date),
-                         (self.level_second, TODAY - timedelta(days=50)))
-        self.assertFalse(second.collections_level_id, "fell due after the last reminder: starts at the first level")
-        receivable = single.line_ids.filtered(lambda line: line.account_id.account_type == "asset_receivable")
-        self.assertEqual(receivable.collections_level_id, self.level_first)
-        self.assertFalse((single.line_ids - receivable).collections_level_id, "only receivable items")
-        self._migrate()  # run twice: the same
-        self.assertEqual(first.collections_level_id, self.level_second)
-        self.assertFalse(second.collections_level_id)
+        self.assertFalse(instalments.collections_level_id)
+        for _twice in range(2):  # as Odoo runs them, in their versions' order; twice: the same
+            self._migrate("19.0.1.1.0/post-levels_per_item.py", "19.0.1.0.0")
+            self._migrate("19.0.1.4.0/post-levels_table.py", "19.0.1.0.0")
+            first, second = self._receivables(instalments)
+            self.assertEqual((first.collections_level_id, first.collections_last_reminder_date),
+                             (self.level_second, TODAY - timedelta(days=50)))
+            self.assertFalse(second.collections_level_id, "fell due after the last reminder: starts at the first")
+            receivable = self._receivables(single)
+            self.assertEqual(receivable.collections_level_id, self.level_first)
+            self.assertFalse((single.line_ids - receivable).collections_level_id, "only receivable items")
+            self.assertEqual(
+                [(move.collections_level_id, move.collections_last_reminder_date, move.collections_reminder_count)
+                 for move in instalments | single],
+                [(self.level_second, TODAY - timedelta(days=50), 2), (self.level_first, TODAY - timedelta(days=20), 1)])
+            self.assertFalse(self._column_exists("account_move", "collections_level_id"), "no stale copy is left")
 
+    def test_the_levels_leave_the_accounting_rows_for_the_narrow_tables(self):
+        """As 19.0.1.1.0 to 19.0.1.3.0 left a database: the levels in columns of the journal items and invoices."""
+        instalments = self._instalment_invoice(1000.0, TODAY - timedelta(days=100))
+        single = self._invoice(self.customer, 500.0, 30)
+        untouched = self._invoice(self.customer, 200.0, 5)
+        self._columns("account_move", ("collections_level_id", "int"), ("collections_last_reminder_date", "date"),
+                      ("collections_reminder_count", "int"))
+        self._columns("account_move_line", ("collections_level_id", "int"),
+                      ("collections_last_reminder_date", "date"))
+        first, second = self._receivables(instalments)
+        for line, level, reminded in ((first, self.level_second, TODAY - timedelta(days=50)),
+                                      (second, self.level_first, TODAY - timedelta(days=30)),
+                                      (self._receivables(single), self.level_first, TODAY - timedelta(days=20))):
+            self.env.cr.execute("UPDATE account_move_line SET collections_level_id = %s, "
+                                "collections_last_reminder_date = %s WHERE id = %s", [level.id, reminded, line.id])
+        self._old_move_shape(instalments, self.level_second, TODAY - timedelta(days=30), 3)
+        self._old_move_shape(single, self.level_first, TODAY - timedelta(days=20), 1)
+        # A level reached since the update, by the run (its row is the truth, the old column is not read over it).
+        self.env["collections.ledger"]._set_levels({self._receivables(single).id: (self.level_second.id, TODAY)},
+                                                   reminder_count=1)
+        self._migrate("19.0.1.4.0/post-levels_table.py", None)
+        self.assertTrue(self._column_exists("account_move_line", "collections_level_id"), "a fresh install: as is")
+        for _twice in range(2):
+            self._migrate("19.0.1.4.0/post-levels_table.py", "19.0.1.3.0")
+            self.assertEqual([(line.collections_level_id, line.collections_last_reminder_date)
+                              for line in (first, second, self._receivables(single))],
+                             [(self.level_second, TODAY - timedelta(days=50)),
+                              (self.level_first, TODAY - timedelta(days=30)), (self.level_second, TODAY)])
+            self.assertEqual(
+                [(move.collections_level_id, move.collections_last_reminder_date, move.collections_reminder_count)
+                 for move in instalments | single | untouched],
+                [(self.level_second, TODAY - timedelta(days=30), 3), (self.level_second, TODAY, 1),
+                 (self.env["collections.level"], False, 0)])
+            for table, column in (("account_move_line", "collections_level_id"),
+                                  ("account_move_line", "collections_last_reminder_date"),
+                                  ("account_move", "collections_level_id"),
+                                  ("account_move", "collections_reminder_count")):
+                self.assertFalse(self._column_exists(table, column), f"{table}.{column} dropped")
+        # The run reads the moved levels: the instalment reminded at the second level is not reminded at it again.
+        items = self.env["collections.ledger"]._open_items(self.company, [self.customer.id])[self.customer.id]
+        reached = {item.line_id: item.reached_delay for item in items}
+        self.assertEqual(reached[first.id], self.level_second.delay)
+        self.assertEqual(reached[second.id], self.level_first.delay)
 
 
 @tagged("post_install", "-at_install")

@@ -41,8 +41,7 @@ DERIVED = {"collections.cash.forecast", "collections.forecast.item", "collection
 # post or attach otherwise is Odoo's (test_evidence tests the seal through every road as every role).
 EVIDENCE = {"mail.message", "ir.attachment"}
 CORE_COLUMNS = {
-    "account_move": ("collections_level_id", "collections_reminder_count", "collections_last_reminder_date",
-                     "collections_deferred_until", "collections_fee_source", "collections_override_user_id",
+    "account_move": ("collections_deferred_until", "collections_fee_source", "collections_override_user_id",
                      "collections_override_amount"),
     "res_partner": ("collections_credit_hold", "collections_hold_origin", "collections_score", "credit_limit",
                     "collections_user_id", "collections_excluded", "collections_postponed_until"),

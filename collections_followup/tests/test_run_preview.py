@@ -12,11 +12,14 @@ RUN_TABLES = {
     "mail_message": "SELECT COUNT(*), COALESCE(MAX(id), 0) FROM mail_message",
     "mail_activity": "SELECT COUNT(*), COALESCE(MAX(id), 0) FROM mail_activity",
     "collections_fee": "SELECT COUNT(*), COALESCE(MAX(id), 0) FROM collections_fee",
-    "account_move": "SELECT COUNT(*), md5(string_agg(id || ':' || COALESCE(collections_level_id, 0) || ':' "
-                    "|| COALESCE(collections_last_reminder_date::text, ''), ',' ORDER BY id)) FROM account_move",
-    "account_move_line": "SELECT COUNT(*), md5(string_agg(id || ':' || COALESCE(collections_level_id, 0) || ':' "
-                         "|| COALESCE(collections_last_reminder_date::text, '') || ':' || amount_residual, ',' "
-                         "ORDER BY id)) FROM account_move_line",
+    "account_move": "SELECT COUNT(*), COALESCE(MAX(id), 0) FROM account_move",
+    "account_move_line": "SELECT COUNT(*), md5(string_agg(id || ':' || amount_residual, ',' ORDER BY id)) "
+                         "FROM account_move_line",
+    "collections_item_level": "SELECT COUNT(*), md5(string_agg(line_id || ':' || COALESCE(level_id, 0) || ':' "
+                              "|| COALESCE(reminded_on::text, ''), ',' ORDER BY line_id)) FROM collections_item_level",
+    "collections_invoice_level": "SELECT COUNT(*), md5(string_agg(move_id || ':' || COALESCE(level_id, 0) || ':' "
+                                 "|| COALESCE(reminded_on::text, '') || ':' || reminder_count, ',' ORDER BY move_id)) "
+                                 "FROM collections_invoice_level",
     "res_partner": "SELECT md5(string_agg(id || ':' || COALESCE(collections_credit_hold::text, '') || "
                    "COALESCE(collections_postponed_until::text, ''), ',' ORDER BY id)) FROM res_partner",
 }
