@@ -3,6 +3,7 @@ from zoneinfo import ZoneInfo
 
 from odoo import fields, models
 from odoo.exceptions import UserError
+from odoo.tools import format_date
 
 from ..engine.contact import next_step_contact, normalize_phone
 from ..engine.errors import RuleError
@@ -106,7 +107,9 @@ class CollectionsContactRules(models.AbstractModel):
             )) from error
         if allowed <= moment:
             return None
-        local = allowed.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
+        # In the user's date format (as every date the collector reads), the hour on 24 hours.
+        moment_there = allowed.astimezone(ZoneInfo(tz))
+        local = f"{format_date(self.env, moment_there.date())} {moment_there.strftime('%H:%M')}"
         why = "; ".join(self._reason_text(channel, reason, rules) for channel, reason in reasons)
         return allowed, local, tz, why
 

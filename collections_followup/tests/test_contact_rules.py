@@ -130,4 +130,5 @@ class TestContactRules(CollectionsCommon):
             wizard = self.env["collections.send.wizard"].with_user(self.collector).with_context(
                 active_model="res.partner", active_ids=self.customer.ids,
             ).create({})
-            self.assertIn("the scheduler would wait until 2026-03-31 09:00", wizard.contact_warning)
+            # In the user's date format, as the collector reads dates (not ISO: read on the bench's customer form).
+            self.assertIn("the scheduler would wait until 03/31/2026 09:00", wizard.contact_warning)

@@ -197,7 +197,18 @@ class TestForecast(CollectionsCommon):
             self.assertIn(sentence, said)
             self.assertNotIn(" -", said)
             self.assertNotIn(" 0 days", said)
+        self.assertIn("on what it paid", text)
         self.assertIn(self.late_open.name, text)
+        # A date with little chance of being paid by it: said so, not "expected around <date>; 0 % within 30 days"
+        # (read on the bench's customer form).
+        unlikely = self.env["collections.forecast.item"].sudo().create({
+            "company_id": self.company.id, "partner_id": self.never.id, "move_id": self.never_open.id,
+            "source": "invoice", "amount": 700.0, "due_date": TODAY - timedelta(days=4),
+            "expected_date": TODAY + timedelta(days=3), "p30": 0.001, "p60": 0.002, "p90": 0.02})
+        said = str(self.env["collections.forecast"]._customer_text(None, unlikely))
+        self.assertIn(f"{self.never_open.name} ($\xa0700.00): unlikely to be paid without action (2 % within 90 days); "
+                      f"if it is, around {format_date(self.env, TODAY + timedelta(days=3))}.", said)
+        self.assertNotIn("expected around", said)
         # The date as the user reads dates (Odoo's format of their language), not ISO.
         self.assertIn(format_date(self.env, TODAY + timedelta(days=7)), text)
         self.assertNotIn(str(TODAY + timedelta(days=7)), text)
