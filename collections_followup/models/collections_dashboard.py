@@ -65,6 +65,12 @@ class CollectionsDashboard(models.AbstractModel):
             "value": now[key],
             "trend": round(now[key] - before[key], 1),
         } for key, unit, better in TILES]
+        # No promise kept or broken in the period: the rate has no value (0 % read as "every promise broken" on the
+        # bench book, which has none).
+        if not Snapshot._closed_promises(company, day - timedelta(days=days), day):
+            for tile in tiles:
+                if tile["key"] == "promise_kept_rate":
+                    tile.update(value=None, trend=None)
         return {
             "company": company.name,
             "currency": {"symbol": company.currency_id.symbol, "position": company.currency_id.position,

@@ -163,12 +163,18 @@ class CollectionsKpiSnapshot(models.Model):
         }
 
     @api.model
+    def _closed_promises(self, company, start, day):
+        """{"kept": n, "broken": n}: the company's promises closed over (start, day]."""
+        return dict(self.env["collections.promise"].sudo()._read_group(
+            [("company_id", "=", company.id), ("closed_date", ">", start), ("closed_date", "<=", day),
+             ("state", "in", ("kept", "broken"))], ["state"], ["__count"],
+        ))
+
+    @api.model
     def _activity_figures(self, company, start, day):
         """Promises, plans, disputes and agencies over (start, day]."""
         in_period = [("company_id", "=", company.id), ("closed_date", ">", start), ("closed_date", "<=", day)]
-        promises = dict(self.env["collections.promise"].sudo()._read_group(
-            [*in_period, ("state", "in", ("kept", "broken"))], ["state"], ["__count"],
-        ))
+        promises = self._closed_promises(company, start, day)
         plans = dict(self.env["collections.payment.plan"].sudo()._read_group(
             [*in_period, ("state", "in", ("completed", "broken"))], ["state"], ["__count"],
         ))

@@ -3,6 +3,7 @@ from datetime import date, timedelta
 from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, tagged
 
+from ..models.collections_guard import server
 from .common import CollectionsCommon
 
 
@@ -33,6 +34,15 @@ class TestDashboard(CollectionsCommon, HttpCase):
         self.assertEqual(tiles["dso"]["value"], 72.0)
         self.assertEqual(tiles["ar_overdue"]["value"], 2000.0)
         self.assertEqual(tiles["cei"]["value"], 50.0)
+        # No promise kept or broken in the period: no rate (not 0 %, read as "every promise broken").
+        self.assertEqual((tiles["promise_kept_rate"]["value"], tiles["promise_kept_rate"]["trend"]), (None, None))
+        promise = self.env["collections.promise"].with_user(self.collector).create({
+            "partner_id": self.customer.id, "amount": 100.0, "promised_date": date.today() + timedelta(days=3),
+            "channel": "phone"})
+        server(promise.sudo()).write({"state": "broken", "closed_date": date.today() - timedelta(days=1)})
+        tiles = {tile["key"]: tile for tile in self.env["collections.dashboard"].with_user(self.collector).get_data()[
+            "tiles"]}
+        self.assertEqual(tiles["promise_kept_rate"]["value"], 0.0, "one promise, broken: 0 %")
         self.assertEqual(sum(row["amount"] for row in data["aging"]), 4000.0, "aging totals equal the ledger")
         self.assertEqual([c["name"] for c in data["customers"]], ["Dashboard Customer Ltd"])
         self.assertEqual(data["collectors"][0]["name"], "Colin Collector")

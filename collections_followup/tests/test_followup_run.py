@@ -554,13 +554,13 @@ class TestFollowupRun(CollectionsCommon):
         self.assertEqual(params["message"], (
             f"No reminder goes out now: every customer with open invoices ({len(customers)}) is outside its contact "
             "hours or days. The run records their reminders as waiting (Collections Log, state Waiting) and the "
-            "hourly job sends each when its contact hours start, the first at 2026-03-31 09:00 (Europe/Paris)."))
+            "hourly job sends each when its contact hours start, the first at 03/31/2026 09:00 (Europe/Paris)."))
         self.assertEqual((params["type"], params["sticky"]), ("warning", True))
         self.customer.tz = "Asia/Tokyo"
         message = Run._action_run_now()["params"]["message"]
         self.assertIn(f"{len(customers) - 1} of the {len(customers)} customers with open invoices are outside",
                       message)
-        self.assertIn("the first at 2026-03-31 09:00 (Europe/Paris)", message)
+        self.assertIn("the first at 03/31/2026 09:00 (Europe/Paris)", message)
 
     def test_customers_the_run_considers(self):
         """The run lists its customers from Odoo's index of unreconciled receivable items (a

@@ -58,6 +58,9 @@ export class CollectionsDashboard extends Component {
     }
 
     value(tile) {
+        if (tile.value === null) {
+            return "—";
+        }
         if (tile.unit === "amount") {
             return this.money(tile.value);
         }
@@ -76,6 +79,9 @@ export class CollectionsDashboard extends Component {
     }
 
     trendText(tile) {
+        if (tile.value === null) {
+            return _t("none in the period");
+        }
         if (!tile.trend) {
             return _t("no change");
         }
