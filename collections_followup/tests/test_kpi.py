@@ -146,6 +146,7 @@ class TestManagementReport(KpiBook):
             report.report_name, self.company.ids, data=action["data"])
         page = html.decode()
         self.assertRegex(page, r'data-kpi="dso">\s*72\.0\s*<')
+        self.assertRegex(page, r'data-kpi="promise_kept_rate">\s*—\s*<', "no promise closed: no rate, not 0 %")
         self.assertIn("Acme Corp", page)
         with self.assertRaises(AccessError):
             report.with_user(self.collector)._render_qweb_html(
