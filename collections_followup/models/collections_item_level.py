@@ -12,6 +12,8 @@ through the journal item's and the invoice's *Follow-up Level* fields (computed,
 deletes a row through the ORM (read access only); a row goes with its journal item or invoice (ON DELETE
 CASCADE)."""
 
+import operator as op
+
 from odoo import fields, models
 from odoo.fields import Domain
 from odoo.tools import SQL
@@ -61,6 +63,9 @@ def level_sql(table, key, alias, column):
                SQL.identifier(key), SQL.identifier(alias, "id"))
 
 
+INEQUALITIES = {"<": op.lt, "<=": op.le, ">": op.gt, ">=": op.ge}
+
+
 def search_level(model, level_model, key, column, operator, value, empty=False):
     """Domain on ``model`` for its field that shows ``column`` of its row in ``level_model`` (linked by ``key``):
     the records whose row matches (``operator``, ``value``), and those without a row when the condition holds for
@@ -71,6 +76,13 @@ def search_level(model, level_model, key, column, operator, value, empty=False):
     # sudo: ids of records the caller searches (the level tables are read by everyone through these fields).
     levels = model.env[level_model].sudo()
     domain = Domain("id", "in", levels._search([(column, operator, value)]).subselect(key))
-    if operator == "in" and any(item in (False, None, empty) for item in value):
+    if operator == "in":
+        without_row = any(item in (False, None, empty) for item in value)
+    elif operator in INEQUALITIES and empty is not False:
+        # As Odoo reads a number's empty value (0) in an inequality: no reminder is fewer than one.
+        without_row = INEQUALITIES[operator](empty, value)
+    else:
+        without_row = False
+    if without_row:
         domain |= Domain("id", "not in", levels._search([]).subselect(key))
     return domain

@@ -360,6 +360,9 @@ class TestInstalmentLevels(InstalmentCommon):
                          invoice)
         self.assertEqual(Moves.search([*mine, ("collections_reminder_count", ">", 1)]), reminded)
         self.assertEqual(Moves.search([*mine, ("collections_reminder_count", "=", 0)]), never)
+        self.assertEqual(Moves.search([*mine, ("collections_reminder_count", "<", 2)]), invoice | never,
+                         "no reminder is fewer than two, as Odoo reads an empty number")
+        self.assertEqual(Moves.search([*mine, ("collections_reminder_count", ">=", 1)]), invoice | reminded)
         self.assertEqual(Moves.search([*mine, ("collections_last_reminder_date", "<", TODAY)]), invoice)
         self.assertEqual(Moves.search([*mine, ("collections_level_id", "not in", self.level_first.ids)]),
                          invoice | never)
