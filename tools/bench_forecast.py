@@ -13,6 +13,13 @@ month) goes through the product's own forecast (engine/forecast.py, as collectio
 - fitting the curves and predicting every open item of a book of that many open items (the open items of the
   behaviour book, repeated with other due dates up to the size), with the process's peak memory.
 
+Then the product itself, in Odoo, on a book built by `make bench`'s generator (tools/bench_odoo.py) in its one-world
+mode (`generate(open_by_behaviour=True)`: the open invoices are those each customer's behaviour left unpaid today,
+the paid history what it paid before), 10,000 customers / 20,000 open invoices (ODOO_SIZE=customers:open items,
+0 to skip): the forecast rebuilt for every open item by its nightly job's code, then its 12-month backtest by its
+monthly job's code, reading the ledger as it stood at each month-end (collections.forecast._measure): accuracy
+(model and both baselines), times, memory. Odoo's part needs what `make bench` needs (it shares its base database).
+
 The engine reads the book a thousand customers at a time (generated anew for each pass, as the product reads
 the ledger in chunks of customers): the time of generating it is measured once and not counted in the rows.
 
@@ -21,6 +28,7 @@ Writes its table into bench/results.md under "## Cash forecast (make bench-forec
 the decision phase of `make bench` at that size, the backtest <= 3 minutes.
 """
 import argparse
+import os
 import random
 import resource
 import sys
@@ -39,7 +47,33 @@ from collections_followup.engine import forecast as F  # noqa: E402  (the addon'
 from collections_followup.engine.forecast_book import book_chunks  # noqa: E402
 
 SIZES = [(10_000, 100_000), (20_000, 200_000)]
+ODOO_SIZE = (10_000, 20_000)
 SECTION = "## Cash forecast (make bench-forecast)"
+
+
+def measure_odoo(customers, invoices):
+    """The product's forecast and backtest in Odoo on a one-world book of `make bench`'s generator (module doc)."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import bench  # make bench's driver: its base database, its odoo-bin shells (Odoo's part only)
+
+    odoo_src, addons_path = os.environ.get("ODOO_SRC"), os.environ.get("ADDONS_PATH")
+    if not odoo_src or not addons_path:
+        sys.exit("ODOO_SRC / ADDONS_PATH are not set: run through 'make bench-forecast'.")
+    odoo = bench.Odoo(odoo_src, addons_path)
+    bench.base_database(odoo)
+    book = f"collections_forecast_{customers}_{invoices}"
+    bench.createdb(book, bench.BASE_DB)
+    try:
+        result = odoo.shell(book, f"bench_odoo.generate(env, {customers}, {invoices}, seed=20261124, "
+                                  "open_by_behaviour=True)")
+        result.update(odoo.shell(book, "bench_odoo.check_book(env)"))
+        if result["check"]["problems"]:
+            sys.exit(f"the book does not agree with Odoo's views of it: {result['check']['problems']}")
+        result.update(odoo.shell(book, "bench_odoo.measure_decision(env, repeat=3)"))
+        result.update(odoo.shell(book, "bench_odoo.measure_forecast(env)"))
+    finally:
+        bench.dropdb(book)
+    return result
 
 
 def measure(customers, open_items, today, seed):
@@ -113,6 +147,42 @@ def table(rows, today):
     return "\n".join(lines)
 
 
+def odoo_table(result):
+    """The product's own numbers on the one-world book of `make bench`'s generator."""
+    def pct(value):
+        return f"{100 * value:.1f} %"
+
+    generated, forecast, decision = result["generate"], result["forecast"], result["decision"]
+    back = forecast["backtest"]
+    ratio = forecast["seconds"] / decision["decision_s"]
+    rows = [
+        ("book (open invoices left unpaid by the behaviour; paid history; built in s)",
+         f"{generated['customers']:,} customers, {generated['invoices']:,} open, {generated['paid_invoices']:,} paid "
+         f"by {generated['payments']:,} payments ({generated['seconds']})"),
+        ("weekly cash-in WAPE, 13 weeks (target <= 15 %)",
+         f"**{pct(back['wape'])}** / {pct(back['wape_due'])} / {pct(back['wape_average'])}"),
+        ("per-item MAE, days (target <= 0.6 x due date)",
+         f"**{back['mae']:.1f}** / {back['mae_due']:.1f} / {back['mae_average']:.1f} "
+         f"({back['mae'] / back['mae_due']:.2f} x)"),
+        ("Brier, paid within 30 days (target below both)",
+         f"**{back['brier']:.3f}** / {back['brier_due']:.3f} / {back['brier_average']:.3f}"),
+        ("items scored in the backtest", f"{back['items']:,}"),
+        ("what the dashboard says", back["sentence"]),
+        ("12-month backtest (monthly job), s (target <= 180)", f"{back['seconds']:.1f}"),
+        ("forecast rebuilt for every open item (nightly job), s / decision phase, s (target <= 2 x)",
+         f"{forecast['seconds']:.1f} / {decision['decision_s']:.2f} = {ratio:.1f} x ({forecast['items']:,} items)"),
+        ("the process's peak memory before the rebuild / after it, MB",
+         f"{forecast['rss_before_mb']:.0f} / {forecast['rss_peak_mb']:.0f}"),
+    ]
+    return "\n".join([
+        "", "The product in Odoo on `make bench`'s generator in its one-world mode "
+        "(`generate(open_by_behaviour=True)`, seed 20261124): the nightly job's rebuild and the monthly job's backtest "
+        "(collections.forecast), reading the ledger as it stood at each month-end. Model / due-date baseline / "
+        "average-delay baseline.", "",
+        "| | " + f"{generated['customers']:,} / {generated['invoices']:,}" + " |", "| --- | --- |",
+        *(f"| {label} | {value} |" for label, value in rows)])
+
+
 def write(section):
     out = ROOT / "bench" / "results.md"
     text = out.read_text(encoding="utf-8") if out.exists() else "# Benchmark results\n"
@@ -129,6 +199,8 @@ def write(section):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", default="", help="customers:open items")
+    parser.add_argument("--odoo-size", default=":".join(map(str, ODOO_SIZE)),
+                        help="customers:open invoices of the book in Odoo (0 to skip it)")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     sizes = [tuple(int(part) for part in args.size.split(":"))] if args.size else SIZES
@@ -139,6 +211,12 @@ def main():
         rows.append(measure(customers, open_items, today, seed=20261207))
         print(rows[-1], flush=True)
     section = table(rows, today)
+    if args.odoo_size not in ("", "0"):
+        customers, invoices = (int(part) for part in args.odoo_size.split(":"))
+        print(f"[bench-forecast] in Odoo: {customers:,} customers, {invoices:,} open invoices...", flush=True)
+        result = measure_odoo(customers, invoices)
+        print(result, flush=True)
+        section += "\n" + odoo_table(result)
     print(section)
     if not args.no_write:
         write(section)
