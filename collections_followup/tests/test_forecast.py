@@ -62,10 +62,16 @@ class TestForecast(CollectionsCommon):
         Forecast = self.env["collections.forecast"]
         customers = Forecast._history_customers(self.company, TODAY - timedelta(days=730))
         self.assertEqual(set(customers), set(by_customer))
-        chunks = list(Forecast._history_chunks(self.company, TODAY, customers, size=1)())
+        # The stream fetching 2 rows at a time: a customer's rows, and an item's (one per part paid), come in
+        # several fetches and are put back together.
+        with patch.object(collections_forecast, "HISTORY_FETCH", 2):
+            chunks = list(Forecast._history_chunks(self.company, TODAY, size=1)())
         self.assertEqual([{h.customer for h in chunk} for chunk in chunks], [{c} for c in customers])
         self.assertEqual(sorted((h for chunk in chunks for h in chunk), key=lambda h: h.key),
                          sorted(histories, key=lambda h: h.key))
+        # A stream is closed once read: two read one after the other in one transaction.
+        again = [customer for customer, _histories in Forecast._history_stream(self.company, TODAY)]
+        self.assertEqual(again, sorted(customers))
 
     def test_expected_dates_and_chances_are_the_worked_out_ones(self):
         items = self._rebuild()
@@ -136,7 +142,8 @@ class TestForecast(CollectionsCommon):
 
         whole = stored()
         self.assertEqual(len(whole[0]), 4)
-        with patch.object(collections_forecast, "HISTORY_CHUNK", 1):
+        with patch.object(collections_forecast, "HISTORY_CHUNK", 1), \
+                patch.object(collections_forecast, "HISTORY_FETCH", 3):
             self.assertEqual(stored(), whole)
 
     def test_unapplied_credits_settle_the_oldest_debts_first(self):
