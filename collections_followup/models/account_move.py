@@ -54,7 +54,7 @@ class AccountMove(models.Model):
     )
 
     collections_deferred_until = fields.Date(
-        string="Follow-up Deferred Until", readonly=True, copy=False, tracking=True,
+        string="Follow-up Deferred Until", readonly=True, copy=False, tracking=True, index="btree_not_null",
         help="No reminder about this invoice before this date (set with Defer Follow-up).",
     )
     collections_defer_reason = fields.Char(string="Deferral Reason", readonly=True, copy=False)
