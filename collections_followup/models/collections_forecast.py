@@ -336,6 +336,10 @@ class CollectionsForecast(models.AbstractModel):
                 self._predict_customer(store, model, segments, partner_id, open_items.get(partner_id, ()),
                                        arrangements.get(partner_id, ()), arranged, seen, disputed)
             store.flush()
+        # The customers paid up after the last one with something open: the stream read to its end closes its
+        # cursor (left open, it would hold its sorted rows until the transaction ends).
+        for _rest in stream:
+            pass
         return store.finish()
 
     def _predict_customer(self, store, model, segments, partner_id, rows, arrangements, arranged, seen, disputed):

@@ -140,8 +140,15 @@ class TestForecast(CollectionsCommon):
                      for week in self.env["collections.forecast.week"].search(domain, order="week")]
             return items, rows, weeks
 
+        # A customer paid up, after (by id) the last one with something open: its history comes last in the stream.
+        paid_up = self._customer("Paid Up Ltd", "paidup@example.com")
+        self._pay(self._invoice(paid_up, 500.0, 40), 500.0, when=TODAY - timedelta(days=35))
         whole = stored()
         self.assertEqual(len(whole[0]), 4)
+        # Its history stream read to the end and closed (a cursor left open holds its sorted rows until the
+        # transaction ends).
+        self.env.cr.execute("SELECT count(*) FROM pg_cursors WHERE name LIKE 'collections_history_%%'")
+        self.assertEqual(self.env.cr.fetchone()[0], 0)
         with patch.object(collections_forecast, "HISTORY_CHUNK", 1), \
                 patch.object(collections_forecast, "HISTORY_FETCH", 3):
             self.assertEqual(stored(), whole)
